@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# Installs the pinned build and test tools into bin/ (git-ignored), each only
+# when it is missing or of another version. Called by `make tools`, which
+# passes the versions from tools/versions.mk. Everything is built from the Go
+# module proxy; nothing is downloaded from release sites.
+set -euo pipefail
+
+: "${TERRAFORM_VERSION:?run through make tools}"
+: "${OPENTOFU_VERSION:?run through make tools}"
+: "${GOLANGCI_LINT_VERSION:?run through make tools}"
+: "${GORELEASER_VERSION:?run through make tools}"
+
+root="$(cd "$(dirname "$0")/.." && pwd)"
+bin="$root/bin"
+mkdir -p "$bin"
+
+# Neither CLI may look for a newer version, and both must ignore whatever CLI
+# configuration the machine points at.
+export CHECKPOINT_DISABLE=1
+cfg="$bin/empty.tfrc"
+: >"$cfg"
+export TF_CLI_CONFIG_FILE="$cfg"
+
+say() { printf '==> %s\n' "$*" >&2; }
+
+# cli_version BINARY prints the version a Terraform-style CLI reports
+# ("Terraform v1.8.5" / "OpenTofu v1.12.6" on its first line).
+cli_version() {
+	[[ -x "$1" ]] || return 0
+	"$1" version 2>/dev/null | head -n1 | awk '{print $2}' | sed 's/^v//'
+}
+
+# mod_version BINARY MODULE prints the version of MODULE a Go binary was built
+# from, read from its embedded build information.
+mod_version() {
+	[[ -x "$1" ]] || return 0
+	go version -m "$1" 2>/dev/null | awk -v m="$2" '($1 == "mod" || $1 == "dep") && $2 == m {print $3; exit}'
+}
+
+have="$(cli_version "$bin/terraform")"
+if [[ "$have" != "$TERRAFORM_VERSION" ]]; then
+	say "installing Terraform $TERRAFORM_VERSION into bin/ (have: ${have:-none}; a cold build takes a few minutes)"
+	GOBIN="$bin" go install \
+		-ldflags "-X github.com/hashicorp/terraform/version.dev=no" \
+		"github.com/hashicorp/terraform@v$TERRAFORM_VERSION"
+fi
+
+have="$(cli_version "$bin/tofu")"
+if [[ "$have" != "$OPENTOFU_VERSION" ]]; then
+	pinned="$(cd "$root/tools/tofu" && go list -m -f '{{.Version}}' github.com/opentofu/opentofu)"
+	if [[ "$pinned" != "v$OPENTOFU_VERSION" ]]; then
+		echo "tools/tofu/go.mod requires OpenTofu $pinned but tools/versions.mk pins v$OPENTOFU_VERSION; update one of them" >&2
+		exit 1
+	fi
+	say "building OpenTofu $OPENTOFU_VERSION into bin/ from tools/tofu (have: ${have:-none}; a cold build takes a few minutes)"
+	(cd "$root/tools/tofu" && go build \
+		-ldflags "-X github.com/opentofu/opentofu/version.dev=no" \
+		-o "$bin/tofu" github.com/opentofu/opentofu/cmd/tofu)
+fi
+
+have="$(mod_version "$bin/golangci-lint" github.com/golangci/golangci-lint/v2)"
+if [[ "$have" != "v$GOLANGCI_LINT_VERSION" ]]; then
+	say "installing golangci-lint v$GOLANGCI_LINT_VERSION into bin/ (have: ${have:-none})"
+	GOBIN="$bin" go install "github.com/golangci/golangci-lint/v2/cmd/golangci-lint@v$GOLANGCI_LINT_VERSION"
+fi
+
+have="$(mod_version "$bin/goreleaser" github.com/goreleaser/goreleaser/v2)"
+if [[ "$have" != "v$GORELEASER_VERSION" ]]; then
+	say "installing goreleaser v$GORELEASER_VERSION into bin/ (have: ${have:-none})"
+	GOBIN="$bin" go install "github.com/goreleaser/goreleaser/v2@v$GORELEASER_VERSION"
+fi
+
+# Prove what is installed; a mismatch here is a bug in this script.
+fail=0
+check() {
+	if [[ "$2" != "$3" ]]; then
+		echo "bin/$1 reports version '$2', want '$3'" >&2
+		fail=1
+	fi
+}
+check terraform "$(cli_version "$bin/terraform")" "$TERRAFORM_VERSION"
+check tofu "$(cli_version "$bin/tofu")" "$OPENTOFU_VERSION"
+check golangci-lint "$(mod_version "$bin/golangci-lint" github.com/golangci/golangci-lint/v2)" "v$GOLANGCI_LINT_VERSION"
+check goreleaser "$(mod_version "$bin/goreleaser" github.com/goreleaser/goreleaser/v2)" "v$GORELEASER_VERSION"
+exit "$fail"
