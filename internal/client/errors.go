@@ -1,0 +1,247 @@
+package client
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/nimbus/terraform-provider-nimbus/internal/api"
+)
+
+// Error is a structured error returned by the Nimbus API. Branch on Code
+// (or the Is* helpers), never on Message.
+type Error struct {
+	// Code is the API error code, e.g. api.CodeNotFound ("resource.not_found").
+	// When the server answered without a JSON error body the code is derived
+	// from the HTTP status (see CodeForStatus).
+	Code string
+	// HTTPStatus is the response's HTTP status code.
+	HTTPStatus int
+	// Message is the server's human-readable explanation.
+	Message string
+	// RequestID is the X-Request-Id of the failed request ("" if none).
+	RequestID string
+	// Details carries machine-readable context (field violations, current
+	// generation, ...). Nil when the server sent none.
+	Details *api.ErrorDetails
+	// RetryAfter is the server's Retry-After (rate.limited, server.unavailable).
+	RetryAfter time.Duration
+	// Method and Path identify the request (path only; never the query, never
+	// credentials).
+	Method, Path string
+}
+
+// Error implements error. It never contains credentials.
+func (e *Error) Error() string {
+	var b strings.Builder
+	b.WriteString("nimbus: ")
+	if e.Method != "" {
+		fmt.Fprintf(&b, "%s %s: ", e.Method, e.Path)
+	}
+	msg := e.Message
+	if msg == "" {
+		msg = "request failed"
+	}
+	b.WriteString(msg)
+	if e.Details != nil && len(e.Details.FieldViolations) > 0 {
+		parts := make([]string, len(e.Details.FieldViolations))
+		for i, v := range e.Details.FieldViolations {
+			parts[i] = v.String()
+		}
+		fmt.Fprintf(&b, " (%s)", strings.Join(parts, "; "))
+	}
+	fmt.Fprintf(&b, " [code %s, HTTP %d", e.Code, e.HTTPStatus)
+	if e.RetryAfter > 0 {
+		fmt.Fprintf(&b, ", retry after %s", e.RetryAfter)
+	}
+	if e.RequestID != "" {
+		fmt.Fprintf(&b, ", request id %s", e.RequestID)
+	}
+	b.WriteString("]")
+	return b.String()
+}
+
+// FieldViolations returns the request fields the server rejected, if any.
+func (e *Error) FieldViolations() []api.FieldViolation {
+	if e == nil || e.Details == nil {
+		return nil
+	}
+	return e.Details.FieldViolations
+}
+
+// CodeForStatus maps an HTTP status to the API error code used when a
+// response carries no structured error body (e.g. from a proxy).
+func CodeForStatus(status int) string {
+	switch status {
+	case 400:
+		return api.CodeInvalid
+	case 401:
+		return api.CodeUnauthenticated
+	case 403:
+		return api.CodePermissionDenied
+	case 404:
+		return api.CodeNotFound
+	case 405:
+		return api.CodeMethodNotAllowed
+	case 409:
+		return api.CodeConflict
+	case 412:
+		return api.CodePreconditionFailed
+	case 413:
+		return api.CodeTooLarge
+	case 415:
+		return api.CodeUnsupportedMedia
+	case 428:
+		return api.CodePreconditionRequired
+	case 429:
+		return api.CodeRateLimited
+	case 502, 503, 504:
+		return api.CodeUnavailable
+	}
+	if status >= 400 && status < 500 {
+		return api.CodeInvalid
+	}
+	return api.CodeInternal
+}
+
+// Code returns the API error code of err ("" if err is not, and does not
+// wrap, an *Error).
+func Code(err error) string {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Code
+	}
+	return ""
+}
+
+// AsError returns the *Error in err's chain, if any.
+func AsError(err error) (*Error, bool) {
+	var e *Error
+	ok := errors.As(err, &e)
+	return e, ok
+}
+
+// IsNotFound reports whether err is resource.not_found.
+func IsNotFound(err error) bool { return Code(err) == api.CodeNotFound }
+
+// IsAlreadyExists reports whether err is resource.already_exists.
+func IsAlreadyExists(err error) bool { return Code(err) == api.CodeAlreadyExists }
+
+// IsConflict reports whether err is op.conflict.
+func IsConflict(err error) bool { return Code(err) == api.CodeConflict }
+
+// IsPreconditionFailed reports whether err is op.precondition_failed (a
+// stale ifMatchGeneration: re-read and retry).
+func IsPreconditionFailed(err error) bool { return Code(err) == api.CodePreconditionFailed }
+
+// IsPreconditionRequired reports whether err is op.precondition_required.
+func IsPreconditionRequired(err error) bool { return Code(err) == api.CodePreconditionRequired }
+
+// IsUnauthenticated reports whether err is auth.unauthenticated.
+func IsUnauthenticated(err error) bool { return Code(err) == api.CodeUnauthenticated }
+
+// IsPermissionDenied reports whether err is auth.permission_denied.
+func IsPermissionDenied(err error) bool { return Code(err) == api.CodePermissionDenied }
+
+// IsInvalid reports whether err is request.invalid.
+func IsInvalid(err error) bool { return Code(err) == api.CodeInvalid }
+
+// IsTooLarge reports whether err is request.too_large.
+func IsTooLarge(err error) bool { return Code(err) == api.CodeTooLarge }
+
+// IsRateLimited reports whether err is rate.limited.
+func IsRateLimited(err error) bool { return Code(err) == api.CodeRateLimited }
+
+// IsUnavailable reports whether err is server.unavailable.
+func IsUnavailable(err error) bool { return Code(err) == api.CodeUnavailable }
+
+// IsInternal reports whether err is server.internal.
+func IsInternal(err error) bool { return Code(err) == api.CodeInternal }
+
+// Settings names used by ConfigError.
+const (
+	SettingEndpoint        = "endpoint"
+	SettingCredential      = "credential"
+	SettingTenant          = "tenant"
+	SettingCredentialsFile = "credentials_file"
+)
+
+// ConfigError reports client configuration that is missing or invalid. It
+// is returned before any request is sent.
+type ConfigError struct {
+	// Setting is SettingEndpoint, SettingCredential, SettingTenant or
+	// SettingCredentialsFile.
+	Setting string
+	// Message says what is wrong and names every way to fix it.
+	Message string
+	// Err is an underlying cause (e.g. a JSON syntax error), if any.
+	Err error
+}
+
+func (e *ConfigError) Error() string { return "nimbus: " + e.Message }
+
+// Unwrap returns the underlying cause.
+func (e *ConfigError) Unwrap() error { return e.Err }
+
+// IsConfigError reports whether err is (or wraps) a *ConfigError.
+func IsConfigError(err error) bool {
+	var e *ConfigError
+	return errors.As(err, &e)
+}
+
+// WaitError is returned by a wait that ended without reaching its target:
+// either the object reached a failed state (Failed) or the deadline passed.
+type WaitError struct {
+	// Kind is "service" or "sandbox"; Name the service name or sandbox id.
+	Kind, Name string
+	// Until is the wait target (ready, healthy, stopped, running).
+	Until string
+	// Timeout is the wait's effective timeout (0 for a failed-state error
+	// found before any deadline).
+	Timeout time.Duration
+	// LastState and LastMessage are the lifecycle state and status message
+	// last observed; LastStatus a one-line summary of the whole status.
+	LastState, LastMessage, LastStatus string
+	// Last is the last observed object (*api.Service or *api.Sandbox), nil
+	// if none was read.
+	Last any
+	// Failed is true when the object reached a failed state.
+	Failed bool
+	// Err is the cause: context.DeadlineExceeded for a timeout, nil for a
+	// failed state.
+	Err error
+}
+
+func (e *WaitError) Error() string {
+	status := e.LastStatus
+	if status == "" {
+		status = "no status observed yet"
+	}
+	if e.Failed {
+		msg := e.LastMessage
+		if msg == "" {
+			msg = "no reason given by the server"
+		}
+		return fmt.Sprintf("nimbus: %s %q failed while waiting for it to become %s: %s (last observed status: %s)",
+			e.Kind, e.Name, e.Until, msg, status)
+	}
+	return fmt.Sprintf("nimbus: timed out after %s waiting for %s %q to become %s; last observed status: %s",
+		e.Timeout.Round(time.Millisecond), e.Kind, e.Name, e.Until, status)
+}
+
+// Unwrap returns the cause (context.DeadlineExceeded for timeouts).
+func (e *WaitError) Unwrap() error { return e.Err }
+
+// IsWaitTimeout reports whether err is a *WaitError for a passed deadline.
+func IsWaitTimeout(err error) bool {
+	var e *WaitError
+	return errors.As(err, &e) && !e.Failed && errors.Is(e.Err, context.DeadlineExceeded)
+}
+
+// IsWaitFailed reports whether err is a *WaitError for a failed state.
+func IsWaitFailed(err error) bool {
+	var e *WaitError
+	return errors.As(err, &e) && e.Failed
+}
