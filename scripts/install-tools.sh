@@ -3,7 +3,18 @@
 # when it is missing or of another version. Called by `make tools`, which
 # passes the versions from tools/versions.mk. Everything is built from the Go
 # module proxy; nothing is downloaded from release sites.
+#
+#   scripts/install-tools.sh                 all four tools
+#   scripts/install-tools.sh terraform tofu  only those (make tools TOOLS="terraform tofu")
 set -euo pipefail
+
+all=(terraform tofu golangci-lint goreleaser)
+want=("$@")
+[[ ${#want[@]} -gt 0 ]] || want=("${all[@]}")
+for w in "${want[@]}"; do
+	[[ " ${all[*]} " == *" $w "* ]] || { echo "unknown tool '$w'; choose from: ${all[*]}" >&2; exit 2; }
+done
+wanted() { [[ " ${want[*]} " == *" $1 "* ]]; }
 
 : "${TERRAFORM_VERSION:?run through make tools}"
 : "${OPENTOFU_VERSION:?run through make tools}"
@@ -38,7 +49,7 @@ mod_version() {
 }
 
 have="$(cli_version "$bin/terraform")"
-if [[ "$have" != "$TERRAFORM_VERSION" ]]; then
+if wanted terraform && [[ "$have" != "$TERRAFORM_VERSION" ]]; then
 	say "installing Terraform $TERRAFORM_VERSION into bin/ (have: ${have:-none}; a cold build takes a few minutes)"
 	GOBIN="$bin" go install \
 		-ldflags "-X github.com/hashicorp/terraform/version.dev=no" \
@@ -46,7 +57,7 @@ if [[ "$have" != "$TERRAFORM_VERSION" ]]; then
 fi
 
 have="$(cli_version "$bin/tofu")"
-if [[ "$have" != "$OPENTOFU_VERSION" ]]; then
+if wanted tofu && [[ "$have" != "$OPENTOFU_VERSION" ]]; then
 	pinned="$(cd "$root/tools/tofu" && go list -m -f '{{.Version}}' github.com/opentofu/opentofu)"
 	if [[ "$pinned" != "v$OPENTOFU_VERSION" ]]; then
 		echo "tools/tofu/go.mod requires OpenTofu $pinned but tools/versions.mk pins v$OPENTOFU_VERSION; update one of them" >&2
@@ -59,13 +70,13 @@ if [[ "$have" != "$OPENTOFU_VERSION" ]]; then
 fi
 
 have="$(mod_version "$bin/golangci-lint" github.com/golangci/golangci-lint/v2)"
-if [[ "$have" != "v$GOLANGCI_LINT_VERSION" ]]; then
+if wanted golangci-lint && [[ "$have" != "v$GOLANGCI_LINT_VERSION" ]]; then
 	say "installing golangci-lint v$GOLANGCI_LINT_VERSION into bin/ (have: ${have:-none})"
 	GOBIN="$bin" go install "github.com/golangci/golangci-lint/v2/cmd/golangci-lint@v$GOLANGCI_LINT_VERSION"
 fi
 
 have="$(mod_version "$bin/goreleaser" github.com/goreleaser/goreleaser/v2)"
-if [[ "$have" != "v$GORELEASER_VERSION" ]]; then
+if wanted goreleaser && [[ "$have" != "v$GORELEASER_VERSION" ]]; then
 	say "installing goreleaser v$GORELEASER_VERSION into bin/ (have: ${have:-none})"
 	GOBIN="$bin" go install "github.com/goreleaser/goreleaser/v2@v$GORELEASER_VERSION"
 fi
@@ -73,7 +84,7 @@ fi
 # Prove what is installed; a mismatch here is a bug in this script.
 fail=0
 check() {
-	if [[ "$2" != "$3" ]]; then
+	if wanted "$1" && [[ "$2" != "$3" ]]; then
 		echo "bin/$1 reports version '$2', want '$3'" >&2
 		fail=1
 	fi
