@@ -38,19 +38,20 @@ say() { printf '==> %s\n' "$*" >&2; }
 # ("Terraform v1.8.5" / "OpenTofu v1.12.6" on its first line).
 cli_version() {
 	[[ -x "$1" ]] || return 0
-	"$1" version 2>/dev/null | head -n1 | awk '{print $2}' | sed 's/^v//'
+	{ "$1" version 2>/dev/null || true; } | head -n1 | awk '{print $2}' | sed 's/^v//'
 }
 
 # mod_version BINARY MODULE prints the version of MODULE a Go binary was built
 # from, read from its embedded build information.
 mod_version() {
 	[[ -x "$1" ]] || return 0
-	go version -m "$1" 2>/dev/null | awk -v m="$2" '($1 == "mod" || $1 == "dep") && $2 == m {print $3; exit}'
+	{ go version -m "$1" 2>/dev/null || true; } | awk -v m="$2" '($1 == "mod" || $1 == "dep") && $2 == m {print $3; exit}'
 }
 
 have="$(cli_version "$bin/terraform")"
 if wanted terraform && [[ "$have" != "$TERRAFORM_VERSION" ]]; then
 	say "installing Terraform $TERRAFORM_VERSION into bin/ (have: ${have:-none}; a cold build takes a few minutes)"
+	rm -f "$bin/terraform" # go install refuses to overwrite a file that is not a Go binary
 	GOBIN="$bin" go install \
 		-ldflags "-X github.com/hashicorp/terraform/version.dev=no" \
 		"github.com/hashicorp/terraform@v$TERRAFORM_VERSION"
@@ -64,6 +65,7 @@ if wanted tofu && [[ "$have" != "$OPENTOFU_VERSION" ]]; then
 		exit 1
 	fi
 	say "building OpenTofu $OPENTOFU_VERSION into bin/ from tools/tofu (have: ${have:-none}; a cold build takes a few minutes)"
+	rm -f "$bin/tofu"
 	(cd "$root/tools/tofu" && go build \
 		-ldflags "-X github.com/opentofu/opentofu/version.dev=no" \
 		-o "$bin/tofu" github.com/opentofu/opentofu/cmd/tofu)
@@ -72,12 +74,14 @@ fi
 have="$(mod_version "$bin/golangci-lint" github.com/golangci/golangci-lint/v2)"
 if wanted golangci-lint && [[ "$have" != "v$GOLANGCI_LINT_VERSION" ]]; then
 	say "installing golangci-lint v$GOLANGCI_LINT_VERSION into bin/ (have: ${have:-none})"
+	rm -f "$bin/golangci-lint"
 	GOBIN="$bin" go install "github.com/golangci/golangci-lint/v2/cmd/golangci-lint@v$GOLANGCI_LINT_VERSION"
 fi
 
 have="$(mod_version "$bin/goreleaser" github.com/goreleaser/goreleaser/v2)"
 if wanted goreleaser && [[ "$have" != "v$GORELEASER_VERSION" ]]; then
 	say "installing goreleaser v$GORELEASER_VERSION into bin/ (have: ${have:-none})"
+	rm -f "$bin/goreleaser"
 	GOBIN="$bin" go install "github.com/goreleaser/goreleaser/v2@v$GORELEASER_VERSION"
 fi
 
