@@ -1,0 +1,298 @@
+package provider
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/hashicorp/terraform-plugin-framework-timetypes/timetypes"
+	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
+	"github.com/hashicorp/terraform-plugin-framework/attr"
+	"github.com/hashicorp/terraform-plugin-framework/datasource"
+	"github.com/hashicorp/terraform-plugin-framework/datasource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+
+	"github.com/nimbus/terraform-provider-nimbus/internal/api"
+	"github.com/nimbus/terraform-provider-nimbus/internal/client"
+)
+
+var (
+	_ datasource.DataSourceWithConfigure = &SandboxDataSource{}
+	_ datasource.DataSourceWithConfigure = &SandboxesDataSource{}
+)
+
+// sandboxDataAttrTypes are the attributes describing one sandbox in both
+// data sources (the single one adds them at the top level).
+var sandboxDataAttrTypes = map[string]attr.Type{
+	"id":                 types.StringType,
+	"tenant_id":          types.StringType,
+	"profile":            types.StringType,
+	"display_name":       types.StringType,
+	"backend":            types.StringType,
+	"image":              types.StringType,
+	"argv_count":         types.Int64Type,
+	"environment_count":  types.Int64Type,
+	"labels":             types.MapType{ElemType: types.StringType},
+	"lifecycle_state":    types.StringType,
+	"message":            types.StringType,
+	"endpoints":          types.ListType{ElemType: types.ObjectType{AttrTypes: endpointAttrTypes}},
+	"owner_kind":         types.StringType,
+	"owner_service_name": types.StringType,
+	"generation":         types.Int64Type,
+	"created_at":         timetypes.RFC3339Type{},
+	"updated_at":         timetypes.RFC3339Type{},
+}
+
+var sandboxDataDescriptions = map[string]string{
+	"id":                 "Sandbox id (`sbx-…`).",
+	"tenant_id":          "Tenant of the sandbox.",
+	"profile":            "`worker` or `desktop`.",
+	"display_name":       "Display name of a standalone sandbox's owner.",
+	"backend":            "`container` or `krun`.",
+	"image":              "OCI image reference of the root filesystem.",
+	"argv_count":         "Number of argv values (the API never returns the values).",
+	"environment_count":  "Number of environment entries (the API never returns the values).",
+	"labels":             "Labels.",
+	"lifecycle_state":    "`pending`, `starting`, `running`, `stopping`, `stopped` or `failed`.",
+	"message":            "The server's explanation of the current state, if any.",
+	"endpoints":          "Where the sandbox can be reached: a list of `{name, url}`.",
+	"owner_kind":         "`standalone`, or `service` for a sandbox a service owns.",
+	"owner_service_name": "The owning service of a service-owned sandbox.",
+	"generation":         "Generation (+1 on every label change).",
+	"created_at":         "Creation time (RFC 3339).",
+	"updated_at":         "Time of the last change (RFC 3339).",
+}
+
+// sandboxDataSchemaAttrs returns the computed sandbox attributes, except
+// those in skip.
+func sandboxDataSchemaAttrs(skip ...string) map[string]schema.Attribute {
+	out := map[string]schema.Attribute{}
+outer:
+	for name, typ := range sandboxDataAttrTypes {
+		for _, s := range skip {
+			if s == name {
+				continue outer
+			}
+		}
+		desc := sandboxDataDescriptions[name]
+		switch name {
+		case "labels":
+			out[name] = schema.MapAttribute{Computed: true, ElementType: types.StringType, MarkdownDescription: desc}
+		case "endpoints":
+			out[name] = schema.ListAttribute{Computed: true, ElementType: types.ObjectType{AttrTypes: endpointAttrTypes}, MarkdownDescription: desc}
+		case "created_at", "updated_at":
+			out[name] = schema.StringAttribute{Computed: true, CustomType: timetypes.RFC3339Type{}, MarkdownDescription: desc}
+		default:
+			if typ == types.Int64Type {
+				out[name] = schema.Int64Attribute{Computed: true, MarkdownDescription: desc}
+			} else {
+				out[name] = schema.StringAttribute{Computed: true, MarkdownDescription: desc}
+			}
+		}
+	}
+	return out
+}
+
+// sandboxDataValues converts a sandbox to the data sources' attribute values.
+func sandboxDataValues(sb *api.Sandbox) (map[string]attr.Value, diag.Diagnostics) {
+	var diags diag.Diagnostics
+	labels := types.MapNull(types.StringType)
+	if len(sb.Metadata.Labels) > 0 {
+		l, d := types.MapValueFrom(context.Background(), types.StringType, sb.Metadata.Labels)
+		diags.Append(d...)
+		labels = l
+	}
+	eps, d := endpointsValue(sb.Status.Endpoints)
+	diags.Append(d...)
+	return map[string]attr.Value{
+		"id":                 types.StringValue(sb.Metadata.ID),
+		"tenant_id":          types.StringValue(sb.Metadata.TenantID),
+		"profile":            types.StringValue(sb.Spec.Profile),
+		"display_name":       stringOrNull(sb.Spec.Owner.DisplayName),
+		"backend":            types.StringValue(sb.Spec.Backend),
+		"image":              types.StringValue(sb.Spec.Root.Source.Reference),
+		"argv_count":         types.Int64Value(int64(sb.Spec.Process.Argv.Len())),
+		"environment_count":  types.Int64Value(int64(sb.Spec.Process.Environment.Len())),
+		"labels":             labels,
+		"lifecycle_state":    types.StringValue(sb.Status.LifecycleState),
+		"message":            types.StringValue(sb.Status.Message),
+		"endpoints":          eps,
+		"owner_kind":         types.StringValue(sb.Spec.Owner.Kind),
+		"owner_service_name": stringOrNull(sb.Spec.Owner.ServiceName),
+		"generation":         types.Int64Value(sb.Metadata.Generation),
+		"created_at":         rfc3339(sb.Metadata.CreatedAt),
+		"updated_at":         rfc3339(sb.Metadata.UpdatedAt),
+	}, diags
+}
+
+// ------------------------------------------------------------ nimbus_sandbox
+
+// NewSandboxDataSource returns the nimbus_sandbox data source.
+func NewSandboxDataSource() datasource.DataSource { return &SandboxDataSource{} }
+
+// SandboxDataSource reads one sandbox by id.
+type SandboxDataSource struct {
+	data *providerData
+}
+
+func (d *SandboxDataSource) Metadata(_ context.Context, req datasource.MetadataRequest, resp *datasource.MetadataResponse) {
+	resp.TypeName = req.ProviderTypeName + "_sandbox"
+}
+
+func (d *SandboxDataSource) Schema(_ context.Context, _ datasource.SchemaRequest, resp *datasource.SchemaResponse) {
+	attrs := sandboxDataSchemaAttrs("id", "tenant_id")
+	attrs["id"] = schema.StringAttribute{
+		Required:            true,
+		MarkdownDescription: "Id of the sandbox (`sbx-…`), standalone or owned by a service.",
+		Validators:          []validator.String{stringvalidator.RegexMatches(sandboxIDPattern, "must be a sandbox id such as sbx-0123abcd")},
+	}
+	attrs["tenant_id"] = schema.StringAttribute{
+		Optional:            true,
+		Computed:            true,
+		MarkdownDescription: "Tenant of the sandbox. Defaults to the provider's tenant.",
+	}
+	resp.Schema = schema.Schema{
+		MarkdownDescription: "Reads one Nimbus sandbox by id. `argv` and `environment` are never returned by the API; " +
+			"only their counts are.",
+		Attributes: attrs,
+	}
+}
+
+func (d *SandboxDataSource) Configure(_ context.Context, req datasource.ConfigureRequest, resp *datasource.ConfigureResponse) {
+	d.data = configureProviderData(req.ProviderData, &resp.Diagnostics)
+}
+
+func (d *SandboxDataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {
+	var id, tenant types.String
+	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("id"), &id)...)
+	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("tenant_id"), &tenant)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	c := clientFor(ctx, d.data, &resp.Diagnostics)
+	if c == nil {
+		return
+	}
+	sb, err := c.Sandboxes.Get(ctx, id.ValueString(), tenantCall(tenant)...)
+	if err != nil {
+		addAPIError(&resp.Diagnostics, fmt.Sprintf("Could not read sandbox %s", id.ValueString()), err)
+		return
+	}
+	vals, diags := sandboxDataValues(sb)
+	resp.Diagnostics.Append(diags...)
+	for name, v := range vals {
+		resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root(name), v)...)
+	}
+}
+
+// ---------------------------------------------------------- nimbus_sandboxes
+
+// NewSandboxesDataSource returns the nimbus_sandboxes data source.
+func NewSandboxesDataSource() datasource.DataSource { return &SandboxesDataSource{} }
+
+// SandboxesDataSource lists sandboxes, following every page.
+type SandboxesDataSource struct {
+	data *providerData
+}
+
+type sandboxesModel struct {
+	TenantID       types.String `tfsdk:"tenant_id"`
+	LabelKey       types.String `tfsdk:"label_key"`
+	LabelValue     types.String `tfsdk:"label_value"`
+	LifecycleState types.String `tfsdk:"lifecycle_state"`
+	IDs            types.List   `tfsdk:"ids"`
+	Sandboxes      types.List   `tfsdk:"sandboxes"`
+}
+
+func (d *SandboxesDataSource) Metadata(_ context.Context, req datasource.MetadataRequest, resp *datasource.MetadataResponse) {
+	resp.TypeName = req.ProviderTypeName + "_sandboxes"
+}
+
+func (d *SandboxesDataSource) Schema(_ context.Context, _ datasource.SchemaRequest, resp *datasource.SchemaResponse) {
+	resp.Schema = schema.Schema{
+		MarkdownDescription: "Lists Nimbus sandboxes (standalone and service-owned), optionally filtered by a label and by " +
+			"lifecycle state. Every page of the listing is read.",
+		Attributes: map[string]schema.Attribute{
+			"tenant_id": schema.StringAttribute{
+				Optional:            true,
+				Computed:            true,
+				MarkdownDescription: "Tenant to list. Defaults to the provider's tenant.",
+			},
+			"label_key": schema.StringAttribute{
+				Optional:            true,
+				MarkdownDescription: "Keep sandboxes that have this label.",
+			},
+			"label_value": schema.StringAttribute{
+				Optional:            true,
+				MarkdownDescription: "With `label_key`: keep sandboxes whose label has this value.",
+				Validators:          []validator.String{stringvalidator.AlsoRequires(path.MatchRoot("label_key"))},
+			},
+			"lifecycle_state": schema.StringAttribute{
+				Optional:            true,
+				MarkdownDescription: "Keep sandboxes in this state: `pending`, `starting`, `running`, `stopping`, `stopped` or `failed`.",
+				Validators: []validator.String{stringvalidator.OneOf(api.SandboxPending, api.SandboxStarting, api.SandboxRunning,
+					api.SandboxStopping, api.SandboxStopped, api.SandboxFailed)},
+			},
+			"ids": schema.ListAttribute{
+				Computed:            true,
+				ElementType:         types.StringType,
+				MarkdownDescription: "Ids of the matching sandboxes, in the server's order.",
+			},
+			"sandboxes": schema.ListNestedAttribute{
+				Computed:            true,
+				MarkdownDescription: "The matching sandboxes, in the server's order.",
+				NestedObject:        schema.NestedAttributeObject{Attributes: sandboxDataSchemaAttrs()},
+			},
+		},
+	}
+}
+
+func (d *SandboxesDataSource) Configure(_ context.Context, req datasource.ConfigureRequest, resp *datasource.ConfigureResponse) {
+	d.data = configureProviderData(req.ProviderData, &resp.Diagnostics)
+}
+
+func (d *SandboxesDataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {
+	var m sandboxesModel
+	resp.Diagnostics.Append(req.Config.Get(ctx, &m)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	c := clientFor(ctx, d.data, &resp.Diagnostics)
+	if c == nil {
+		return
+	}
+	tenant := resolveTenant(c, m.TenantID, &resp.Diagnostics)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	opts := client.ListSandboxesOptions{
+		Limit:          listPageSize,
+		LabelKey:       m.LabelKey.ValueString(),
+		LabelValue:     m.LabelValue.ValueString(),
+		LifecycleState: m.LifecycleState.ValueString(),
+	}
+	elemType := types.ObjectType{AttrTypes: sandboxDataAttrTypes}
+	ids := []attr.Value{}
+	items := []attr.Value{}
+	for sb, err := range c.Sandboxes.All(ctx, opts, client.InTenant(tenant)) {
+		if err != nil {
+			addAPIError(&resp.Diagnostics, "Could not list sandboxes", err)
+			return
+		}
+		vals, diags := sandboxDataValues(&sb)
+		resp.Diagnostics.Append(diags...)
+		o, diags := types.ObjectValue(sandboxDataAttrTypes, vals)
+		resp.Diagnostics.Append(diags...)
+		items = append(items, o)
+		ids = append(ids, types.StringValue(sb.Metadata.ID))
+	}
+	var diags diag.Diagnostics
+	m.TenantID = types.StringValue(tenant)
+	m.IDs, diags = types.ListValue(types.StringType, ids)
+	resp.Diagnostics.Append(diags...)
+	m.Sandboxes, diags = types.ListValue(elemType, items)
+	resp.Diagnostics.Append(diags...)
+	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
+}

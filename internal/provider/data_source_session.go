@@ -1,0 +1,285 @@
+package provider
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-framework-timetypes/timetypes"
+	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
+	"github.com/hashicorp/terraform-plugin-framework/attr"
+	"github.com/hashicorp/terraform-plugin-framework/datasource"
+	"github.com/hashicorp/terraform-plugin-framework/datasource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+
+	"github.com/nimbus/terraform-provider-nimbus/internal/api"
+	"github.com/nimbus/terraform-provider-nimbus/internal/client"
+)
+
+var (
+	_ datasource.DataSourceWithConfigure = &SessionDataSource{}
+	_ datasource.DataSourceWithConfigure = &SessionsDataSource{}
+)
+
+// sessionDataAttrTypes are the attributes describing one session in both
+// data sources.
+var sessionDataAttrTypes = map[string]attr.Type{
+	"id":              types.StringType,
+	"tenant_id":       types.StringType,
+	"service_name":    types.StringType,
+	"sandbox_id":      types.StringType,
+	"channels":        types.SetType{ElemType: types.StringType},
+	"ttl":             timetypes.GoDurationType{},
+	"expires_at":      timetypes.RFC3339Type{},
+	"lifecycle_state": types.StringType,
+	"close_reason":    types.StringType,
+	"closed_at":       timetypes.RFC3339Type{},
+	"labels":          types.MapType{ElemType: types.StringType},
+	"target_snapshot": types.ObjectType{AttrTypes: targetSnapshotAttrTypes},
+	"created_at":      timetypes.RFC3339Type{},
+}
+
+var sessionDataDescriptions = map[string]string{
+	"id":              "Session id (`ses-…`).",
+	"tenant_id":       "Tenant of the session.",
+	"service_name":    "Target service, for a session on a service.",
+	"sandbox_id":      "Target sandbox, for a session on a sandbox.",
+	"channels":        "Open channels.",
+	"ttl":             "Requested lifetime.",
+	"expires_at":      "When the server expires the session (RFC 3339).",
+	"lifecycle_state": "`open`, `closed` or `expired`.",
+	"close_reason":    "Why a closed session was closed.",
+	"closed_at":       "When the session was closed (RFC 3339).",
+	"labels":          "Labels.",
+	"target_snapshot": "What the session attached to, pinned at open time.",
+	"created_at":      "When the session was opened (RFC 3339).",
+}
+
+func sessionDataSchemaAttrs(skip ...string) map[string]schema.Attribute {
+	out := map[string]schema.Attribute{}
+outer:
+	for name := range sessionDataAttrTypes {
+		for _, s := range skip {
+			if s == name {
+				continue outer
+			}
+		}
+		desc := sessionDataDescriptions[name]
+		switch name {
+		case "channels":
+			out[name] = schema.SetAttribute{Computed: true, ElementType: types.StringType, MarkdownDescription: desc}
+		case "labels":
+			out[name] = schema.MapAttribute{Computed: true, ElementType: types.StringType, MarkdownDescription: desc}
+		case "ttl":
+			out[name] = schema.StringAttribute{Computed: true, CustomType: timetypes.GoDurationType{}, MarkdownDescription: desc}
+		case "expires_at", "closed_at", "created_at":
+			out[name] = schema.StringAttribute{Computed: true, CustomType: timetypes.RFC3339Type{}, MarkdownDescription: desc}
+		case "target_snapshot":
+			attrs := map[string]schema.Attribute{}
+			for n, typ := range targetSnapshotAttrTypes {
+				if typ == types.Int64Type {
+					attrs[n] = schema.Int64Attribute{Computed: true, MarkdownDescription: targetSnapshotDescriptions[n]}
+				} else {
+					attrs[n] = schema.StringAttribute{Computed: true, MarkdownDescription: targetSnapshotDescriptions[n]}
+				}
+			}
+			out[name] = schema.SingleNestedAttribute{Computed: true, Attributes: attrs, MarkdownDescription: desc}
+		default:
+			out[name] = schema.StringAttribute{Computed: true, MarkdownDescription: desc}
+		}
+	}
+	return out
+}
+
+func sessionDataValues(s *api.Session) (map[string]attr.Value, diag.Diagnostics) {
+	var diags diag.Diagnostics
+	channels, d := types.SetValueFrom(context.Background(), types.StringType, s.Spec.Channels)
+	diags.Append(d...)
+	labels := types.MapNull(types.StringType)
+	if len(s.Metadata.Labels) > 0 {
+		l, d := types.MapValueFrom(context.Background(), types.StringType, s.Metadata.Labels)
+		diags.Append(d...)
+		labels = l
+	}
+	ts, d := targetSnapshotValue(s.Spec.TargetSnapshot)
+	diags.Append(d...)
+	serviceName, sandboxID := types.StringNull(), types.StringNull()
+	if s.Spec.Target.Service != nil {
+		serviceName = types.StringValue(s.Spec.Target.Service.Name)
+	}
+	if s.Spec.Target.Sandbox != nil {
+		sandboxID = types.StringValue(s.Spec.Target.Sandbox.ID)
+	}
+	closedAt := timetypes.NewRFC3339Null()
+	if s.Status.ClosedAt != nil {
+		closedAt = rfc3339(*s.Status.ClosedAt)
+	}
+	return map[string]attr.Value{
+		"id":              types.StringValue(s.Metadata.ID),
+		"tenant_id":       types.StringValue(s.Metadata.TenantID),
+		"service_name":    serviceName,
+		"sandbox_id":      sandboxID,
+		"channels":        channels,
+		"ttl":             timetypes.NewGoDurationValue(time.Duration(s.Spec.RequestedTTLMs) * time.Millisecond),
+		"expires_at":      rfc3339(s.Spec.ExpiresAt),
+		"lifecycle_state": types.StringValue(s.Status.LifecycleState),
+		"close_reason":    stringOrNull(s.Status.CloseReason),
+		"closed_at":       closedAt,
+		"labels":          labels,
+		"target_snapshot": ts,
+		"created_at":      rfc3339(s.Metadata.CreatedAt),
+	}, diags
+}
+
+// ------------------------------------------------------------ nimbus_session
+
+// NewSessionDataSource returns the nimbus_session data source.
+func NewSessionDataSource() datasource.DataSource { return &SessionDataSource{} }
+
+// SessionDataSource reads one session by id.
+type SessionDataSource struct {
+	data *providerData
+}
+
+func (d *SessionDataSource) Metadata(_ context.Context, req datasource.MetadataRequest, resp *datasource.MetadataResponse) {
+	resp.TypeName = req.ProviderTypeName + "_session"
+}
+
+func (d *SessionDataSource) Schema(_ context.Context, _ datasource.SchemaRequest, resp *datasource.SchemaResponse) {
+	attrs := sessionDataSchemaAttrs("id", "tenant_id")
+	attrs["id"] = schema.StringAttribute{
+		Required:            true,
+		MarkdownDescription: "Id of the session (`ses-…`).",
+		Validators:          []validator.String{stringvalidator.RegexMatches(sessionIDPattern, "must be a session id such as ses-0123abcd")},
+	}
+	attrs["tenant_id"] = schema.StringAttribute{
+		Optional:            true,
+		Computed:            true,
+		MarkdownDescription: "Tenant of the session. Defaults to the provider's tenant.",
+	}
+	resp.Schema = schema.Schema{
+		MarkdownDescription: "Reads one Nimbus session by id, in any state (`open`, `closed` or `expired`).",
+		Attributes:          attrs,
+	}
+}
+
+func (d *SessionDataSource) Configure(_ context.Context, req datasource.ConfigureRequest, resp *datasource.ConfigureResponse) {
+	d.data = configureProviderData(req.ProviderData, &resp.Diagnostics)
+}
+
+func (d *SessionDataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {
+	var id, tenant types.String
+	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("id"), &id)...)
+	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("tenant_id"), &tenant)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	c := clientFor(ctx, d.data, &resp.Diagnostics)
+	if c == nil {
+		return
+	}
+	s, err := c.Sessions.Get(ctx, id.ValueString(), tenantCall(tenant)...)
+	if err != nil {
+		addAPIError(&resp.Diagnostics, fmt.Sprintf("Could not read session %s", id.ValueString()), err)
+		return
+	}
+	vals, diags := sessionDataValues(s)
+	resp.Diagnostics.Append(diags...)
+	for name, v := range vals {
+		resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root(name), v)...)
+	}
+}
+
+// ----------------------------------------------------------- nimbus_sessions
+
+// NewSessionsDataSource returns the nimbus_sessions data source.
+func NewSessionsDataSource() datasource.DataSource { return &SessionsDataSource{} }
+
+// SessionsDataSource lists sessions, following every page.
+type SessionsDataSource struct {
+	data *providerData
+}
+
+type sessionsModel struct {
+	TenantID types.String `tfsdk:"tenant_id"`
+	State    types.String `tfsdk:"state"`
+	IDs      types.List   `tfsdk:"ids"`
+	Sessions types.List   `tfsdk:"sessions"`
+}
+
+func (d *SessionsDataSource) Metadata(_ context.Context, req datasource.MetadataRequest, resp *datasource.MetadataResponse) {
+	resp.TypeName = req.ProviderTypeName + "_sessions"
+}
+
+func (d *SessionsDataSource) Schema(_ context.Context, _ datasource.SchemaRequest, resp *datasource.SchemaResponse) {
+	resp.Schema = schema.Schema{
+		MarkdownDescription: "Lists Nimbus sessions, optionally only those in one state. Every page of the listing is read.",
+		Attributes: map[string]schema.Attribute{
+			"tenant_id": schema.StringAttribute{
+				Optional:            true,
+				Computed:            true,
+				MarkdownDescription: "Tenant to list. Defaults to the provider's tenant.",
+			},
+			"state": schema.StringAttribute{
+				Optional:            true,
+				MarkdownDescription: "Keep sessions in this state: `open`, `closed` or `expired`.",
+				Validators:          []validator.String{stringvalidator.OneOf(api.SessionOpen, api.SessionClosed, api.SessionExpired)},
+			},
+			"ids": schema.ListAttribute{
+				Computed:            true,
+				ElementType:         types.StringType,
+				MarkdownDescription: "Ids of the matching sessions, in the server's order.",
+			},
+			"sessions": schema.ListNestedAttribute{
+				Computed:            true,
+				MarkdownDescription: "The matching sessions, in the server's order.",
+				NestedObject:        schema.NestedAttributeObject{Attributes: sessionDataSchemaAttrs()},
+			},
+		},
+	}
+}
+
+func (d *SessionsDataSource) Configure(_ context.Context, req datasource.ConfigureRequest, resp *datasource.ConfigureResponse) {
+	d.data = configureProviderData(req.ProviderData, &resp.Diagnostics)
+}
+
+func (d *SessionsDataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {
+	var m sessionsModel
+	resp.Diagnostics.Append(req.Config.Get(ctx, &m)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	c := clientFor(ctx, d.data, &resp.Diagnostics)
+	if c == nil {
+		return
+	}
+	tenant := resolveTenant(c, m.TenantID, &resp.Diagnostics)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	opts := client.ListSessionsOptions{Limit: listPageSize, State: m.State.ValueString()}
+	ids := []attr.Value{}
+	items := []attr.Value{}
+	for s, err := range c.Sessions.All(ctx, opts, client.InTenant(tenant)) {
+		if err != nil {
+			addAPIError(&resp.Diagnostics, "Could not list sessions", err)
+			return
+		}
+		vals, diags := sessionDataValues(&s)
+		resp.Diagnostics.Append(diags...)
+		o, diags := types.ObjectValue(sessionDataAttrTypes, vals)
+		resp.Diagnostics.Append(diags...)
+		items = append(items, o)
+		ids = append(ids, types.StringValue(s.Metadata.ID))
+	}
+	var diags diag.Diagnostics
+	m.TenantID = types.StringValue(tenant)
+	m.IDs, diags = types.ListValue(types.StringType, ids)
+	resp.Diagnostics.Append(diags...)
+	m.Sessions, diags = types.ListValue(types.ObjectType{AttrTypes: sessionDataAttrTypes}, items)
+	resp.Diagnostics.Append(diags...)
+	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
+}

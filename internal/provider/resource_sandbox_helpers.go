@@ -1,0 +1,142 @@
+package provider
+
+// Helpers shared by the sandbox and session resources, ephemeral resource and
+// data sources: conversions between API objects and Terraform values, import
+// ids, and the glue to the provider's client and error mapper.
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-framework-timetypes/timetypes"
+	"github.com/hashicorp/terraform-plugin-framework/attr"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+
+	"github.com/nimbus/terraform-provider-nimbus/internal/api"
+	"github.com/nimbus/terraform-provider-nimbus/internal/client"
+)
+
+// Client-side checks matching the API's rules (internal/api/validate.go).
+var (
+	serviceNamePattern = regexp.MustCompile(`^[a-z][a-z0-9-]{0,62}$`)
+	sandboxIDPattern   = regexp.MustCompile(`^sbx-[a-z0-9]{1,60}$`)
+	sessionIDPattern   = regexp.MustCompile(`^ses-[a-z0-9]{1,60}$`)
+)
+
+// listPageSize is the page size the list data sources ask for; 0 leaves it
+// to the server (100). Tests lower it to prove every page is followed.
+var listPageSize = 0
+
+// endpointAttrTypes is the object type of one element of `endpoints`.
+var endpointAttrTypes = map[string]attr.Type{
+	"name": types.StringType,
+	"url":  types.StringType,
+}
+
+// endpointsValue converts API endpoints to a list of {name, url} objects.
+func endpointsValue(eps []api.Endpoint) (types.List, diag.Diagnostics) {
+	elemType := types.ObjectType{AttrTypes: endpointAttrTypes}
+	vals := make([]attr.Value, 0, len(eps))
+	var diags diag.Diagnostics
+	for _, e := range eps {
+		o, d := types.ObjectValue(endpointAttrTypes, map[string]attr.Value{
+			"name": types.StringValue(e.Name),
+			"url":  types.StringValue(e.URL),
+		})
+		diags.Append(d...)
+		vals = append(vals, o)
+	}
+	l, d := types.ListValue(elemType, vals)
+	diags.Append(d...)
+	return l, diags
+}
+
+// stringMapValue converts a Go map to a Terraform map of strings. An empty
+// API map becomes null unless prior is a known empty map (the user wrote
+// `{}`), so an unset attribute never shows a diff.
+func stringMapValue(m map[string]string, prior types.Map) (types.Map, diag.Diagnostics) {
+	if len(m) == 0 {
+		if !prior.IsNull() && !prior.IsUnknown() && len(prior.Elements()) == 0 {
+			return prior, nil
+		}
+		return types.MapNull(types.StringType), nil
+	}
+	return types.MapValueFrom(context.Background(), types.StringType, m)
+}
+
+// mapFromValue converts a known Terraform map of strings to a Go map.
+func mapFromValue(ctx context.Context, v types.Map, diags *diag.Diagnostics) map[string]string {
+	if v.IsNull() || v.IsUnknown() {
+		return nil
+	}
+	out := map[string]string{}
+	diags.Append(v.ElementsAs(ctx, &out, false)...)
+	return out
+}
+
+// stringOrNull returns a null string for "".
+func stringOrNull(s string) types.String {
+	if s == "" {
+		return types.StringNull()
+	}
+	return types.StringValue(s)
+}
+
+// rfc3339 converts a time to an RFC 3339 value (null for the zero time).
+func rfc3339(t time.Time) timetypes.RFC3339 {
+	if t.IsZero() {
+		return timetypes.NewRFC3339Null()
+	}
+	return timetypes.NewRFC3339TimeValue(t.UTC())
+}
+
+// splitImportID parses "id" or "tenant/id".
+func splitImportID(raw, kind, example string) (tenant, id string, err error) {
+	parts := strings.Split(raw, "/")
+	switch {
+	case len(parts) == 1 && parts[0] != "":
+		return "", parts[0], nil
+	case len(parts) == 2 && parts[0] != "" && parts[1] != "":
+		return parts[0], parts[1], nil
+	}
+	return "", "", fmt.Errorf("the import id %q is not a %s id: use %q or %q", raw, kind, example, "TENANT/"+example)
+}
+
+// tenantCall returns the per-call tenant option for a known, non-empty tenant.
+func tenantCall(tenant types.String) []client.CallOption {
+	if tenant.IsNull() || tenant.IsUnknown() || tenant.ValueString() == "" {
+		return nil
+	}
+	return []client.CallOption{client.InTenant(tenant.ValueString())}
+}
+
+// resolveTenant returns the tenant a new object goes to: the configured one,
+// else the provider's default tenant.
+func resolveTenant(c *client.Client, configured types.String, diags *diag.Diagnostics) string {
+	if !configured.IsNull() && !configured.IsUnknown() && configured.ValueString() != "" {
+		return configured.ValueString()
+	}
+	t := c.Settings().TenantID
+	if t == "" {
+		diags.AddError("No Nimbus tenant",
+			"This resource has no tenant_id and the provider has no default tenant. "+
+				"Set tenant_id on the resource, or tenant_id in the provider block, or the NIMBUS_TENANT_ID environment variable.")
+	}
+	return t
+}
+
+// sortedStrings returns the sorted set elements of v.
+func sortedStrings(ctx context.Context, v types.Set, diags *diag.Diagnostics) []string {
+	if v.IsNull() || v.IsUnknown() {
+		return nil
+	}
+	var out []string
+	diags.Append(v.ElementsAs(ctx, &out, false)...)
+	sort.Strings(out)
+	return out
+}

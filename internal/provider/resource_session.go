@@ -1,0 +1,385 @@
+package provider
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-framework-timetypes/timetypes"
+	"github.com/hashicorp/terraform-plugin-framework-validators/setvalidator"
+	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
+	"github.com/hashicorp/terraform-plugin-framework/attr"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/objectplanmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/setplanmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringdefault"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+
+	"github.com/nimbus/terraform-provider-nimbus/internal/api"
+	"github.com/nimbus/terraform-provider-nimbus/internal/client"
+	"github.com/nimbus/terraform-provider-nimbus/internal/validators"
+)
+
+var (
+	_ resource.Resource                = &SessionResource{}
+	_ resource.ResourceWithConfigure   = &SessionResource{}
+	_ resource.ResourceWithImportState = &SessionResource{}
+	_ resource.ResourceWithModifyPlan  = &SessionResource{}
+)
+
+// sessionNow is the provider's clock for session expiry plans. Tests point
+// it at the test server's fake clock (the time_rotating pattern).
+var sessionNow = time.Now
+
+// sessionCloseReason is the reason Terraform gives when it closes a session.
+const sessionCloseReason = "closed by Terraform"
+
+// defaultSessionTTL is the API's default requested TTL.
+const defaultSessionTTL = "15m"
+
+// NewSessionResource returns the nimbus_session resource.
+func NewSessionResource() resource.Resource { return &SessionResource{} }
+
+// SessionResource manages a Nimbus session: a scoped, expiring connection to
+// a running service or sandbox.
+type SessionResource struct {
+	data *providerData
+}
+
+// sessionModel is nimbus_session's state.
+type sessionModel struct {
+	ID             types.String         `tfsdk:"id"`
+	TenantID       types.String         `tfsdk:"tenant_id"`
+	ServiceName    types.String         `tfsdk:"service_name"`
+	SandboxID      types.String         `tfsdk:"sandbox_id"`
+	Channels       types.Set            `tfsdk:"channels"`
+	TTL            timetypes.GoDuration `tfsdk:"ttl"`
+	ExpiresAt      timetypes.RFC3339    `tfsdk:"expires_at"`
+	LifecycleState types.String         `tfsdk:"lifecycle_state"`
+	TargetSnapshot types.Object         `tfsdk:"target_snapshot"`
+}
+
+// targetSnapshotAttrTypes is the object type of target_snapshot.
+var targetSnapshotAttrTypes = map[string]attr.Type{
+	"kind":         types.StringType,
+	"name":         types.StringType,
+	"id":           types.StringType,
+	"generation":   types.Int64Type,
+	"backend_kind": types.StringType,
+	"runtime":      types.StringType,
+	"provider":     types.StringType,
+}
+
+// targetSnapshotDescriptions documents target_snapshot's attributes.
+var targetSnapshotDescriptions = map[string]string{
+	"kind":         "`service` or `sandbox`.",
+	"name":         "Service name (service targets).",
+	"id":           "Sandbox id (sandbox targets).",
+	"generation":   "Generation of the target when the session was opened.",
+	"backend_kind": "The service's backend kind (`sandbox`, `builtIn`, `external`), or `sandbox` for a sandbox target.",
+	"runtime":      "`container` or `krun` where the target runs in a sandbox.",
+	"provider":     "Built-in provider of a `builtIn` service.",
+}
+
+func targetSnapshotValue(ts api.TargetSnapshot) (types.Object, diag.Diagnostics) {
+	return types.ObjectValue(targetSnapshotAttrTypes, map[string]attr.Value{
+		"kind":         types.StringValue(ts.Kind),
+		"name":         stringOrNull(ts.Name),
+		"id":           stringOrNull(ts.ID),
+		"generation":   types.Int64Value(ts.Generation),
+		"backend_kind": types.StringValue(ts.BackendKind),
+		"runtime":      stringOrNull(ts.Runtime),
+		"provider":     stringOrNull(ts.Provider),
+	})
+}
+
+func (r *SessionResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
+	resp.TypeName = req.ProviderTypeName + "_session"
+}
+
+// sessionChannelsValidators validate the channels set.
+func sessionChannelsValidators() []validator.Set {
+	return []validator.Set{
+		setvalidator.SizeAtLeast(1),
+		setvalidator.ValueStringsAre(stringvalidator.OneOf(api.Channels...)),
+	}
+}
+
+func (r *SessionResource) Schema(_ context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
+	replace := []planmodifier.String{stringplanmodifier.RequiresReplace()}
+	snapshotAttrs := map[string]schema.Attribute{}
+	for name, typ := range targetSnapshotAttrTypes {
+		if typ == types.Int64Type {
+			snapshotAttrs[name] = schema.Int64Attribute{Computed: true, MarkdownDescription: targetSnapshotDescriptions[name]}
+		} else {
+			snapshotAttrs[name] = schema.StringAttribute{Computed: true, MarkdownDescription: targetSnapshotDescriptions[name]}
+		}
+	}
+	resp.Schema = schema.Schema{
+		MarkdownDescription: "A Nimbus session: a scoped, expiring connection to a running service or sandbox.\n\n" +
+			"A session that was closed or has expired is removed from state on refresh, so the next apply opens a new one; " +
+			"a plan made after `expires_at` already shows the replacement, even without a refresh. Every input forces a new " +
+			"session. Destroy closes the session. For a session that should live only during one run, use the " +
+			"`nimbus_session` ephemeral resource instead.",
+		Attributes: map[string]schema.Attribute{
+			"id": schema.StringAttribute{
+				Computed:            true,
+				MarkdownDescription: "Server-generated session id (`ses-…`).",
+				PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
+			},
+			"tenant_id": schema.StringAttribute{
+				Optional:            true,
+				Computed:            true,
+				MarkdownDescription: "Tenant of the session. Defaults to the provider's tenant.",
+				PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown(), stringplanmodifier.RequiresReplace()},
+			},
+			"service_name": schema.StringAttribute{
+				Optional:            true,
+				MarkdownDescription: "Name of the running service to attach to. Exactly one of `service_name` and `sandbox_id` is required.",
+				Validators: []validator.String{
+					stringvalidator.ExactlyOneOf(path.MatchRoot("service_name"), path.MatchRoot("sandbox_id")),
+					stringvalidator.RegexMatches(serviceNamePattern, api.NameRule),
+				},
+				PlanModifiers: replace,
+			},
+			"sandbox_id": schema.StringAttribute{
+				Optional:            true,
+				MarkdownDescription: "Id of the running sandbox to attach to. Exactly one of `service_name` and `sandbox_id` is required.",
+				Validators:          []validator.String{stringvalidator.RegexMatches(sandboxIDPattern, "must be a sandbox id such as sbx-0123abcd")},
+				PlanModifiers:       replace,
+			},
+			"channels": schema.SetAttribute{
+				Required:            true,
+				ElementType:         types.StringType,
+				MarkdownDescription: "Channels to open: one or more of `stdio`, `cdp`, `page`, `files`.",
+				Validators:          sessionChannelsValidators(),
+				PlanModifiers:       []planmodifier.Set{setplanmodifier.RequiresReplace()},
+			},
+			"ttl": schema.StringAttribute{
+				Optional:            true,
+				Computed:            true,
+				CustomType:          timetypes.GoDurationType{},
+				Default:             stringdefault.StaticString(defaultSessionTTL),
+				MarkdownDescription: "Requested lifetime as a duration such as `90s`, `15m` or `2h`, between `1s` and `24h` (default `15m`).",
+				Validators:          []validator.String{validators.DurationBetween(time.Millisecond*api.MinSessionTTLMs, time.Millisecond*api.MaxSessionTTLMs)},
+				PlanModifiers:       replace,
+			},
+			"expires_at": schema.StringAttribute{
+				Computed:            true,
+				CustomType:          timetypes.RFC3339Type{},
+				MarkdownDescription: "When the server expires the session (RFC 3339).",
+				PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
+			},
+			"lifecycle_state": schema.StringAttribute{
+				Computed:            true,
+				MarkdownDescription: "Lifecycle state: `open` while Terraform manages it.",
+				PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
+			},
+			"target_snapshot": schema.SingleNestedAttribute{
+				Computed:            true,
+				MarkdownDescription: "What the session attached to, pinned at open time.",
+				Attributes:          snapshotAttrs,
+				PlanModifiers:       []planmodifier.Object{objectplanmodifier.UseStateForUnknown()},
+			},
+		},
+	}
+}
+
+func (r *SessionResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
+	r.data = configureProviderData(req.ProviderData, &resp.Diagnostics)
+}
+
+// ModifyPlan plans a replacement once the provider's clock is past
+// expires_at, whether or not a refresh has seen the expiry yet.
+func (r *SessionResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
+	if req.State.Raw.IsNull() || req.Plan.Raw.IsNull() {
+		return
+	}
+	var expiresAt timetypes.RFC3339
+	resp.Diagnostics.Append(req.State.GetAttribute(ctx, path.Root("expires_at"), &expiresAt)...)
+	if resp.Diagnostics.HasError() || expiresAt.IsNull() || expiresAt.IsUnknown() {
+		return
+	}
+	t, d := expiresAt.ValueRFC3339Time()
+	resp.Diagnostics.Append(d...)
+	if resp.Diagnostics.HasError() || sessionNow().Before(t) {
+		return
+	}
+	resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("expires_at"), timetypes.NewRFC3339Unknown())...)
+	resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("id"), types.StringUnknown())...)
+	resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("lifecycle_state"), types.StringUnknown())...)
+	resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("target_snapshot"), types.ObjectUnknown(targetSnapshotAttrTypes))...)
+	resp.RequiresReplace = append(resp.RequiresReplace, path.Root("expires_at"))
+}
+
+// openSessionRequest builds the open request shared by the managed and the
+// ephemeral session.
+func openSessionRequest(ctx context.Context, serviceName, sandboxID types.String, channels types.Set, ttl timetypes.GoDuration, diags *diag.Diagnostics) api.OpenSessionRequest {
+	var req api.OpenSessionRequest
+	switch {
+	case !serviceName.IsNull():
+		req.Target.Service = &api.ServiceRef{Name: serviceName.ValueString()}
+	case !sandboxID.IsNull():
+		req.Target.Sandbox = &api.SandboxRef{ID: sandboxID.ValueString()}
+	}
+	req.Channels = sortedStrings(ctx, channels, diags)
+	if !ttl.IsNull() && !ttl.IsUnknown() {
+		d, dd := ttl.ValueGoDuration()
+		diags.Append(dd...)
+		req.RequestedTTLMs = d.Milliseconds()
+	}
+	return req
+}
+
+func (r *SessionResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
+	var plan sessionModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	c := clientFor(ctx, r.data, &resp.Diagnostics)
+	if c == nil {
+		return
+	}
+	tenant := resolveTenant(c, plan.TenantID, &resp.Diagnostics)
+	oreq := openSessionRequest(ctx, plan.ServiceName, plan.SandboxID, plan.Channels, plan.TTL, &resp.Diagnostics)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	s, err := c.Sessions.Open(ctx, oreq, client.InTenant(tenant))
+	if err != nil {
+		addAPIError(&resp.Diagnostics, "Could not open the session on "+describeTarget(oreq.Target), err)
+		return
+	}
+	plan.TenantID = types.StringValue(tenant)
+	setSessionState(&plan, s, &resp.Diagnostics)
+	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+}
+
+func (r *SessionResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
+	var state sessionModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	c := clientFor(ctx, r.data, &resp.Diagnostics)
+	if c == nil {
+		return
+	}
+	s, err := c.Sessions.Get(ctx, state.ID.ValueString(), tenantCall(state.TenantID)...)
+	if client.IsNotFound(err) {
+		resp.State.RemoveResource(ctx)
+		return
+	}
+	if err != nil {
+		addAPIError(&resp.Diagnostics, fmt.Sprintf("Could not read session %s", state.ID.ValueString()), err)
+		return
+	}
+	if s.Status.LifecycleState != api.SessionOpen {
+		// Closed or expired: it cannot be reopened. Dropping it from state
+		// makes the next plan open a new one.
+		resp.State.RemoveResource(ctx)
+		return
+	}
+	if state.TenantID.IsNull() || state.TenantID.ValueString() == "" {
+		state.TenantID = types.StringValue(s.Metadata.TenantID)
+	}
+	// Inputs come back unredacted: take them from the server (an import
+	// starts from nothing), keeping the configured spelling of the ttl.
+	state.ServiceName, state.SandboxID = types.StringNull(), types.StringNull()
+	if s.Spec.Target.Service != nil {
+		state.ServiceName = types.StringValue(s.Spec.Target.Service.Name)
+	}
+	if s.Spec.Target.Sandbox != nil {
+		state.SandboxID = types.StringValue(s.Spec.Target.Sandbox.ID)
+	}
+	channels, d := types.SetValueFrom(ctx, types.StringType, s.Spec.Channels)
+	resp.Diagnostics.Append(d...)
+	state.Channels = channels
+	serverTTL := time.Duration(s.Spec.RequestedTTLMs) * time.Millisecond
+	if cur, dd := state.TTL.ValueGoDuration(); state.TTL.IsNull() || dd.HasError() || cur != serverTTL {
+		state.TTL = timetypes.NewGoDurationValueFromStringMust(serverTTL.String())
+	}
+	setSessionState(&state, s, &resp.Diagnostics)
+	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
+}
+
+// Update is never called with a change: every input forces a new session.
+func (r *SessionResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
+	var plan sessionModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+}
+
+func (r *SessionResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
+	var state sessionModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	c := clientFor(ctx, r.data, &resp.Diagnostics)
+	if c == nil {
+		return
+	}
+	if err := closeSession(ctx, c, state.ID.ValueString(), tenantCall(state.TenantID)); err != nil {
+		addAPIError(&resp.Diagnostics, fmt.Sprintf("Could not close session %s", state.ID.ValueString()), err)
+	}
+}
+
+// closeSession closes a session; one that is gone, closed or expired
+// already counts as closed.
+func closeSession(ctx context.Context, c *client.Client, id string, opts []client.CallOption) error {
+	_, err := c.Sessions.Close(ctx, id, sessionCloseReason, opts...)
+	switch {
+	case err == nil, client.IsNotFound(err):
+		return nil
+	case client.IsConflict(err):
+		s, gerr := c.Sessions.Get(ctx, id, opts...)
+		if client.IsNotFound(gerr) || (gerr == nil && s.Status.LifecycleState != api.SessionOpen) {
+			return nil
+		}
+	}
+	return err
+}
+
+// ImportState imports a session by "ses-…" or "tenant/ses-…".
+func (r *SessionResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
+	tenant, id, err := splitImportID(req.ID, "session", "ses-0123abcd")
+	if err == nil && !api.ValidSessionID(id) {
+		err = fmt.Errorf("%q is not a session id: session ids look like ses-0123abcd", id)
+	}
+	if err != nil {
+		resp.Diagnostics.AddError("Invalid import id", err.Error())
+		return
+	}
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), id)...)
+	if tenant != "" {
+		resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("tenant_id"), tenant)...)
+	}
+}
+
+// setSessionState copies the server-owned values into m.
+func setSessionState(m *sessionModel, s *api.Session, diags *diag.Diagnostics) {
+	m.ID = types.StringValue(s.Metadata.ID)
+	m.ExpiresAt = rfc3339(s.Spec.ExpiresAt)
+	m.LifecycleState = types.StringValue(s.Status.LifecycleState)
+	ts, d := targetSnapshotValue(s.Spec.TargetSnapshot)
+	diags.Append(d...)
+	m.TargetSnapshot = ts
+}
+
+func describeTarget(t api.SessionTarget) string {
+	switch {
+	case t.Service != nil:
+		return fmt.Sprintf("service %q", t.Service.Name)
+	case t.Sandbox != nil:
+		return fmt.Sprintf("sandbox %s", t.Sandbox.ID)
+	}
+	return "(no target)"
+}
