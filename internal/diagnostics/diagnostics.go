@@ -1,0 +1,175 @@
+// Package diagnostics turns errors from the Nimbus client into Terraform
+// diagnostics. It is the provider's ONE error-to-diagnostic mapper: every
+// resource, data source and ephemeral resource reports API errors through
+// FromError, which branches on the structured error code (never on message
+// text) and tells the user what to do next.
+package diagnostics
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+
+	"github.com/nimbus/terraform-provider-nimbus/internal/api"
+	"github.com/nimbus/terraform-provider-nimbus/internal/client"
+)
+
+// Summary prefixes used by FromError for special cases; tests match on them.
+const (
+	SummaryChangedOutside = "changed outside Terraform since the last refresh"
+	SummaryConfig         = "Nimbus provider configuration"
+	SummaryAuth           = "Nimbus authentication failed"
+	SummaryPermission     = "Nimbus permission denied"
+	SummaryWait           = "did not reach the desired state"
+)
+
+// PreconditionDetail is the advice attached to op.precondition_failed. The
+// provider never retries such a request: overwriting a change someone else
+// made is exactly what the generation check exists to prevent.
+const PreconditionDetail = "The object was changed outside Terraform since the last refresh " +
+	"(its generation no longer matches the one in the Terraform state), so the change was NOT applied " +
+	"and the out-of-band change was kept. Run `terraform plan` (or `terraform apply -refresh-only`) to see " +
+	"the change, then apply again."
+
+// FromError returns an error diagnostic for err. summary says what the
+// provider was doing ("Could not update service web"); the detail explains
+// the error and the next step, followed by the underlying error.
+func FromError(summary string, err error) diag.Diagnostic {
+	return diag.NewErrorDiagnostic(Title(summary, err), Detail(err))
+}
+
+// Append adds FromError(summary, err) to diags. A nil err adds nothing.
+func Append(diags *diag.Diagnostics, summary string, err error) {
+	if err == nil {
+		return
+	}
+	diags.Append(FromError(summary, err))
+}
+
+// Title is the diagnostic summary for err: summary, qualified for the cases a
+// user must recognise at a glance.
+func Title(summary string, err error) string {
+	var ce *client.ConfigError
+	var we *client.WaitError
+	switch {
+	case errors.As(err, &ce):
+		return summary + ": incomplete " + SummaryConfig
+	case errors.As(err, &we):
+		if we.Failed {
+			return summary + ": the " + we.Kind + " failed"
+		}
+		return summary + ": the " + we.Kind + " " + SummaryWait + " in time"
+	}
+	switch client.Code(err) {
+	case api.CodePreconditionFailed:
+		return summary + ": the object " + SummaryChangedOutside
+	case api.CodeUnauthenticated:
+		return summary + ": " + SummaryAuth
+	case api.CodePermissionDenied:
+		return summary + ": " + SummaryPermission
+	}
+	return summary
+}
+
+// Detail explains err and what to do about it.
+func Detail(err error) string {
+	if err == nil {
+		return ""
+	}
+	var ce *client.ConfigError
+	if errors.As(err, &ce) {
+		return configAdvice(ce) + "\n\n" + ce.Error()
+	}
+	var we *client.WaitError
+	if errors.As(err, &we) {
+		var b strings.Builder
+		if we.Failed {
+			fmt.Fprintf(&b, "The %s %q reached the failed state while the provider waited for it to become %q.\n", we.Kind, we.Name, we.Until)
+			if we.LastMessage != "" {
+				fmt.Fprintf(&b, "Server message: %s\n", we.LastMessage)
+			}
+			b.WriteString("Fix the cause (for a sandbox backend: the image, argv or environment) and apply again.")
+		} else {
+			fmt.Fprintf(&b, "The %s %q did not become %q within %s.\n", we.Kind, we.Name, we.Until, we.Timeout.Round(1e6))
+			b.WriteString("Raise the matching value in the resource's `timeouts` block, or set `wait_until` to a weaker target, " +
+				"if the service is just slow; otherwise check why it is not getting there.")
+		}
+		last := we.LastStatus
+		if last == "" {
+			last = "no status observed yet"
+		}
+		fmt.Fprintf(&b, "\n\nLast observed status: %s\n\n%s", last, we.Error())
+		return b.String()
+	}
+	e, ok := client.AsError(err)
+	if !ok {
+		return err.Error()
+	}
+	var advice string
+	switch e.Code {
+	case api.CodePreconditionFailed:
+		advice = PreconditionDetail
+		if e.Details != nil && e.Details.CurrentGeneration > 0 {
+			advice += fmt.Sprintf(" (The server's current generation is %d.)", e.Details.CurrentGeneration)
+		}
+	case api.CodePreconditionRequired:
+		advice = "The server requires the object's generation for this change. This is a provider bug; please report it."
+	case api.CodeUnauthenticated:
+		advice = "The Nimbus server rejected the credential. Check the provider's `token`, `api_key`, " +
+			"`workload_identity_token` or `credentials_file` settings, or the NIMBUS_TOKEN, NIMBUS_API_KEY, " +
+			"NIMBUS_WORKLOAD_IDENTITY_TOKEN and NIMBUS_APPLICATION_CREDENTIALS environment variables: the credential " +
+			"may be wrong, expired or meant for another server."
+	case api.CodePermissionDenied:
+		advice = "The credential is valid but not allowed in this tenant. Check `tenant_id` (on the resource, " +
+			"in the provider block or NIMBUS_TENANT_ID) or use a credential granted that tenant."
+	case api.CodeNotFound:
+		advice = "The object does not exist (it may have been deleted outside Terraform)."
+	case api.CodeAlreadyExists:
+		advice = "An object with this name already exists. Choose another name, or bring the existing one " +
+			"under Terraform with `terraform import` or an `import` block."
+	case api.CodeConflict:
+		advice = "The operation is not allowed in the object's current state."
+	case api.CodeInvalid:
+		advice = "The server rejected the request as invalid."
+		if vs := e.FieldViolations(); len(vs) > 0 {
+			parts := make([]string, len(vs))
+			for i, v := range vs {
+				parts[i] = "  - " + v.String()
+			}
+			advice += "\n" + strings.Join(parts, "\n")
+		}
+	case api.CodeRateLimited, api.CodeUnavailable:
+		advice = "The server is busy or unavailable and the provider's retries were exhausted. Try again later."
+	case api.CodeInternal:
+		advice = "The server failed with an internal error; this is a server bug. Retrying may help."
+	}
+	if advice == "" {
+		return e.Error()
+	}
+	return advice + "\n\n" + e.Error()
+}
+
+func configAdvice(ce *client.ConfigError) string {
+	switch ce.Setting {
+	case client.SettingEndpoint:
+		return "The provider does not know which Nimbus server to talk to. Set `endpoint` in the provider block or the NIMBUS_ENDPOINT environment variable."
+	case client.SettingCredential:
+		return "The provider has no credential for the Nimbus server. Set `token`, `api_key` or `workload_identity_token` in the provider block, or NIMBUS_TOKEN, NIMBUS_API_KEY or NIMBUS_WORKLOAD_IDENTITY_TOKEN in the environment, or point `credentials_file` / NIMBUS_APPLICATION_CREDENTIALS at a credential file."
+	case client.SettingTenant:
+		return "No tenant is known for this object. Set `tenant_id` on the resource, in the provider block, or the NIMBUS_TENANT_ID environment variable."
+	case client.SettingCredentialsFile:
+		return "The credential file could not be used. Fix it or point `credentials_file` / NIMBUS_APPLICATION_CREDENTIALS at a valid one."
+	}
+	return "The Nimbus provider configuration is incomplete or invalid."
+}
+
+// IsGone reports whether err means the object no longer exists.
+func IsGone(err error) bool { return client.IsNotFound(err) }
+
+// Canceled reports whether err is only the operation's context ending.
+func Canceled(ctx context.Context, err error) bool {
+	return ctx.Err() != nil && errors.Is(err, ctx.Err())
+}

@@ -1,0 +1,203 @@
+package provider
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-framework-timetypes/timetypes"
+	"github.com/hashicorp/terraform-plugin-framework/attr"
+	"github.com/hashicorp/terraform-plugin-framework/datasource"
+	"github.com/hashicorp/terraform-plugin-framework/datasource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+
+	"github.com/nimbus/terraform-provider-nimbus/internal/api"
+	"github.com/nimbus/terraform-provider-nimbus/internal/client"
+	"github.com/nimbus/terraform-provider-nimbus/internal/diagnostics"
+	"github.com/nimbus/terraform-provider-nimbus/internal/validators"
+)
+
+var (
+	_ datasource.DataSource              = &ServiceDataSource{}
+	_ datasource.DataSourceWithConfigure = &ServiceDataSource{}
+)
+
+// NewServiceDataSource returns the nimbus_service data source.
+func NewServiceDataSource() datasource.DataSource { return &ServiceDataSource{} }
+
+// ServiceDataSource reads one service by name.
+type ServiceDataSource struct {
+	data *providerData
+}
+
+// serviceInfoModel is one service as the data sources show it.
+type serviceInfoModel struct {
+	ID                 types.String      `tfsdk:"id"`
+	Name               types.String      `tfsdk:"name"`
+	TenantID           types.String      `tfsdk:"tenant_id"`
+	Labels             types.Map         `tfsdk:"labels"`
+	BackendKind        types.String      `tfsdk:"backend_kind"`
+	SandboxBackend     types.String      `tfsdk:"sandbox_backend"`
+	Image              types.String      `tfsdk:"image"`
+	BuiltInProvider    types.String      `tfsdk:"built_in_provider"`
+	ExternalURL        types.String      `tfsdk:"external_url"`
+	Generation         types.Int64       `tfsdk:"generation"`
+	ObservedGeneration types.Int64       `tfsdk:"observed_generation"`
+	LifecycleState     types.String      `tfsdk:"lifecycle_state"`
+	Readiness          types.String      `tfsdk:"readiness"`
+	Health             types.String      `tfsdk:"health"`
+	Endpoints          types.List        `tfsdk:"endpoints"`
+	SandboxID          types.String      `tfsdk:"sandbox_id"`
+	StatusMessage      types.String      `tfsdk:"status_message"`
+	CreatedAt          timetypes.RFC3339 `tfsdk:"created_at"`
+	UpdatedAt          timetypes.RFC3339 `tfsdk:"updated_at"`
+}
+
+// serviceInfoAttributes are the computed attributes of a service in the data
+// sources (name and tenant_id are added by each data source).
+func serviceInfoAttributes() map[string]schema.Attribute {
+	s := func(d string) schema.Attribute { return schema.StringAttribute{Computed: true, Description: d} }
+	return map[string]schema.Attribute{
+		"id":                  s("`<tenant_id>/<name>`."),
+		"labels":              schema.MapAttribute{Computed: true, ElementType: types.StringType, Description: "Labels of the service."},
+		"backend_kind":        s("Backend kind: `sandbox`, `builtIn` or `external`."),
+		"sandbox_backend":     s("Sandbox runtime (`container` or `krun`) of a sandbox backend."),
+		"image":               s("Image reference of a sandbox backend."),
+		"built_in_provider":   s("Provider of a built-in backend."),
+		"external_url":        s("URL of an external backend."),
+		"generation":          schema.Int64Attribute{Computed: true, Description: "Generation of the spec and labels."},
+		"observed_generation": schema.Int64Attribute{Computed: true, Description: "Generation the status describes."},
+		"lifecycle_state":     s("Lifecycle state: `stopped`, `starting`, `running`, `stopping` or `failed`."),
+		"readiness":           s("`ready` or `notReady`."),
+		"health":              s("`healthy`, `unhealthy` or `unknown`."),
+		"endpoints": schema.ListNestedAttribute{Computed: true, Description: "Where the running service can be reached.",
+			NestedObject: schema.NestedAttributeObject{Attributes: map[string]schema.Attribute{
+				"name": s("Endpoint name."), "url": s("Endpoint URL."),
+			}}},
+		"sandbox_id":     s("Id of the sandbox a running sandbox-backed service owns."),
+		"status_message": s("Server message explaining the current state."),
+		"created_at":     schema.StringAttribute{Computed: true, CustomType: timetypes.RFC3339Type{}, Description: "Creation time (RFC 3339)."},
+		"updated_at":     schema.StringAttribute{Computed: true, CustomType: timetypes.RFC3339Type{}, Description: "Time of the last change (RFC 3339)."},
+	}
+}
+
+var serviceInfoAttrTypes = map[string]attr.Type{
+	"id": types.StringType, "name": types.StringType, "tenant_id": types.StringType,
+	"labels":       types.MapType{ElemType: types.StringType},
+	"backend_kind": types.StringType, "sandbox_backend": types.StringType, "image": types.StringType,
+	"built_in_provider": types.StringType, "external_url": types.StringType,
+	"generation": types.Int64Type, "observed_generation": types.Int64Type,
+	"lifecycle_state": types.StringType, "readiness": types.StringType, "health": types.StringType,
+	"endpoints":  types.ListType{ElemType: types.ObjectType{AttrTypes: svcEndpointAttrTypes}},
+	"sandbox_id": types.StringType, "status_message": types.StringType,
+	"created_at": timetypes.RFC3339Type{}, "updated_at": timetypes.RFC3339Type{},
+}
+
+func serviceInfo(svc *api.Service, diags *diag.Diagnostics) serviceInfoModel {
+	md, st, b := svc.Metadata, svc.Status, svc.Spec.Backend
+	m := serviceInfoModel{
+		ID: types.StringValue(md.TenantID + "/" + md.Name), Name: types.StringValue(md.Name), TenantID: types.StringValue(md.TenantID),
+		Labels:          svcMapValue(md.Labels, types.MapNull(types.StringType), diags),
+		BackendKind:     types.StringValue(b.Kind),
+		SandboxBackend:  types.StringNull(),
+		Image:           types.StringNull(),
+		BuiltInProvider: svcStr(b.Provider),
+		ExternalURL:     types.StringNull(),
+		Generation:      types.Int64Value(md.Generation), ObservedGeneration: types.Int64Value(st.ObservedGeneration),
+		LifecycleState: types.StringValue(st.LifecycleState), Readiness: svcStr(st.Readiness), Health: svcStr(st.Health),
+		Endpoints: svcEndpoints(st.Endpoints, diags), SandboxID: svcStr(st.SandboxID), StatusMessage: svcStr(st.Message),
+		CreatedAt: svcTime(md.CreatedAt), UpdatedAt: svcTime(md.UpdatedAt),
+	}
+	if b.Sandbox != nil {
+		m.SandboxBackend = types.StringValue(b.Sandbox.Backend)
+		m.Image = types.StringValue(b.Sandbox.Root.Source.Reference)
+	}
+	if b.Endpoint != nil {
+		m.ExternalURL = types.StringValue(b.Endpoint.URL)
+	}
+	return m
+}
+
+func (d *ServiceDataSource) Metadata(_ context.Context, req datasource.MetadataRequest, resp *datasource.MetadataResponse) {
+	resp.TypeName = req.ProviderTypeName + "_service"
+}
+
+func (d *ServiceDataSource) Schema(_ context.Context, _ datasource.SchemaRequest, resp *datasource.SchemaResponse) {
+	attrs := serviceInfoAttributes()
+	attrs["name"] = schema.StringAttribute{Required: true, Description: "Name of the service to read.",
+		Validators: []validator.String{validators.Name()}}
+	attrs["tenant_id"] = schema.StringAttribute{Optional: true, Computed: true,
+		Description: "Tenant of the service. Default: the provider's `tenant_id`.", Validators: []validator.String{validators.Name()}}
+	resp.Schema = schema.Schema{
+		Description: "Reads one Nimbus service by name: its backend (without the redacted launch inputs), labels and status.",
+		Attributes:  attrs,
+	}
+}
+
+func (d *ServiceDataSource) Configure(_ context.Context, req datasource.ConfigureRequest, resp *datasource.ConfigureResponse) {
+	d.data = configureProviderData(req.ProviderData, &resp.Diagnostics)
+}
+
+func (d *ServiceDataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {
+	var cfg serviceInfoModel
+	resp.Diagnostics.Append(req.Config.Get(ctx, &cfg)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	c := clientFor(ctx, d.data, &resp.Diagnostics)
+	if c == nil {
+		return
+	}
+	tenant := svcTenant(c, cfg.TenantID, &resp.Diagnostics)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	name := cfg.Name.ValueString()
+	svc, err := c.Services.Get(ctx, name, svcTenantOpts(types.StringValue(tenant))...)
+	if err != nil {
+		diagnostics.Append(&resp.Diagnostics, fmt.Sprintf("Could not read service %s in tenant %s", name, tenant), err)
+		return
+	}
+	m := serviceInfo(svc, &resp.Diagnostics)
+	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
+}
+
+// Small conversions shared by the service data sources.
+var svcEndpointAttrTypes = endpointAttrTypes
+
+func svcStr(s string) types.String {
+	if s == "" {
+		return types.StringNull()
+	}
+	return types.StringValue(s)
+}
+
+func svcTime(t time.Time) timetypes.RFC3339 {
+	if t.IsZero() {
+		return timetypes.NewRFC3339Null()
+	}
+	return timetypes.NewRFC3339TimeValue(t.UTC())
+}
+
+func svcMapValue(m map[string]string, empty types.Map, diags *diag.Diagnostics) types.Map {
+	if len(m) == 0 {
+		return empty
+	}
+	v, d := types.MapValueFrom(context.Background(), types.StringType, m)
+	diags.Append(d...)
+	return v
+}
+
+func svcEndpoints(eps []api.Endpoint, diags *diag.Diagnostics) types.List {
+	l, d := endpointsValue(eps)
+	diags.Append(d...)
+	return l
+}
+
+func svcTenant(c *client.Client, configured types.String, diags *diag.Diagnostics) string {
+	return resolveTenant(c, configured, diags)
+}
+
+func svcTenantOpts(tenant types.String) []client.CallOption { return tenantCall(tenant) }

@@ -1,0 +1,119 @@
+package provider
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
+	"github.com/hashicorp/terraform-plugin-framework/datasource"
+	"github.com/hashicorp/terraform-plugin-framework/datasource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+
+	"github.com/nimbus/terraform-provider-nimbus/internal/api"
+	"github.com/nimbus/terraform-provider-nimbus/internal/client"
+	"github.com/nimbus/terraform-provider-nimbus/internal/diagnostics"
+	"github.com/nimbus/terraform-provider-nimbus/internal/validators"
+)
+
+var (
+	_ datasource.DataSource              = &ServicesDataSource{}
+	_ datasource.DataSourceWithConfigure = &ServicesDataSource{}
+)
+
+// servicesPageSize is the page size nimbus_services asks for (0 = server
+// default); tests lower it to prove every page is followed.
+var servicesPageSize = 0
+
+// NewServicesDataSource returns the nimbus_services data source.
+func NewServicesDataSource() datasource.DataSource { return &ServicesDataSource{} }
+
+// ServicesDataSource lists services with optional filters.
+type ServicesDataSource struct {
+	data *providerData
+}
+
+type servicesModel struct {
+	TenantID       types.String `tfsdk:"tenant_id"`
+	LabelKey       types.String `tfsdk:"label_key"`
+	LabelValue     types.String `tfsdk:"label_value"`
+	LifecycleState types.String `tfsdk:"lifecycle_state"`
+	Names          types.List   `tfsdk:"names"`
+	Services       types.List   `tfsdk:"services"`
+}
+
+func (d *ServicesDataSource) Metadata(_ context.Context, req datasource.MetadataRequest, resp *datasource.MetadataResponse) {
+	resp.TypeName = req.ProviderTypeName + "_services"
+}
+
+func (d *ServicesDataSource) Schema(_ context.Context, _ datasource.SchemaRequest, resp *datasource.SchemaResponse) {
+	item := serviceInfoAttributes()
+	item["name"] = schema.StringAttribute{Computed: true, Description: "Name of the service."}
+	item["tenant_id"] = schema.StringAttribute{Computed: true, Description: "Tenant of the service."}
+	resp.Schema = schema.Schema{
+		Description: "Lists the Nimbus services of a tenant, optionally filtered by a label and by lifecycle state. Every page of the listing is read.",
+		Attributes: map[string]schema.Attribute{
+			"tenant_id": schema.StringAttribute{Optional: true, Computed: true,
+				Description: "Tenant to list. Default: the provider's `tenant_id`.", Validators: []validator.String{validators.Name()}},
+			"label_key": schema.StringAttribute{Optional: true,
+				Description: "Keep only services with this label key (any value unless `label_value` is set)."},
+			"label_value": schema.StringAttribute{Optional: true,
+				Description: "Keep only services whose `label_key` label has this value. Requires `label_key`.",
+				Validators:  []validator.String{stringvalidator.AlsoRequires(path.MatchRoot("label_key"))}},
+			"lifecycle_state": schema.StringAttribute{Optional: true,
+				Description: "Keep only services in this lifecycle state: `stopped`, `starting`, `running`, `stopping` or `failed`.",
+				Validators: []validator.String{stringvalidator.OneOf(api.ServiceStopped, api.ServiceStarting,
+					api.ServiceRunning, api.ServiceStopping, api.ServiceFailed)}},
+			"names": schema.ListAttribute{Computed: true, ElementType: types.StringType,
+				Description: "Names of the matching services, in the server's stable listing order."},
+			"services": schema.ListNestedAttribute{Computed: true, Description: "The matching services.",
+				NestedObject: schema.NestedAttributeObject{Attributes: item}},
+		},
+	}
+}
+
+func (d *ServicesDataSource) Configure(_ context.Context, req datasource.ConfigureRequest, resp *datasource.ConfigureResponse) {
+	d.data = configureProviderData(req.ProviderData, &resp.Diagnostics)
+}
+
+func (d *ServicesDataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {
+	var cfg servicesModel
+	resp.Diagnostics.Append(req.Config.Get(ctx, &cfg)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	c := clientFor(ctx, d.data, &resp.Diagnostics)
+	if c == nil {
+		return
+	}
+	tenant := svcTenant(c, cfg.TenantID, &resp.Diagnostics)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	opts := client.ListServicesOptions{
+		Limit:          servicesPageSize,
+		LabelKey:       cfg.LabelKey.ValueString(),
+		LabelValue:     cfg.LabelValue.ValueString(),
+		LifecycleState: cfg.LifecycleState.ValueString(),
+	}
+	var names []string
+	var items []serviceInfoModel
+	for svc, err := range c.Services.All(ctx, opts, client.InTenant(tenant)) {
+		if err != nil {
+			diagnostics.Append(&resp.Diagnostics, fmt.Sprintf("Could not list the services of tenant %s", tenant), err)
+			return
+		}
+		names = append(names, svc.Metadata.Name)
+		items = append(items, serviceInfo(&svc, &resp.Diagnostics))
+	}
+	cfg.TenantID = types.StringValue(tenant)
+	var dd = &resp.Diagnostics
+	l, di := types.ListValueFrom(ctx, types.StringType, names)
+	dd.Append(di...)
+	cfg.Names = l
+	s, di := types.ListValueFrom(ctx, types.ObjectType{AttrTypes: serviceInfoAttrTypes}, items)
+	dd.Append(di...)
+	cfg.Services = s
+	resp.Diagnostics.Append(resp.State.Set(ctx, &cfg)...)
+}

@@ -1,0 +1,288 @@
+// Package provider implements the Nimbus Terraform/OpenTofu provider with
+// terraform-plugin-framework (protocol 6).
+package provider
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-framework/datasource"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/ephemeral"
+	"github.com/hashicorp/terraform-plugin-framework/provider"
+	"github.com/hashicorp/terraform-plugin-framework/provider/schema"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-log/tflog"
+
+	"github.com/nimbus/terraform-provider-nimbus/internal/client"
+	"github.com/nimbus/terraform-provider-nimbus/internal/diagnostics"
+)
+
+// LogSubsystemAPI is the terraform-plugin-log subsystem of API calls
+// (TF_LOG_PROVIDER_NIMBUS_API=DEBUG shows them alone).
+const LogSubsystemAPI = "api"
+
+// The provider's resources, data sources and ephemeral resources. Add a
+// constructor here to register a new type (one line each).
+var (
+	resourceTypes = []func() resource.Resource{
+		NewServiceResource,
+	}
+	dataSourceTypes = []func() datasource.DataSource{
+		NewServiceDataSource,
+		NewServicesDataSource,
+	}
+	ephemeralResourceTypes = []func() ephemeral.EphemeralResource{}
+)
+
+var (
+	_ provider.Provider                       = (*NimbusProvider)(nil)
+	_ provider.ProviderWithEphemeralResources = (*NimbusProvider)(nil)
+)
+
+// NimbusProvider is the nimbus provider.
+type NimbusProvider struct {
+	version string
+	// getenv and homeDir are injected by unit tests; nil/"" = the process's.
+	getenv  func(string) string
+	homeDir string
+}
+
+// New returns the provider factory for the given version ("dev", "test" or
+// a release version).
+func New(version string) func() provider.Provider {
+	return func() provider.Provider { return &NimbusProvider{version: version} }
+}
+
+// providerModel is the provider block.
+type providerModel struct {
+	Endpoint              types.String `tfsdk:"endpoint"`
+	TenantID              types.String `tfsdk:"tenant_id"`
+	Token                 types.String `tfsdk:"token"`
+	APIKey                types.String `tfsdk:"api_key"`
+	WorkloadIdentityToken types.String `tfsdk:"workload_identity_token"`
+	CredentialsFile       types.String `tfsdk:"credentials_file"`
+}
+
+// envFor names the environment variables that can replace each attribute.
+var envFor = map[string]string{
+	"endpoint":                client.EnvEndpoint,
+	"tenant_id":               client.EnvTenantID,
+	"token":                   client.EnvToken,
+	"api_key":                 client.EnvAPIKey,
+	"workload_identity_token": client.EnvWorkloadIdentityToken,
+	"credentials_file":        client.EnvApplicationCredentials,
+}
+
+// Metadata implements provider.Provider.
+func (p *NimbusProvider) Metadata(_ context.Context, _ provider.MetadataRequest, resp *provider.MetadataResponse) {
+	resp.TypeName = "nimbus"
+	resp.Version = p.version
+}
+
+// Schema implements provider.Provider.
+func (p *NimbusProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp *provider.SchemaResponse) {
+	resp.Schema = schema.Schema{
+		MarkdownDescription: "The Nimbus provider manages Nimbus services, sandboxes and sessions. " +
+			"Every argument is optional: anything unset is discovered from the environment " +
+			"(`NIMBUS_ENDPOINT`, `NIMBUS_TENANT_ID`, `NIMBUS_TOKEN`, `NIMBUS_API_KEY`, " +
+			"`NIMBUS_WORKLOAD_IDENTITY_TOKEN`, `NIMBUS_WORKLOAD_IDENTITY_TOKEN_FILE`, `NIMBUS_APPLICATION_CREDENTIALS`) " +
+			"and then from the credential file `~/.config/nimbus/application_default_credentials.json`, " +
+			"so an HCP Terraform workspace can configure it with environment variables alone.",
+		Attributes: map[string]schema.Attribute{
+			"endpoint": schema.StringAttribute{
+				Optional: true,
+				MarkdownDescription: "Base URL of the Nimbus API, such as `https://nimbus.example.com`. " +
+					"Defaults to `NIMBUS_ENDPOINT`, then the credential file.",
+			},
+			"tenant_id": schema.StringAttribute{
+				Optional: true,
+				MarkdownDescription: "Default tenant for objects that do not set `tenant_id`. " +
+					"Defaults to `NIMBUS_TENANT_ID`, then the credential file.",
+			},
+			"token": schema.StringAttribute{
+				Optional:  true,
+				Sensitive: true,
+				MarkdownDescription: "Bearer token. Defaults to `NIMBUS_TOKEN` (or `NIMBUS_BEARER_TOKEN`). " +
+					"Set at most one of `token`, `api_key` and `workload_identity_token`.",
+			},
+			"api_key": schema.StringAttribute{
+				Optional:            true,
+				Sensitive:           true,
+				MarkdownDescription: "API key, sent as `X-Nimbus-Api-Key`. Defaults to `NIMBUS_API_KEY`.",
+			},
+			"workload_identity_token": schema.StringAttribute{
+				Optional:  true,
+				Sensitive: true,
+				MarkdownDescription: "Workload-identity token (for example the one HCP Terraform issues to a run). " +
+					"Defaults to `NIMBUS_WORKLOAD_IDENTITY_TOKEN`, or the file named by `NIMBUS_WORKLOAD_IDENTITY_TOKEN_FILE`.",
+			},
+			"credentials_file": schema.StringAttribute{
+				Optional: true,
+				MarkdownDescription: "Path of a Nimbus credential file (JSON with `endpoint`, `tenantId` and one of `token`, " +
+					"`apiKey`, `workloadIdentityToken`). Defaults to `NIMBUS_APPLICATION_CREDENTIALS`, then " +
+					"`~/.config/nimbus/application_default_credentials.json`.",
+			},
+		},
+	}
+}
+
+// Configure implements provider.Provider. It never fails for missing
+// settings: a *client.ConfigError surfaces on the first API call, naming the
+// attribute and environment variable to set. Values unknown at this point
+// (computed from another resource) are recorded and reported the same way.
+func (p *NimbusProvider) Configure(ctx context.Context, req provider.ConfigureRequest, resp *provider.ConfigureResponse) {
+	var m providerModel
+	resp.Diagnostics.Append(req.Config.Get(ctx, &m)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+
+	data := &providerData{version: p.version}
+	attrs := []struct {
+		name string
+		v    types.String
+	}{
+		{"endpoint", m.Endpoint}, {"tenant_id", m.TenantID}, {"token", m.Token},
+		{"api_key", m.APIKey}, {"workload_identity_token", m.WorkloadIdentityToken}, {"credentials_file", m.CredentialsFile},
+	}
+	for _, a := range attrs {
+		if a.v.IsUnknown() {
+			data.unknown = append(data.unknown, a.name)
+		}
+	}
+	if len(data.unknown) > 0 {
+		tflog.Warn(ctx, "Nimbus provider configuration depends on values not known yet", map[string]any{"attributes": data.unknown})
+		resp.DataSourceData, resp.ResourceData, resp.EphemeralResourceData = data, data, data
+		return
+	}
+
+	cfg := client.Config{
+		Endpoint:        m.Endpoint.ValueString(),
+		TenantID:        m.TenantID.ValueString(),
+		Token:           m.Token.ValueString(),
+		APIKey:          m.APIKey.ValueString(),
+		Credential:      m.WorkloadIdentityToken.ValueString(),
+		CredentialsFile: m.CredentialsFile.ValueString(),
+		UserAgent:       fmt.Sprintf("terraform-provider-nimbus/%s (terraform %s)", p.version, req.TerraformVersion),
+		Getenv:          p.getenv,
+		HomeDir:         p.homeDir,
+		RequestLog:      logAPICall,
+	}
+	c, err := client.New(cfg)
+	if err != nil {
+		// An unusable explicit setting (bad endpoint URL, unreadable
+		// credential file): report it when the client is first needed, with
+		// the same wording as a missing setting.
+		data.err = err
+	} else {
+		data.client = c
+		s := c.Settings()
+		tflog.Debug(ctx, "Configured the Nimbus client", map[string]any{
+			"endpoint": s.Endpoint, "endpoint_source": s.EndpointSource,
+			"tenant_id": s.TenantID, "tenant_source": s.TenantSource,
+			"credential_kind": s.CredentialKind, "credential_source": s.CredentialSource,
+		})
+	}
+	resp.DataSourceData, resp.ResourceData, resp.EphemeralResourceData = data, data, data
+}
+
+// logAPICall logs one API call in the "api" subsystem. It carries no
+// header or body, and every value that looks like a credential is masked.
+func logAPICall(ctx context.Context, method, path string, status int, duration time.Duration, requestID string) {
+	ctx = tflog.NewSubsystem(ctx, LogSubsystemAPI)
+	ctx = tflog.SubsystemMaskFieldValuesWithFieldKeys(ctx, LogSubsystemAPI, "token", "api_key", "authorization", "workload_identity_token")
+	tflog.SubsystemDebug(ctx, LogSubsystemAPI, "Nimbus API call", map[string]any{
+		"method": method, "path": path, "status": status,
+		"duration_ms": duration.Milliseconds(), "request_id": requestID,
+	})
+}
+
+// Resources implements provider.Provider.
+func (p *NimbusProvider) Resources(context.Context) []func() resource.Resource {
+	return resourceTypes
+}
+
+// DataSources implements provider.Provider.
+func (p *NimbusProvider) DataSources(context.Context) []func() datasource.DataSource {
+	return dataSourceTypes
+}
+
+// EphemeralResources implements provider.ProviderWithEphemeralResources.
+func (p *NimbusProvider) EphemeralResources(context.Context) []func() ephemeral.EphemeralResource {
+	return ephemeralResourceTypes
+}
+
+// providerData is what Configure hands to resources, data sources and
+// ephemeral resources.
+type providerData struct {
+	version string
+	client  *client.Client
+	// unknown lists provider attributes whose values were unknown at
+	// configure time; err is a configuration error from client.New.
+	unknown []string
+	err     error
+}
+
+// configureProviderData type-asserts the provider data given to a
+// resource's or data source's Configure. nil (before the provider is
+// configured) returns nil without error.
+func configureProviderData(v any, diags *diag.Diagnostics) *providerData {
+	if v == nil {
+		return nil
+	}
+	pd, ok := v.(*providerData)
+	if !ok {
+		diags.AddError("Unexpected provider data",
+			fmt.Sprintf("Expected *providerData, got %T. This is a bug in the Nimbus provider; please report it.", v))
+		return nil
+	}
+	return pd
+}
+
+// clientFor returns the API client, or nil after adding a diagnostic that
+// says what to configure.
+func clientFor(_ context.Context, pd *providerData, diags *diag.Diagnostics) *client.Client {
+	return pd.clientOrDiag(diags)
+}
+
+func (pd *providerData) clientOrDiag(diags *diag.Diagnostics) *client.Client {
+	if pd == nil {
+		diags.AddError("Nimbus provider not configured",
+			"The Nimbus provider was not configured before it was used. This is a bug in Terraform or the provider; please report it.")
+		return nil
+	}
+	if len(pd.unknown) > 0 {
+		vars := make([]string, len(pd.unknown))
+		for i, a := range pd.unknown {
+			vars[i] = fmt.Sprintf("`%s` (or %s)", a, envFor[a])
+		}
+		diags.AddError("Nimbus provider configuration is not known yet",
+			"The provider block sets "+strings.Join(quoted(pd.unknown), ", ")+" from values that are only known after apply "+
+				"(for example another resource's attribute), so the provider cannot talk to the Nimbus server in this run. "+
+				"It does not fall back to other settings. Set "+strings.Join(vars, ", ")+" to values known at plan time, "+
+				"or create the resources they depend on first with `terraform apply -target=…`.")
+		return nil
+	}
+	if pd.err != nil {
+		diagnostics.Append(diags, "Invalid Nimbus provider configuration", pd.err)
+		return nil
+	}
+	return pd.client
+}
+
+func quoted(s []string) []string {
+	out := make([]string, len(s))
+	for i, v := range s {
+		out[i] = "`" + v + "`"
+	}
+	return out
+}
+
+// addAPIError reports err through the one error-to-diagnostic mapper.
+func addAPIError(diags *diag.Diagnostics, summary string, err error) {
+	diagnostics.Append(diags, summary, err)
+}

@@ -1,0 +1,561 @@
+package provider
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"regexp"
+	"slices"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-framework-timetypes/timetypes"
+	"github.com/hashicorp/terraform-plugin-framework-validators/resourcevalidator"
+	"github.com/hashicorp/terraform-plugin-framework/attr"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-log/tflog"
+
+	"github.com/nimbus/terraform-provider-nimbus/internal/api"
+	"github.com/nimbus/terraform-provider-nimbus/internal/client"
+)
+
+const (
+	defaultServiceCreateTimeout = 20 * time.Minute
+	defaultServiceUpdateTimeout = 20 * time.Minute
+	defaultServiceDeleteTimeout = 10 * time.Minute
+	waitNone                    = "none"
+)
+
+var healthPathRe = regexp.MustCompile(`^/`)
+
+var (
+	_ resource.Resource                     = (*ServiceResource)(nil)
+	_ resource.ResourceWithConfigure        = (*ServiceResource)(nil)
+	_ resource.ResourceWithImportState      = (*ServiceResource)(nil)
+	_ resource.ResourceWithConfigValidators = (*ServiceResource)(nil)
+)
+
+// ServiceResource is the nimbus_service resource.
+type ServiceResource struct {
+	data *providerData
+}
+
+// NewServiceResource returns a nimbus_service resource.
+func NewServiceResource() resource.Resource { return &ServiceResource{} }
+
+func (r *ServiceResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
+	resp.TypeName = req.ProviderTypeName + "_service"
+}
+
+func (r *ServiceResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
+	r.data = configureProviderData(req.ProviderData, &resp.Diagnostics)
+}
+
+// ConfigValidators requires exactly one backend, with a message naming all
+// three (the per-attribute validators repeat it on the offending block).
+func (r *ServiceResource) ConfigValidators(context.Context) []resource.ConfigValidator {
+	return []resource.ConfigValidator{
+		resourcevalidator.ExactlyOneOf(path.MatchRoot("sandbox"), path.MatchRoot("built_in"), path.MatchRoot("external")),
+	}
+}
+
+// ValidateConfig-level checks that need two attributes live here.
+var _ resource.ResourceWithValidateConfig = (*ServiceResource)(nil)
+
+func (r *ServiceResource) ValidateConfig(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
+	var kind, token types.String
+	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("external").AtName("auth").AtName("kind"), &kind)...)
+	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("external").AtName("auth").AtName("token"), &token)...)
+	if resp.Diagnostics.HasError() || kind.IsUnknown() || token.IsUnknown() || kind.IsNull() {
+		return
+	}
+	tokenPath := path.Root("external").AtName("auth").AtName("token")
+	switch {
+	case kind.ValueString() == api.AuthKindBearer && token.IsNull():
+		resp.Diagnostics.AddAttributeError(tokenPath, "Missing bearer token",
+			`external.auth.kind is "bearer", so external.auth.token must be set (for example from a variable marked sensitive).`)
+	case kind.ValueString() == api.AuthKindNone && !token.IsNull():
+		resp.Diagnostics.AddAttributeError(tokenPath, "Token not allowed",
+			`external.auth.token is only used with kind = "bearer"; remove it or set kind = "bearer".`)
+	}
+}
+
+// ------------------------------------------------------------------- CRUD
+
+func (r *ServiceResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
+	var plan serviceModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	c := clientFor(ctx, r.data, &resp.Diagnostics)
+	if c == nil {
+		return
+	}
+	timeout, d := plan.Timeouts.Create(ctx, defaultServiceCreateTimeout)
+	resp.Diagnostics.Append(d...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+
+	name := plan.Name.ValueString()
+	tenant := resolveTenant(c, plan.TenantID, &resp.Diagnostics)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	backend := plan.backend(ctx, &resp.Diagnostics)
+	labels := stringMap(ctx, plan.Labels, &resp.Diagnostics)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	opt := client.InTenant(tenant)
+	svc, err := c.Services.Create(ctx, api.CreateServiceRequest{Name: name, Backend: backend, Labels: labels}, opt)
+	if err != nil {
+		addAPIError(&resp.Diagnostics, fmt.Sprintf("Could not create service %q", name), err)
+		return
+	}
+	tflog.Info(ctx, "Created Nimbus service", map[string]any{"tenant_id": tenant, "name": name, "generation": svc.Metadata.Generation})
+
+	// From here on the service exists: save it to state even when starting
+	// or waiting fails, so Terraform tracks (and can taint) it.
+	plan.TenantID = types.StringValue(tenant)
+	defer func() {
+		plan.setStatus(ctx, svc, &resp.Diagnostics)
+		resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+	}()
+
+	if plan.Running.ValueBool() {
+		if svc, err = c.Services.Start(ctx, name, client.ActionOptions{}, opt); err != nil {
+			addAPIError(&resp.Diagnostics, fmt.Sprintf("Could not start service %q", name), err)
+			svc = r.reread(ctx, c, name, opt, svc)
+			return
+		}
+		if s, err := r.wait(ctx, c, name, plan.WaitUntil.ValueString(), opt); err != nil {
+			addAPIError(&resp.Diagnostics, fmt.Sprintf("Service %q was created but did not become %s", name, plan.WaitUntil.ValueString()), err)
+			svc = r.reread(ctx, c, name, opt, svc)
+			return
+		} else if s != nil {
+			svc = s
+		}
+	}
+	svc = r.reread(ctx, c, name, opt, svc)
+}
+
+func (r *ServiceResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
+	var state serviceModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	c := clientFor(ctx, r.data, &resp.Diagnostics)
+	if c == nil {
+		return
+	}
+	name := state.Name.ValueString()
+	svc, err := c.Services.Get(ctx, name, tenantCall(state.TenantID)...)
+	if client.IsNotFound(err) {
+		tflog.Warn(ctx, "Nimbus service no longer exists; removing it from state", map[string]any{"name": name})
+		resp.State.RemoveResource(ctx)
+		return
+	}
+	if err != nil {
+		addAPIError(&resp.Diagnostics, fmt.Sprintf("Could not read service %q", name), err)
+		return
+	}
+	state.TenantID = types.StringValue(svc.Metadata.TenantID)
+	state.readSpec(ctx, svc, &resp.Diagnostics)
+	// The desired state follows what is observed, so a stopped or failed
+	// service with running = true in the configuration plans a start.
+	state.Running = types.BoolValue(isUp(svc))
+	if state.WaitUntil.IsNull() || state.WaitUntil.IsUnknown() {
+		state.WaitUntil = types.StringValue(api.WaitReady) // after import
+	}
+	state.setStatus(ctx, svc, &resp.Diagnostics)
+	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
+}
+
+func (r *ServiceResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
+	var plan, state serviceModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	c := clientFor(ctx, r.data, &resp.Diagnostics)
+	if c == nil {
+		return
+	}
+	timeout, d := plan.Timeouts.Update(ctx, defaultServiceUpdateTimeout)
+	resp.Diagnostics.Append(d...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+
+	name := state.Name.ValueString()
+	plan.TenantID = state.TenantID
+	opt := client.InTenant(state.TenantID.ValueString())
+	waitUntil := plan.WaitUntil.ValueString()
+
+	var svc *api.Service
+	defer func() {
+		if svc == nil {
+			return
+		}
+		plan.setStatus(ctx, svc, &resp.Diagnostics)
+		resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+	}()
+
+	// 1. Spec: PATCH what changed, with the generation of the prior state.
+	// The server rejects it with op.precondition_failed if the service
+	// changed since Terraform last read it; that is never retried.
+	var upd api.UpdateServiceRequest
+	backendChanged := !sameBackend(ctx, plan, state)
+	if backendChanged {
+		b := plan.backend(ctx, &resp.Diagnostics)
+		upd.Backend = &b
+	}
+	if !plan.Labels.Equal(state.Labels) {
+		l := stringMap(ctx, plan.Labels, &resp.Diagnostics)
+		if l == nil {
+			l = map[string]string{}
+		}
+		upd.Labels = &l
+	}
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	if upd.Backend != nil || upd.Labels != nil {
+		gen := state.Generation.ValueInt64()
+		upd.IfMatchGeneration = &gen
+		updated, err := c.Services.Update(ctx, name, upd, opt)
+		if err != nil {
+			addAPIError(&resp.Diagnostics, fmt.Sprintf("Could not update service %q", name), err)
+			return
+		}
+		svc = updated
+		tflog.Info(ctx, "Updated Nimbus service", map[string]any{"name": name, "generation": svc.Metadata.Generation})
+	}
+
+	// 2. Desired run state.
+	wantUp := plan.Running.ValueBool()
+	wasUp := state.Running.ValueBool()
+	restart := !plan.RestartTriggers.Equal(state.RestartTriggers)
+	var err error
+	switch {
+	case !wantUp:
+		if wasUp || svc == nil || isUp(svc) {
+			if svc, err = c.Services.Stop(ctx, name, client.ActionOptions{WaitUntil: api.WaitStopped}, opt); err != nil {
+				addAPIError(&resp.Diagnostics, fmt.Sprintf("Could not stop service %q", name), err)
+				svc = r.reread(ctx, c, name, opt, nil)
+				return
+			}
+		}
+	case !wasUp:
+		if svc, err = c.Services.Start(ctx, name, client.ActionOptions{}, opt); err != nil {
+			addAPIError(&resp.Diagnostics, fmt.Sprintf("Could not start service %q", name), err)
+			svc = r.reread(ctx, c, name, opt, nil)
+			return
+		}
+	case restart:
+		if svc, err = c.Services.Restart(ctx, name, client.ActionOptions{}, opt); err != nil {
+			addAPIError(&resp.Diagnostics, fmt.Sprintf("Could not restart service %q", name), err)
+			svc = r.reread(ctx, c, name, opt, nil)
+			return
+		}
+		tflog.Info(ctx, "Restarted Nimbus service (restart_triggers changed)", map[string]any{"name": name})
+	}
+
+	// 3. Wait: a started, restarted or rolled (backend change) service must
+	// reach wait_until for its new generation.
+	if wantUp {
+		if s, err := r.wait(ctx, c, name, waitUntil, opt); err != nil {
+			addAPIError(&resp.Diagnostics, fmt.Sprintf("Service %q was updated but did not become %s", name, waitUntil), err)
+			svc = r.reread(ctx, c, name, opt, nil)
+			return
+		} else if s != nil {
+			svc = s
+		}
+	}
+	svc = r.reread(ctx, c, name, opt, svc)
+}
+
+func (r *ServiceResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
+	var state serviceModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	c := clientFor(ctx, r.data, &resp.Diagnostics)
+	if c == nil {
+		return
+	}
+	timeout, d := state.Timeouts.Delete(ctx, defaultServiceDeleteTimeout)
+	resp.Diagnostics.Append(d...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+
+	name := state.Name.ValueString()
+	opt := client.InTenant(state.TenantID.ValueString())
+	// Stopping does not change the generation, so the state's generation
+	// still guards the delete against out-of-band changes.
+	if _, err := c.Services.Stop(ctx, name, client.ActionOptions{WaitUntil: api.WaitStopped}, opt); err != nil {
+		if client.IsNotFound(err) {
+			return
+		}
+		addAPIError(&resp.Diagnostics, fmt.Sprintf("Could not stop service %q before deleting it", name), err)
+		return
+	}
+	err := c.Services.Delete(ctx, name, client.DeleteOptions{IfMatchGeneration: state.Generation.ValueInt64()}, opt)
+	if err != nil && !client.IsNotFound(err) {
+		addAPIError(&resp.Diagnostics, fmt.Sprintf("Could not delete service %q", name), err)
+	}
+}
+
+// ImportState imports "NAME" (provider's tenant) or "TENANT/NAME". The
+// sandbox backend's argv and environment and the external backend's bearer
+// token are not returned by the API and cannot be imported.
+func (r *ServiceResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
+	tenant, name, err := splitImportID(req.ID, "service", "web")
+	if err == nil {
+		err = api.ValidateName(name)
+	}
+	if err != nil {
+		resp.Diagnostics.AddError("Invalid import ID",
+			fmt.Sprintf("Import a nimbus_service by NAME or TENANT/NAME, such as `web` or `acme/web`: %s", err))
+		return
+	}
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("name"), name)...)
+	if tenant != "" {
+		resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("tenant_id"), tenant)...)
+	}
+}
+
+// ---------------------------------------------------------------- helpers
+
+// wait waits for waitUntil ("none" returns nil, nil).
+func (r *ServiceResource) wait(ctx context.Context, c *client.Client, name, waitUntil string, opt client.CallOption) (*api.Service, error) {
+	if waitUntil == waitNone || waitUntil == "" {
+		return nil, nil
+	}
+	return c.Services.Wait(ctx, name, client.WaitOptions{Until: waitUntil}, opt)
+}
+
+// reread returns the service's current state, or fallback if it cannot be
+// read (an error there is not worth a second diagnostic).
+func (r *ServiceResource) reread(ctx context.Context, c *client.Client, name string, opt client.CallOption, fallback *api.Service) *api.Service {
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	svc, err := c.Services.Get(rctx, name, opt)
+	if err != nil {
+		tflog.Warn(ctx, "Could not re-read the Nimbus service", map[string]any{"name": name, "error": err.Error()})
+		return fallback
+	}
+	return svc
+}
+
+func isUp(s *api.Service) bool {
+	switch s.Status.LifecycleState {
+	case api.ServiceRunning, api.ServiceStarting:
+		return true
+	}
+	return false
+}
+
+// backend builds the API backend from the configuration.
+func (m *serviceModel) backend(ctx context.Context, diags *diag.Diagnostics) api.Backend {
+	switch {
+	case m.Sandbox != nil:
+		s := m.Sandbox
+		var argv []string
+		if !s.Argv.IsNull() && !s.Argv.IsUnknown() {
+			diags.Append(s.Argv.ElementsAs(ctx, &argv, false)...)
+		}
+		env := stringMap(ctx, s.Environment, diags)
+		return api.Backend{Kind: api.BackendKindSandbox, Sandbox: &api.SandboxSpec{
+			Owner:   api.Owner{Kind: api.OwnerKindService, ServiceName: m.Name.ValueString()},
+			Backend: s.Backend.ValueString(),
+			Root: api.Root{Kind: api.RootKindOCIImage,
+				Source: api.RootSource{Kind: api.SourceKindReference, Reference: s.Image.ValueString()}},
+			Process: api.Process{Argv: api.RedactableList{Values: argv}, Environment: api.RedactableMap{Values: env}},
+		}}
+	case m.BuiltIn != nil:
+		return api.Backend{Kind: api.BackendKindBuiltIn, Provider: m.BuiltIn.Provider.ValueString()}
+	case m.External != nil:
+		e := m.External
+		b := api.Backend{Kind: api.BackendKindExternal, Endpoint: &api.ExternalEndpoint{URL: e.URL.ValueString()}}
+		if !e.HealthPath.IsNull() {
+			b.Health = &api.HealthCheck{Kind: api.HealthKindHTTP, Path: e.HealthPath.ValueString()}
+		}
+		if e.Auth != nil {
+			b.Auth = &api.ExternalAuth{Kind: e.Auth.Kind.ValueString()}
+			if !e.Auth.Token.IsNull() {
+				b.Auth.Token = &api.Secret{Value: e.Auth.Token.ValueString()}
+			}
+		}
+		return b
+	}
+	diags.AddError("No service backend", "Set exactly one of sandbox, built_in and external.")
+	return api.Backend{}
+}
+
+// sameBackend reports whether the planned backend equals the prior one.
+func sameBackend(ctx context.Context, plan, state serviceModel) bool {
+	var d diag.Diagnostics
+	a, b := plan.backend(ctx, &d), state.backend(ctx, &d)
+	if d.HasError() {
+		return false
+	}
+	return fmt.Sprintf("%#v", flat(a)) == fmt.Sprintf("%#v", flat(b))
+}
+
+// flat renders a backend as comparable values.
+func flat(b api.Backend) []any {
+	out := []any{b.Kind, b.Provider}
+	if s := b.Sandbox; s != nil {
+		out = append(out, s.Backend, s.Root.Source.Reference, s.Process.Argv.Values, sortedPairs(s.Process.Environment.Values))
+	}
+	if b.Endpoint != nil {
+		out = append(out, b.Endpoint.URL)
+	}
+	if b.Health != nil {
+		out = append(out, "health", b.Health.Path)
+	}
+	if b.Auth != nil {
+		out = append(out, "auth", b.Auth.Kind)
+		if b.Auth.Token != nil {
+			out = append(out, b.Auth.Token.Value)
+		}
+	}
+	return out
+}
+
+func sortedPairs(m map[string]string) []string {
+	var out []string
+	for _, k := range sortedKeys(m) {
+		out = append(out, k+"="+m[k])
+	}
+	return out
+}
+
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range maps.Keys(m) {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+// readSpec copies the observed spec (name, labels, backend) into m, keeping
+// the values the API redacts (sandbox argv and environment, the external
+// bearer token) from m.
+func (m *serviceModel) readSpec(ctx context.Context, svc *api.Service, diags *diag.Diagnostics) {
+	m.Name = types.StringValue(svc.Metadata.Name)
+	if len(svc.Metadata.Labels) == 0 && (m.Labels.IsNull() || len(m.Labels.Elements()) == 0) {
+		// keep null or {} as configured
+	} else {
+		l, d := types.MapValueFrom(ctx, types.StringType, svc.Metadata.Labels)
+		diags.Append(d...)
+		m.Labels = l
+	}
+
+	b := svc.Spec.Backend
+	prevSandbox, prevExternal := m.Sandbox, m.External
+	m.Sandbox, m.BuiltIn, m.External = nil, nil, nil
+	switch b.Kind {
+	case api.BackendKindSandbox:
+		s := &serviceSandboxModel{Argv: types.ListNull(types.StringType), Environment: types.MapNull(types.StringType)}
+		if b.Sandbox != nil {
+			s.Backend = types.StringValue(b.Sandbox.Backend)
+			s.Image = types.StringValue(b.Sandbox.Root.Source.Reference)
+		}
+		if prevSandbox != nil {
+			s.Argv, s.Environment = prevSandbox.Argv, prevSandbox.Environment
+		}
+		m.Sandbox = s
+	case api.BackendKindBuiltIn:
+		m.BuiltIn = &serviceBuiltInModel{Provider: types.StringValue(b.Provider)}
+	case api.BackendKindExternal:
+		e := &serviceExternalModel{URL: types.StringNull(), HealthPath: types.StringNull()}
+		if b.Endpoint != nil {
+			e.URL = types.StringValue(b.Endpoint.URL)
+		}
+		if b.Health != nil && b.Health.Path != "" {
+			// The server's default path "/" stays null when it was not configured.
+			if !(b.Health.Path == "/" && (prevExternal == nil || prevExternal.HealthPath.IsNull())) {
+				e.HealthPath = types.StringValue(b.Health.Path)
+			}
+		}
+		if b.Auth != nil {
+			var prevAuth *serviceExternalAuthModel
+			if prevExternal != nil {
+				prevAuth = prevExternal.Auth
+			}
+			// Kind "none" is what an absent auth block means: keep it absent.
+			if prevAuth != nil || b.Auth.Kind != api.AuthKindNone {
+				a := &serviceExternalAuthModel{Kind: types.StringValue(b.Auth.Kind), Token: types.StringNull()}
+				if prevAuth != nil && b.Auth.Kind == api.AuthKindBearer {
+					a.Token = prevAuth.Token // redacted by the API
+				}
+				e.Auth = a
+			}
+		}
+		m.External = e
+	}
+}
+
+// setStatus copies the server-owned values into m.
+func (m *serviceModel) setStatus(ctx context.Context, svc *api.Service, diags *diag.Diagnostics) {
+	if svc == nil {
+		return
+	}
+	md, st := svc.Metadata, svc.Status
+	m.ID = types.StringValue(md.TenantID + "/" + md.Name)
+	m.Generation = types.Int64Value(md.Generation)
+	m.ObservedGeneration = types.Int64Value(st.ObservedGeneration)
+	m.LifecycleState = types.StringValue(st.LifecycleState)
+	m.Readiness = types.StringValue(st.Readiness)
+	m.Health = types.StringValue(st.Health)
+	m.StatusMessage = types.StringValue(st.Message)
+	m.SandboxID = types.StringValue(st.SandboxID)
+	m.Conditions = conditionsValue(ctx, st.Conditions, diags)
+	m.Endpoints = svcEndpoints(st.Endpoints, diags)
+	m.CreatedAt = timetypes.NewRFC3339TimeValue(md.CreatedAt.UTC())
+	m.UpdatedAt = timetypes.NewRFC3339TimeValue(md.UpdatedAt.UTC())
+}
+
+func conditionsValue(ctx context.Context, cs []api.Condition, diags *diag.Diagnostics) types.List {
+	elems := make([]attr.Value, 0, len(cs))
+	for _, c := range cs {
+		o, d := types.ObjectValue(conditionAttrTypes, map[string]attr.Value{
+			"type": types.StringValue(c.Type), "status": types.StringValue(c.Status),
+			"reason": types.StringValue(c.Reason), "message": types.StringValue(c.Message),
+			"observed_generation":  types.Int64Value(c.ObservedGeneration),
+			"last_transition_time": timetypes.NewRFC3339TimeValue(c.LastTransitionTime.UTC()),
+		})
+		diags.Append(d...)
+		elems = append(elems, o)
+	}
+	l, d := types.ListValue(types.ObjectType{AttrTypes: conditionAttrTypes}, elems)
+	diags.Append(d...)
+	return l
+}
+
+// stringMap converts a known map(string) to a Go map (nil when null).
+func stringMap(ctx context.Context, v types.Map, diags *diag.Diagnostics) map[string]string {
+	if v.IsNull() || v.IsUnknown() {
+		return nil
+	}
+	out := map[string]string{}
+	diags.Append(v.ElementsAs(ctx, &out, false)...)
+	return out
+}

@@ -1,0 +1,295 @@
+package provider
+
+import (
+	"context"
+	"strings"
+
+	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
+	"github.com/hashicorp/terraform-plugin-framework-timetypes/timetypes"
+	"github.com/hashicorp/terraform-plugin-framework-validators/objectvalidator"
+	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
+	"github.com/hashicorp/terraform-plugin-framework/attr"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/booldefault"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringdefault"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+
+	"github.com/nimbus/terraform-provider-nimbus/internal/api"
+	"github.com/nimbus/terraform-provider-nimbus/internal/validators"
+)
+
+// serviceModel is the nimbus_service resource's state.
+type serviceModel struct {
+	ID              types.String          `tfsdk:"id"`
+	Name            types.String          `tfsdk:"name"`
+	TenantID        types.String          `tfsdk:"tenant_id"`
+	Labels          types.Map             `tfsdk:"labels"`
+	Sandbox         *serviceSandboxModel  `tfsdk:"sandbox"`
+	BuiltIn         *serviceBuiltInModel  `tfsdk:"built_in"`
+	External        *serviceExternalModel `tfsdk:"external"`
+	Running         types.Bool            `tfsdk:"running"`
+	WaitUntil       types.String          `tfsdk:"wait_until"`
+	RestartTriggers types.Map             `tfsdk:"restart_triggers"`
+	Timeouts        timeouts.Value        `tfsdk:"timeouts"`
+
+	Generation         types.Int64       `tfsdk:"generation"`
+	ObservedGeneration types.Int64       `tfsdk:"observed_generation"`
+	LifecycleState     types.String      `tfsdk:"lifecycle_state"`
+	Readiness          types.String      `tfsdk:"readiness"`
+	Health             types.String      `tfsdk:"health"`
+	StatusMessage      types.String      `tfsdk:"status_message"`
+	SandboxID          types.String      `tfsdk:"sandbox_id"`
+	Conditions         types.List        `tfsdk:"conditions"`
+	Endpoints          types.List        `tfsdk:"endpoints"`
+	CreatedAt          timetypes.RFC3339 `tfsdk:"created_at"`
+	UpdatedAt          timetypes.RFC3339 `tfsdk:"updated_at"`
+}
+
+type serviceSandboxModel struct {
+	Backend     types.String `tfsdk:"backend"`
+	Image       types.String `tfsdk:"image"`
+	Argv        types.List   `tfsdk:"argv"`
+	Environment types.Map    `tfsdk:"environment"`
+}
+
+type serviceBuiltInModel struct {
+	Provider types.String `tfsdk:"provider"`
+}
+
+type serviceExternalModel struct {
+	URL        types.String              `tfsdk:"url"`
+	HealthPath types.String              `tfsdk:"health_path"`
+	Auth       *serviceExternalAuthModel `tfsdk:"auth"`
+}
+
+type serviceExternalAuthModel struct {
+	Kind  types.String `tfsdk:"kind"`
+	Token types.String `tfsdk:"token"`
+}
+
+// Object types of the computed lists (shared with the data sources).
+var (
+	conditionAttrTypes = map[string]attr.Type{
+		"type": types.StringType, "status": types.StringType, "reason": types.StringType, "message": types.StringType,
+		"observed_generation": types.Int64Type, "last_transition_time": timetypes.RFC3339Type{},
+	}
+)
+
+var backendPaths = []path.Expression{
+	path.MatchRoot("sandbox"), path.MatchRoot("built_in"), path.MatchRoot("external"),
+}
+
+func (r *ServiceResource) Schema(ctx context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
+	exactlyOneBackend := []validator.Object{objectvalidator.ExactlyOneOf(backendPaths...)}
+	resp.Schema = schema.Schema{
+		MarkdownDescription: "A Nimbus service: a named workload that Nimbus runs (a `sandbox` backend), provides " +
+			"(a `built_in` backend) or health-checks (an `external` backend). Apply creates the service, starts it " +
+			"and waits until it is ready (see `wait_until`); updates are sent with the generation Terraform last saw, " +
+			"so a change made outside Terraform since the last refresh is never overwritten silently.\n\n" +
+			"Exactly one of `sandbox`, `built_in` and `external` must be set.",
+		Attributes: map[string]schema.Attribute{
+			"id": schema.StringAttribute{
+				Computed:            true,
+				MarkdownDescription: "Identifier of the service in Terraform: `TENANT/NAME`.",
+				PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
+			},
+			"name": schema.StringAttribute{
+				Required: true,
+				MarkdownDescription: "Name of the service, unique in its tenant. It " + api.NameRule +
+					". Changing it creates a new service.",
+				Validators:    []validator.String{validators.Name()},
+				PlanModifiers: []planmodifier.String{stringplanmodifier.RequiresReplace()},
+			},
+			"tenant_id": schema.StringAttribute{
+				Optional: true,
+				Computed: true,
+				MarkdownDescription: "Tenant of the service. Defaults to the provider's tenant. " +
+					"Changing it creates a new service.",
+				Validators: []validator.String{validators.Name()},
+				PlanModifiers: []planmodifier.String{
+					stringplanmodifier.UseStateForUnknown(),
+					stringplanmodifier.RequiresReplaceIfConfigured(),
+				},
+			},
+			"labels": schema.MapAttribute{
+				Optional:            true,
+				ElementType:         types.StringType,
+				MarkdownDescription: "Labels of the service (at most 64). Updated in place.",
+				Validators:          []validator.Map{validators.Labels()},
+			},
+			"sandbox": schema.SingleNestedAttribute{
+				Optional: true,
+				MarkdownDescription: "Run the service in a sandbox that Nimbus manages. The API never returns `argv` " +
+					"and `environment` (it redacts them), so Terraform keeps the configured values; they cannot be " +
+					"recovered by import. Changing the backend of a running service rolls it: apply waits until the " +
+					"new spec is observed and ready.",
+				Validators: exactlyOneBackend,
+				Attributes: map[string]schema.Attribute{
+					"backend": schema.StringAttribute{
+						Optional:            true,
+						Computed:            true,
+						Default:             stringdefault.StaticString(api.RuntimeContainer),
+						MarkdownDescription: "Sandbox runtime: `container` (default) or `krun` (a micro-VM).",
+						Validators:          []validator.String{stringvalidator.OneOf(api.RuntimeContainer, api.RuntimeKrun)},
+					},
+					"image": schema.StringAttribute{
+						Required:            true,
+						MarkdownDescription: "OCI image reference of the sandbox's root filesystem, such as `registry.example.com/web:1.4`.",
+						Validators:          []validator.String{stringvalidator.LengthAtLeast(1)},
+					},
+					"argv": schema.ListAttribute{
+						Optional:            true,
+						ElementType:         types.StringType,
+						MarkdownDescription: "Command and arguments of the sandbox's process. Not returned by the API (redacted).",
+					},
+					"environment": schema.MapAttribute{
+						Optional:            true,
+						Sensitive:           true,
+						ElementType:         types.StringType,
+						MarkdownDescription: "Environment variables of the sandbox's process. Sensitive; not returned by the API (redacted).",
+						Validators:          []validator.Map{validators.EnvironmentNames()},
+					},
+				},
+			},
+			"built_in": schema.SingleNestedAttribute{
+				Optional:            true,
+				MarkdownDescription: "Use a service that Nimbus provides itself.",
+				Validators:          exactlyOneBackend,
+				Attributes: map[string]schema.Attribute{
+					"provider": schema.StringAttribute{
+						Required:            true,
+						MarkdownDescription: "The built-in provider: one of `" + strings.Join(api.BuiltInProviders, "`, `") + "`.",
+						Validators:          []validator.String{stringvalidator.OneOf(api.BuiltInProviders...)},
+					},
+				},
+			},
+			"external": schema.SingleNestedAttribute{
+				Optional:            true,
+				MarkdownDescription: "A service running elsewhere, which Nimbus health-checks over HTTP.",
+				Validators:          exactlyOneBackend,
+				Attributes: map[string]schema.Attribute{
+					"url": schema.StringAttribute{
+						Required:            true,
+						MarkdownDescription: "Absolute http(s) URL of the service, such as `https://search.internal:9200`.",
+						Validators:          []validator.String{validators.HTTPURL()},
+					},
+					"health_path": schema.StringAttribute{
+						Optional:            true,
+						MarkdownDescription: "Path Nimbus requests (GET, any 2xx is healthy), such as `/healthz`. Must start with `/`.",
+						Validators: []validator.String{stringvalidator.RegexMatches(healthPathRe,
+							"must start with '/', such as /healthz")},
+					},
+					"auth": schema.SingleNestedAttribute{
+						Optional:            true,
+						MarkdownDescription: "How Nimbus authenticates its health checks.",
+						Attributes: map[string]schema.Attribute{
+							"kind": schema.StringAttribute{
+								Required:            true,
+								MarkdownDescription: "`none` or `bearer`.",
+								Validators:          []validator.String{stringvalidator.OneOf(api.AuthKindNone, api.AuthKindBearer)},
+							},
+							"token": schema.StringAttribute{
+								Optional:  true,
+								Sensitive: true,
+								MarkdownDescription: "Bearer token, required with `kind = \"bearer\"`. Sensitive; not returned by " +
+									"the API, so it cannot be recovered by import.",
+							},
+						},
+					},
+				},
+			},
+			"running": schema.BoolAttribute{
+				Optional: true,
+				Computed: true,
+				Default:  booldefault.StaticBool(true),
+				MarkdownDescription: "Whether the service should be running (default `true`). `false` stops it. " +
+					"A service found stopped or failed while `running = true` shows as a planned change that starts it.",
+			},
+			"wait_until": schema.StringAttribute{
+				Optional: true,
+				Computed: true,
+				Default:  stringdefault.StaticString(api.WaitReady),
+				MarkdownDescription: "What apply waits for after starting, updating or restarting the service: `ready` " +
+					"(default), `healthy` (ready and passing health checks) or `none`. Bounded by the `timeouts` block.",
+				Validators: []validator.String{stringvalidator.OneOf(api.WaitReady, api.WaitHealthy, "none")},
+			},
+			"restart_triggers": schema.MapAttribute{
+				Optional:    true,
+				ElementType: types.StringType,
+				MarkdownDescription: "Arbitrary values; any change restarts the running service in place (for example " +
+					"`{ config = sha256(file(\"app.conf\")) }`).",
+			},
+			"generation": schema.Int64Attribute{
+				Computed:            true,
+				MarkdownDescription: "Generation of the service's spec; every update increments it.",
+			},
+			"observed_generation": schema.Int64Attribute{
+				Computed:            true,
+				MarkdownDescription: "Generation the running service reflects.",
+			},
+			"lifecycle_state": schema.StringAttribute{
+				Computed:            true,
+				MarkdownDescription: "Observed lifecycle state: `stopped`, `starting`, `running`, `stopping` or `failed`.",
+			},
+			"readiness": schema.StringAttribute{
+				Computed:            true,
+				MarkdownDescription: "Observed readiness: `ready` or `notReady`.",
+			},
+			"health": schema.StringAttribute{
+				Computed:            true,
+				MarkdownDescription: "Observed health: `healthy`, `unhealthy` or `unknown`.",
+			},
+			"status_message": schema.StringAttribute{
+				Computed:            true,
+				MarkdownDescription: "Server message explaining the current state (for example why the service failed).",
+			},
+			"sandbox_id": schema.StringAttribute{
+				Computed:            true,
+				MarkdownDescription: "ID of the sandbox a running sandbox-backed service owns.",
+			},
+			"conditions": schema.ListNestedAttribute{
+				Computed:            true,
+				MarkdownDescription: "Status conditions (`Ready`, `Healthy`, `Progressing`).",
+				NestedObject:        schema.NestedAttributeObject{Attributes: conditionResourceAttrs()},
+			},
+			"endpoints": schema.ListNestedAttribute{
+				Computed:            true,
+				MarkdownDescription: "Where the running service can be reached.",
+				NestedObject: schema.NestedAttributeObject{Attributes: map[string]schema.Attribute{
+					"name": schema.StringAttribute{Computed: true, MarkdownDescription: "Endpoint name."},
+					"url":  schema.StringAttribute{Computed: true, MarkdownDescription: "Endpoint URL."},
+				}},
+			},
+			"created_at": schema.StringAttribute{
+				Computed:            true,
+				CustomType:          timetypes.RFC3339Type{},
+				MarkdownDescription: "When the service was created (RFC 3339).",
+				PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
+			},
+			"updated_at": schema.StringAttribute{
+				Computed:            true,
+				CustomType:          timetypes.RFC3339Type{},
+				MarkdownDescription: "When the service was last changed (RFC 3339).",
+			},
+		},
+		Blocks: map[string]schema.Block{
+			"timeouts": timeouts.Block(ctx, timeouts.Opts{Create: true, Update: true, Delete: true}),
+		},
+	}
+}
+
+func conditionResourceAttrs() map[string]schema.Attribute {
+	return map[string]schema.Attribute{
+		"type":                 schema.StringAttribute{Computed: true, MarkdownDescription: "Condition type."},
+		"status":               schema.StringAttribute{Computed: true, MarkdownDescription: "`True`, `False` or `Unknown`."},
+		"reason":               schema.StringAttribute{Computed: true, MarkdownDescription: "Machine-readable reason."},
+		"message":              schema.StringAttribute{Computed: true, MarkdownDescription: "Human-readable message."},
+		"observed_generation":  schema.Int64Attribute{Computed: true, MarkdownDescription: "Generation the condition describes."},
+		"last_transition_time": schema.StringAttribute{Computed: true, CustomType: timetypes.RFC3339Type{}, MarkdownDescription: "When the status last changed."},
+	}
+}
