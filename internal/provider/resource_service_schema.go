@@ -278,7 +278,9 @@ func (r *ServiceResource) Schema(ctx context.Context, _ resource.SchemaRequest, 
 			},
 		},
 		Blocks: map[string]schema.Block{
-			"timeouts": timeouts.Block(ctx, timeouts.Opts{Create: true, Update: true, Delete: true}),
+			"timeouts": timeoutsBlock(ctx, timeouts.Opts{Create: true, Update: true, Delete: true},
+				"How long create (create, start and wait), update (update, start/stop/restart and wait) and delete "+
+					"(stop and delete) may take. Defaults: create 20m, update 20m, delete 10m."),
 		},
 	}
 }
@@ -292,4 +294,15 @@ func conditionResourceAttrs() map[string]schema.Attribute {
 		"observed_generation":  schema.Int64Attribute{Computed: true, MarkdownDescription: "Generation the condition describes."},
 		"last_transition_time": schema.StringAttribute{Computed: true, CustomType: timetypes.RFC3339Type{}, MarkdownDescription: "When the status last changed."},
 	}
+}
+
+// timeoutsBlock is the terraform-plugin-framework-timeouts block with a
+// description (the library leaves the block itself undescribed).
+func timeoutsBlock(ctx context.Context, opts timeouts.Opts, description string) schema.Block {
+	b, ok := timeouts.Block(ctx, opts).(schema.SingleNestedBlock)
+	if !ok {
+		return timeouts.Block(ctx, opts)
+	}
+	b.MarkdownDescription = description
+	return b
 }
