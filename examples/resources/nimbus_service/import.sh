@@ -1,0 +1,10 @@
+# Import a service of the provider's tenant by name:
+terraform import nimbus_service.web web
+
+# or of another tenant as TENANT/NAME:
+terraform import nimbus_service.web acme/web
+
+# The API never returns a sandbox backend's argv and environment or an
+# external backend's bearer token, so they cannot be imported: after import,
+# keep them in the configuration and the next apply sends them (a backend
+# change, which rolls a running service).
