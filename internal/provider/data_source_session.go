@@ -123,7 +123,7 @@ func sessionDataValues(s *api.Session) (map[string]attr.Value, diag.Diagnostics)
 		"service_name":    serviceName,
 		"sandbox_id":      sandboxID,
 		"channels":        channels,
-		"ttl":             timetypes.NewGoDurationValue(time.Duration(s.Spec.RequestedTTLMs) * time.Millisecond),
+		"ttl":             timetypes.NewGoDurationValueFromStringMust(formatDuration(time.Duration(s.Spec.RequestedTTLMs) * time.Millisecond)),
 		"expires_at":      rfc3339(s.Spec.ExpiresAt),
 		"lifecycle_state": types.StringValue(s.Status.LifecycleState),
 		"close_reason":    stringOrNull(s.Status.CloseReason),

@@ -102,6 +102,7 @@ func (e *SessionEphemeralResource) Schema(_ context.Context, _ ephemeral.SchemaR
 			},
 			"ttl": schema.StringAttribute{
 				Optional:            true,
+				Computed:            true,
 				CustomType:          timetypes.GoDurationType{},
 				MarkdownDescription: "Requested lifetime as a duration such as `90s` or `15m`, between `1s` and `24h` (default `15m`).",
 				Validators:          []validator.String{validators.DurationBetween(time.Millisecond*api.MinSessionTTLMs, time.Millisecond*api.MaxSessionTTLMs)},
@@ -160,7 +161,7 @@ func (e *SessionEphemeralResource) Open(ctx context.Context, req ephemeral.OpenR
 	m.ExpiresAt = rfc3339(s.Spec.ExpiresAt)
 	m.LifecycleState = types.StringValue(s.Status.LifecycleState)
 	if m.TTL.IsNull() {
-		m.TTL = timetypes.NewGoDurationValue(time.Duration(s.Spec.RequestedTTLMs) * time.Millisecond)
+		m.TTL = timetypes.NewGoDurationValueFromStringMust(formatDuration(time.Duration(s.Spec.RequestedTTLMs) * time.Millisecond))
 	}
 	ts, d := targetSnapshotValue(s.Spec.TargetSnapshot)
 	resp.Diagnostics.Append(d...)

@@ -95,6 +95,19 @@ func rfc3339(t time.Time) timetypes.RFC3339 {
 	return timetypes.NewRFC3339TimeValue(t.UTC())
 }
 
+// formatDuration writes d the way people write durations: "15m", "2h",
+// "1h30m" rather than time.Duration's "15m0s".
+func formatDuration(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
+}
+
 // splitImportID parses "id" or "tenant/id".
 func splitImportID(raw, kind, example string) (tenant, id string, err error) {
 	parts := strings.Split(raw, "/")

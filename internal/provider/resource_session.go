@@ -304,7 +304,7 @@ func (r *SessionResource) Read(ctx context.Context, req resource.ReadRequest, re
 	state.Channels = channels
 	serverTTL := time.Duration(s.Spec.RequestedTTLMs) * time.Millisecond
 	if cur, dd := state.TTL.ValueGoDuration(); state.TTL.IsNull() || dd.HasError() || cur != serverTTL {
-		state.TTL = timetypes.NewGoDurationValueFromStringMust(serverTTL.String())
+		state.TTL = timetypes.NewGoDurationValueFromStringMust(formatDuration(serverTTL))
 	}
 	setSessionState(&state, s, &resp.Diagnostics)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
