@@ -30,12 +30,20 @@ const LogSubsystemAPI = "api"
 var (
 	resourceTypes = []func() resource.Resource{
 		NewServiceResource,
+		NewSandboxResource,
+		NewSessionResource,
 	}
 	dataSourceTypes = []func() datasource.DataSource{
 		NewServiceDataSource,
 		NewServicesDataSource,
+		NewSandboxDataSource,
+		NewSandboxesDataSource,
+		NewSessionDataSource,
+		NewSessionsDataSource,
 	}
-	ephemeralResourceTypes = []func() ephemeral.EphemeralResource{}
+	ephemeralResourceTypes = []func() ephemeral.EphemeralResource{
+		NewSessionEphemeralResource,
+	}
 )
 
 var (
