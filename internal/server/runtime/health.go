@@ -2,14 +2,20 @@ package runtime
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
+	"net/url"
+	"os"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/nimbus/terraform-provider-nimbus/internal/api"
+	"github.com/nimbus/terraform-provider-nimbus/internal/clock"
 )
 
 // HealthChecker checks external services over HTTP.
@@ -18,58 +24,118 @@ type HealthChecker struct {
 	Timeout time.Duration
 }
 
-// NewHealthChecker returns a checker whose single checks time out after timeout.
+// NewHealthChecker returns a checker whose single checks time out after
+// timeout (default 5s). It does not follow redirects: a health check judges
+// the endpoint itself, and a 3xx is unhealthy.
 func NewHealthChecker(timeout time.Duration) *HealthChecker {
 	if timeout <= 0 {
 		timeout = 5 * time.Second
 	}
 	return &HealthChecker{Timeout: timeout, Client: &http.Client{
-		Timeout: timeout,
-		// A health check judges the endpoint itself: never follow redirects elsewhere.
+		Timeout:       timeout,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}}
 }
 
-// Check performs one GET of rawURL+path; any 2xx is healthy. detail
-// describes the outcome and never contains the auth token.
-func (h *HealthChecker) Check(ctx context.Context, rawURL, path string, auth *api.ExternalAuth) (healthy bool, detail string) {
-	target := strings.TrimRight(rawURL, "/") + path
+// HealthURL joins an external endpoint URL and a health-check path:
+// ("http://h:1/api/", "/healthz") → "http://h:1/api/healthz"; an empty path
+// checks the URL itself.
+func HealthURL(rawURL, path string) string {
 	if path == "" {
-		target = rawURL
+		return rawURL
 	}
-	ctx, cancel := context.WithTimeout(ctx, h.Timeout)
+	if !strings.HasPrefix(path, "/") {
+		path = "/" + path
+	}
+	return strings.TrimRight(rawURL, "/") + path
+}
+
+// Check performs one GET of rawURL+path; any 2xx is healthy. detail says
+// what was checked and what came back ("GET http://127.0.0.1:9/healthz:
+// connection refused", "GET …: HTTP 503 Service Unavailable"); it never
+// contains the auth token or a password in the URL.
+func (h *HealthChecker) Check(ctx context.Context, rawURL, path string, auth *api.ExternalAuth) (healthy bool, detail string) {
+	target := HealthURL(rawURL, path)
+	shown := target
+	u, err := url.Parse(target)
+	if err == nil {
+		shown = u.Redacted()
+	}
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return false, fmt.Sprintf("GET %s: not an absolute http or https URL", redactUnparsable(target))
+	}
+	timeout := h.Timeout
+	if timeout <= 0 {
+		timeout = 5 * time.Second
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, target, nil)
 	if err != nil {
-		return false, fmt.Sprintf("GET %s: invalid URL", target)
+		return false, fmt.Sprintf("GET %s: not a valid request URL", shown)
 	}
 	req.Header.Set("User-Agent", "nimbus-health-checker")
 	if auth != nil && auth.Kind == api.AuthKindBearer && auth.Token != nil {
 		req.Header.Set("Authorization", "Bearer "+auth.Token.Value)
 	}
-	resp, err := h.Client.Do(req)
+	client := h.Client
+	if client == nil {
+		client = http.DefaultClient
+	}
+	resp, err := client.Do(req)
 	if err != nil {
-		return false, fmt.Sprintf("GET %s: %s", target, describeNetErr(err))
+		if ctx.Err() == context.DeadlineExceeded {
+			return false, fmt.Sprintf("GET %s: no response within %s", shown, timeout)
+		}
+		return false, fmt.Sprintf("GET %s: %s", shown, describeNetErr(err))
 	}
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 	_ = resp.Body.Close()
-	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		return true, fmt.Sprintf("GET %s: HTTP %d", target, resp.StatusCode)
+	// resp.Status is "503 Service Unavailable"; a server may send any reason
+	// text, so only the standard one is shown.
+	status := fmt.Sprintf("HTTP %d", resp.StatusCode)
+	if text := http.StatusText(resp.StatusCode); text != "" {
+		status += " " + text
 	}
-	return false, fmt.Sprintf("GET %s: HTTP %d", target, resp.StatusCode)
+	return resp.StatusCode >= 200 && resp.StatusCode < 300, fmt.Sprintf("GET %s: %s", shown, status)
 }
 
-func describeNetErr(err error) string {
-	s := err.Error()
-	switch {
-	case strings.Contains(s, "connection refused"):
-		return "connection refused"
-	case strings.Contains(s, "deadline exceeded"), strings.Contains(s, "Client.Timeout"):
-		return "timed out"
-	case strings.Contains(s, "no such host"):
-		return "no such host"
+// redactUnparsable drops everything before an "@" in a URL that could not
+// be parsed, where a password could hide.
+func redactUnparsable(s string) string {
+	if i := strings.LastIndex(s, "@"); i >= 0 {
+		if j := strings.Index(s, "://"); j >= 0 && j < i {
+			return s[:j+3] + "xxxxx" + s[i:]
+		}
+		return "xxxxx" + s[i:]
 	}
 	return s
+}
+
+// describeNetErr names a transport failure without repeating the URL.
+func describeNetErr(err error) string {
+	var dnsErr *net.DNSError
+	var netErr net.Error
+	switch {
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return "connection refused"
+	case errors.Is(err, syscall.ECONNRESET):
+		return "connection reset by peer"
+	case errors.As(err, &dnsErr):
+		if dnsErr.IsNotFound {
+			return fmt.Sprintf("no such host %q", dnsErr.Name)
+		}
+		return fmt.Sprintf("DNS lookup of %q failed", dnsErr.Name)
+	case errors.Is(err, os.ErrDeadlineExceeded), errors.As(err, &netErr) && netErr.Timeout():
+		return "timed out"
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		return "the connection closed before a response"
+	}
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		err = ue.Err
+	}
+	return err.Error()
 }
 
 // HealthResult is one check's outcome.
@@ -83,7 +149,7 @@ type HealthResult struct {
 type HealthMonitor struct {
 	checker  *HealthChecker
 	interval time.Duration
-	after    func(time.Duration) <-chan time.Time
+	wait     func(time.Duration) (<-chan time.Time, func())
 	now      func() time.Time
 
 	mu      sync.Mutex
@@ -91,31 +157,56 @@ type HealthMonitor struct {
 	wg      sync.WaitGroup
 }
 
-// NewHealthMonitor returns a monitor checking every interval. after and now
-// may be nil (real time).
+// NewHealthMonitor returns a monitor checking every interval (default 5s).
+// after and now may be nil (real time).
 func NewHealthMonitor(checker *HealthChecker, interval time.Duration, after func(time.Duration) <-chan time.Time, now func() time.Time) *HealthMonitor {
-	if interval <= 0 {
-		interval = 5 * time.Second
-	}
-	if after == nil {
-		after = time.After
-	}
 	if now == nil {
 		now = time.Now
 	}
-	return &HealthMonitor{checker: checker, interval: interval, after: after, now: now, targets: map[string]context.CancelFunc{}}
+	wait := func(d time.Duration) (<-chan time.Time, func()) {
+		t := time.NewTimer(d)
+		return t.C, func() { t.Stop() }
+	}
+	if after != nil {
+		wait = func(d time.Duration) (<-chan time.Time, func()) { return after(d), func() {} }
+	}
+	return newHealthMonitor(checker, interval, wait, now)
 }
 
-// Watch starts checking key's URL at once and then every interval, calling
-// onResult with each outcome, until Unwatch(key) or Close. Watching a key
-// again replaces the previous watch.
+// NewHealthMonitorWithClock returns a monitor whose interval timers and
+// result times come from clk: with a *clock.Fake the next round of checks
+// runs when the test advances the clock by interval.
+func NewHealthMonitorWithClock(checker *HealthChecker, interval time.Duration, clk clock.Clock) *HealthMonitor {
+	wait := func(d time.Duration) (<-chan time.Time, func()) {
+		t := clk.NewTimer(d)
+		return t.C(), func() { t.Stop() }
+	}
+	return newHealthMonitor(checker, interval, wait, clk.Now)
+}
+
+func newHealthMonitor(checker *HealthChecker, interval time.Duration, wait func(time.Duration) (<-chan time.Time, func()), now func() time.Time) *HealthMonitor {
+	if checker == nil {
+		checker = NewHealthChecker(0)
+	}
+	if interval <= 0 {
+		interval = 5 * time.Second
+	}
+	return &HealthMonitor{checker: checker, interval: interval, wait: wait, now: now, targets: map[string]context.CancelFunc{}}
+}
+
+// Watch starts checking key's URL at once and then every interval after the
+// previous check ended, calling onResult with each outcome, until
+// Unwatch(key) or Close. Watching a key again replaces the previous watch.
+// onResult runs on the watch's goroutine; it must not call Close.
 func (m *HealthMonitor) Watch(key, rawURL, path string, auth *api.ExternalAuth, onResult func(HealthResult)) {
-	m.Unwatch(key)
 	ctx, cancel := context.WithCancel(context.Background())
 	m.mu.Lock()
+	if prev, ok := m.targets[key]; ok {
+		prev()
+	}
 	m.targets[key] = cancel
-	m.mu.Unlock()
 	m.wg.Add(1)
+	m.mu.Unlock()
 	go func() {
 		defer m.wg.Done()
 		for {
@@ -124,16 +215,27 @@ func (m *HealthMonitor) Watch(key, rawURL, path string, auth *api.ExternalAuth, 
 				return
 			}
 			onResult(HealthResult{Healthy: ok, Detail: detail, At: m.now()})
+			next, release := m.wait(m.interval)
 			select {
 			case <-ctx.Done():
+				release()
 				return
-			case <-m.after(m.interval):
+			case <-next:
 			}
 		}
 	}()
 }
 
-// Unwatch stops checking key.
+// Watching reports whether key is being watched.
+func (m *HealthMonitor) Watching(key string) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	_, ok := m.targets[key]
+	return ok
+}
+
+// Unwatch stops checking key. A check in flight is abandoned; a result that
+// was already being delivered may still arrive once.
 func (m *HealthMonitor) Unwatch(key string) {
 	m.mu.Lock()
 	cancel, ok := m.targets[key]
