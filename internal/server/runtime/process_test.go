@@ -168,9 +168,9 @@ func TestProcessCloseKillsWithoutReporting(t *testing.T) {
 func TestProcessStartErrorsDoNotEchoArgv(t *testing.T) {
 	rt := NewProcess(ProcessOptions{})
 	for name, argv := range map[string][]string{
-		"missing": {"/nonexistent/secret-tool", "--token=secret-arg"},
+		"missing":     {"/nonexistent/secret-tool", "--token=secret-arg"},
 		"not on PATH": {"secret-tool-that-does-not-exist"},
-		"empty":   nil,
+		"empty":       nil,
 	} {
 		_, err := rt.Start(context.Background(), spec("local", argv, nil), func(Event) {})
 		if err == nil {
