@@ -272,8 +272,9 @@ func (r *ServiceResource) Update(ctx context.Context, req resource.UpdateRequest
 	}
 
 	// 3. Wait: a started, restarted or rolled (backend change) service must
-	// reach wait_until for its new generation.
-	if wantUp {
+	// reach wait_until for its new generation. A label change alone does
+	// not touch the running workload.
+	if wantUp && (!wasUp || restart || backendChanged || !plan.WaitUntil.Equal(state.WaitUntil)) {
 		if s, err := r.wait(ctx, c, name, waitUntil, opt); err != nil {
 			addAPIError(&resp.Diagnostics, fmt.Sprintf("Service %q was updated but did not become %s", name, waitUntil), err)
 			svc = r.reread(ctx, c, name, opt, nil)

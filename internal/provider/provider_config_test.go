@@ -1,0 +1,147 @@
+package provider
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
+	"github.com/hashicorp/terraform-plugin-testing/statecheck"
+
+	"github.com/nimbus/terraform-provider-nimbus/internal/api"
+)
+
+// clearNimbusEnv unsets every variable and credential file the provider
+// could discover, so a test sees only what it configures. (t.Setenv: these
+// tests cannot run in parallel.)
+func clearNimbusEnv(t *testing.T) {
+	for _, k := range []string{"NIMBUS_ENDPOINT", "NIMBUS_TOKEN", "NIMBUS_BEARER_TOKEN", "NIMBUS_API_KEY",
+		"NIMBUS_WORKLOAD_IDENTITY_TOKEN", "NIMBUS_WORKLOAD_IDENTITY_TOKEN_FILE", "NIMBUS_APPLICATION_CREDENTIALS", "NIMBUS_TENANT_ID"} {
+		t.Setenv(k, "")
+		os.Unsetenv(k)
+	}
+	t.Setenv("HOME", t.TempDir())
+}
+
+func builtInConfig(name string) string {
+	return fmt.Sprintf(`
+resource "nimbus_service" "test" {
+  name     = %q
+  built_in = { provider = "serviceDiscovery" }
+}`, name)
+}
+
+// TestAccProvider_envOnly: an empty provider block configured entirely by
+// environment variables (the HCP Terraform way).
+func TestAccProvider_envOnly(t *testing.T) {
+	env := newTestServer(t)
+	clearNimbusEnv(t)
+	t.Setenv("NIMBUS_ENDPOINT", env.Endpoint)
+	t.Setenv("NIMBUS_TOKEN", env.Token)
+	t.Setenv("NIMBUS_TENANT_ID", env.Tenant)
+	name := testAccName("env")
+	resource.Test(t, resource.TestCase{
+		PreCheck:                 func() { testAccPreCheck(t) },
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{{
+			Config: `provider "nimbus" {}` + builtInConfig(name),
+			ConfigStateChecks: []statecheck.StateCheck{
+				stateIs(svcAddr, "tenant_id", knownvalue.StringExact(env.Tenant)),
+				stateIs(svcAddr, "lifecycle_state", knownvalue.StringExact(api.ServiceRunning)),
+			},
+		}},
+	})
+}
+
+// TestAccProvider_credentialsFile: everything from a credential file named
+// by credentials_file.
+func TestAccProvider_credentialsFile(t *testing.T) {
+	env := newTestServer(t)
+	clearNimbusEnv(t)
+	dir := t.TempDir()
+	b, _ := json.Marshal(map[string]string{"endpoint": env.Endpoint, "tenantId": env.Tenant, "token": env.Token})
+	file := filepath.Join(dir, "creds.json")
+	if err := os.WriteFile(file, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	name := testAccName("cred")
+	resource.Test(t, resource.TestCase{
+		PreCheck:                 func() { testAccPreCheck(t) },
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{
+			{
+				Config: fmt.Sprintf("provider \"nimbus\" {\n  credentials_file = %q\n}\n", file) + builtInConfig(name),
+				ConfigStateChecks: []statecheck.StateCheck{
+					stateIs(svcAddr, "tenant_id", knownvalue.StringExact(env.Tenant)),
+				},
+			},
+			{
+				// The default location under the home directory works too.
+				PreConfig: func() {
+					p := filepath.Join(os.Getenv("HOME"), ".config", "nimbus", "application_default_credentials.json")
+					if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
+						t.Fatal(err)
+					}
+					if err := os.WriteFile(p, b, 0o600); err != nil {
+						t.Fatal(err)
+					}
+				},
+				Config:   `provider "nimbus" {}` + builtInConfig(name),
+				PlanOnly: true,
+			},
+		},
+	})
+}
+
+// TestAccProvider_missingSettings: missing endpoint and missing credential
+// fail with diagnostics naming the attributes and variables to set; a wrong
+// token fails with the authentication error.
+func TestAccProvider_missingSettings(t *testing.T) {
+	env := newTestServer(t)
+	clearNimbusEnv(t)
+	name := testAccName("miss")
+	resource.Test(t, resource.TestCase{
+		PreCheck:                 func() { testAccPreCheck(t) },
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{
+			{
+				Config:      fmt.Sprintf("provider \"nimbus\" {\n  token = %q\n}\n", env.Token) + builtInConfig(name),
+				ExpectError: regexp.MustCompile(`(?s)endpoint.*NIMBUS_ENDPOINT`),
+			},
+			{
+				Config:      fmt.Sprintf("provider \"nimbus\" {\n  endpoint = %q\n  tenant_id = %q\n}\n", env.Endpoint, env.Tenant) + builtInConfig(name),
+				ExpectError: regexp.MustCompile(`(?s)credential.*NIMBUS_TOKEN`),
+			},
+			{
+				Config: fmt.Sprintf("provider \"nimbus\" {\n  endpoint = %q\n  tenant_id = %q\n  token = \"wrong-token\"\n}\n",
+					env.Endpoint, env.Tenant) + builtInConfig(name),
+				ExpectError: regexp.MustCompile(`Nimbus authentication failed`),
+			},
+		},
+	})
+}
+
+// TestProviderData_unknownConfig: values unknown at configure time are not
+// silently replaced by discovery; the first use names what to set.
+func TestProviderData_unknownConfig(t *testing.T) {
+	pd := &providerData{unknown: []string{"endpoint", "token"}}
+	var diags diag.Diagnostics
+	if c := clientFor(t.Context(), pd, &diags); c != nil {
+		t.Fatal("expected no client")
+	}
+	if !diags.HasError() {
+		t.Fatal("expected an error")
+	}
+	d := diags.Errors()[0].Detail()
+	for _, want := range []string{"`endpoint`", "NIMBUS_ENDPOINT", "`token`", "NIMBUS_TOKEN", "not fall back"} {
+		if !strings.Contains(d, want) {
+			t.Errorf("detail lacks %q: %s", want, d)
+		}
+	}
+}

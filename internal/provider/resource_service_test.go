@@ -1,0 +1,502 @@
+package provider
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"regexp"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-testing/compare"
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
+	"github.com/hashicorp/terraform-plugin-testing/plancheck"
+	"github.com/hashicorp/terraform-plugin-testing/statecheck"
+	"github.com/hashicorp/terraform-plugin-testing/terraform"
+	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
+
+	"github.com/nimbus/terraform-provider-nimbus/internal/api"
+	"github.com/nimbus/terraform-provider-nimbus/internal/client"
+)
+
+const svcAddr = "nimbus_service.test"
+
+func sandboxServiceConfig(name, image, labels, extra string) string {
+	return fmt.Sprintf(`
+resource "nimbus_service" "test" {
+  name   = %q
+  labels = %s
+  sandbox = {
+    image       = %q
+    argv        = ["/bin/app", "--port=8080"]
+    environment = { SECRET = "s3cr3t" }
+  }
+%s
+}
+`, name, labels, image, extra)
+}
+
+func tfpath(path string) tfjsonpath.Path { return tfjsonpath.New(path) }
+
+func stateIs(addr, path string, v knownvalue.Check) statecheck.StateCheck {
+	return statecheck.ExpectKnownValue(addr, tfjsonpath.New(path), v)
+}
+
+// TestAccService_sandbox covers a sandbox-backed service through its life:
+// create (running and ready on return), import, labels in place
+// (generation+1), a backend change that rolls it, restart_triggers, stop and
+// start.
+func TestAccService_sandbox(t *testing.T) {
+	t.Parallel()
+	env := newTestServer(t)
+	name := testAccName("sbx")
+	sandboxIDs := statecheck.CompareValue(compare.ValuesDiffer())
+
+	resource.Test(t, resource.TestCase{
+		PreCheck:                 func() { testAccPreCheck(t) },
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		CheckDestroy:             checkServiceDestroyed(t, env, name),
+		Steps: []resource.TestStep{
+			{
+				Config: env.Config(sandboxServiceConfig(name, "example/app:1", `{ team = "a" }`, "")),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(svcAddr, plancheck.ResourceActionCreate),
+					plancheck.ExpectUnknownValue(svcAddr, tfpath("generation")),
+				}},
+				ConfigStateChecks: []statecheck.StateCheck{
+					stateIs(svcAddr, "id", knownvalue.StringExact(env.Tenant+"/"+name)),
+					stateIs(svcAddr, "tenant_id", knownvalue.StringExact(env.Tenant)),
+					stateIs(svcAddr, "lifecycle_state", knownvalue.StringExact(api.ServiceRunning)),
+					stateIs(svcAddr, "readiness", knownvalue.StringExact(api.ReadinessReady)),
+					stateIs(svcAddr, "generation", knownvalue.Int64Exact(1)),
+					stateIs(svcAddr, "observed_generation", knownvalue.Int64Exact(1)),
+					stateIs(svcAddr, "running", knownvalue.Bool(true)),
+					stateIs(svcAddr, "wait_until", knownvalue.StringExact("ready")),
+					stateIs(svcAddr, "sandbox", knownvalue.ObjectPartial(map[string]knownvalue.Check{
+						"backend": knownvalue.StringExact("container"),
+						"image":   knownvalue.StringExact("example/app:1"),
+						"argv":    knownvalue.ListExact([]knownvalue.Check{knownvalue.StringExact("/bin/app"), knownvalue.StringExact("--port=8080")}),
+					})),
+					stateIs(svcAddr, "sandbox_id", knownvalue.NotNull()),
+					sandboxIDs.AddStateValue(svcAddr, tfpath("sandbox_id")),
+				},
+			},
+			// Import by name and by tenant/name: only the redacted launch
+			// inputs cannot be recovered.
+			{
+				ResourceName:            svcAddr,
+				ImportState:             true,
+				ImportStateId:           name,
+				ImportStateVerify:       true,
+				ImportStateVerifyIgnore: []string{"sandbox.argv", "sandbox.environment"},
+			},
+			{
+				ResourceName:            svcAddr,
+				ImportState:             true,
+				ImportStateId:           env.Tenant + "/" + name,
+				ImportStateVerify:       true,
+				ImportStateVerifyIgnore: []string{"sandbox.argv", "sandbox.environment"},
+			},
+			// Labels change in place: generation+1, honest plan.
+			{
+				Config: env.Config(sandboxServiceConfig(name, "example/app:1", `{ team = "b", tier = "web" }`, "")),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(svcAddr, plancheck.ResourceActionUpdate),
+					plancheck.ExpectUnknownValue(svcAddr, tfpath("generation")),
+					plancheck.ExpectKnownValue(svcAddr, tfpath("id"), knownvalue.StringExact(env.Tenant+"/"+name)),
+				}},
+				ConfigStateChecks: []statecheck.StateCheck{
+					stateIs(svcAddr, "generation", knownvalue.Int64Exact(2)),
+					stateIs(svcAddr, "labels", knownvalue.MapExact(map[string]knownvalue.Check{
+						"team": knownvalue.StringExact("b"), "tier": knownvalue.StringExact("web"),
+					})),
+				},
+			},
+			// A backend change of a running service rolls it: apply returns
+			// once the new generation is observed and ready.
+			{
+				Config: env.Config(sandboxServiceConfig(name, "example/app:2", `{ team = "b", tier = "web" }`, "")),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(svcAddr, plancheck.ResourceActionUpdate),
+				}},
+				ConfigStateChecks: []statecheck.StateCheck{
+					stateIs(svcAddr, "generation", knownvalue.Int64Exact(3)),
+					stateIs(svcAddr, "observed_generation", knownvalue.Int64Exact(3)),
+					stateIs(svcAddr, "readiness", knownvalue.StringExact(api.ReadinessReady)),
+					stateIs(svcAddr, "lifecycle_state", knownvalue.StringExact(api.ServiceRunning)),
+					stateIs(svcAddr, "sandbox", knownvalue.ObjectPartial(map[string]knownvalue.Check{
+						"image": knownvalue.StringExact("example/app:2"),
+					})),
+					sandboxIDs.AddStateValue(svcAddr, tfpath("sandbox_id")),
+				},
+			},
+			// A restart trigger restarts it in place (a new sandbox).
+			{
+				Config: env.Config(sandboxServiceConfig(name, "example/app:2", `{ team = "b", tier = "web" }`,
+					`  restart_triggers = { config = "v2" }`)),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(svcAddr, plancheck.ResourceActionUpdate),
+				}},
+				ConfigStateChecks: []statecheck.StateCheck{
+					stateIs(svcAddr, "lifecycle_state", knownvalue.StringExact(api.ServiceRunning)),
+					stateIs(svcAddr, "generation", knownvalue.Int64Exact(3)),
+					sandboxIDs.AddStateValue(svcAddr, tfpath("sandbox_id")),
+				},
+			},
+			// running = false stops it.
+			{
+				Config: env.Config(sandboxServiceConfig(name, "example/app:2", `{ team = "b", tier = "web" }`,
+					`  restart_triggers = { config = "v2" }
+  running = false`)),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(svcAddr, plancheck.ResourceActionUpdate),
+				}},
+				ConfigStateChecks: []statecheck.StateCheck{
+					stateIs(svcAddr, "lifecycle_state", knownvalue.StringExact(api.ServiceStopped)),
+					stateIs(svcAddr, "running", knownvalue.Bool(false)),
+				},
+			},
+			// And running = true starts it again.
+			{
+				Config: env.Config(sandboxServiceConfig(name, "example/app:2", `{ team = "b", tier = "web" }`,
+					`  restart_triggers = { config = "v2" }`)),
+				ConfigStateChecks: []statecheck.StateCheck{
+					stateIs(svcAddr, "lifecycle_state", knownvalue.StringExact(api.ServiceRunning)),
+					stateIs(svcAddr, "readiness", knownvalue.StringExact(api.ReadinessReady)),
+				},
+			},
+		},
+	})
+}
+
+func TestAccService_builtIn(t *testing.T) {
+	t.Parallel()
+	env := newTestServer(t)
+	name := testAccName("lb")
+	resource.Test(t, resource.TestCase{
+		PreCheck:                 func() { testAccPreCheck(t) },
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		CheckDestroy:             checkServiceDestroyed(t, env, name),
+		Steps: []resource.TestStep{
+			{
+				Config: env.Config(fmt.Sprintf(`
+resource "nimbus_service" "test" {
+  name     = %q
+  built_in = { provider = "loadBalancer" }
+}`, name)),
+				ConfigStateChecks: []statecheck.StateCheck{
+					stateIs(svcAddr, "lifecycle_state", knownvalue.StringExact(api.ServiceRunning)),
+					stateIs(svcAddr, "readiness", knownvalue.StringExact(api.ReadinessReady)),
+					stateIs(svcAddr, "built_in", knownvalue.ObjectExact(map[string]knownvalue.Check{
+						"provider": knownvalue.StringExact(api.ProviderLoadBalancer),
+					})),
+					stateIs(svcAddr, "sandbox", knownvalue.Null()),
+					stateIs(svcAddr, "labels", knownvalue.Null()),
+				},
+			},
+			{ResourceName: svcAddr, ImportState: true, ImportStateId: name, ImportStateVerify: true},
+			// An import block plans no change at all.
+			{
+				Config: env.Config(fmt.Sprintf(`
+import {
+  to = nimbus_service.again
+  id = %q
+}
+resource "nimbus_service" "again" {
+  name     = %q
+  built_in = { provider = "loadBalancer" }
+}
+resource "nimbus_service" "test" {
+  name     = %q
+  built_in = { provider = "loadBalancer" }
+}`, env.Tenant+"/"+name, name, name)),
+				PlanOnly: true,
+			},
+		},
+	})
+}
+
+// healthServer is a loopback HTTP server whose /healthz turns 200 after delay.
+func healthServer(t *testing.T, delay time.Duration, wantToken string) *httptest.Server {
+	t.Helper()
+	healthyAt := time.Now().Add(delay)
+	var hits atomic.Int64
+	s := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		if wantToken != "" && r.Header.Get("Authorization") != "Bearer "+wantToken {
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		if r.URL.Path != "/healthz" || time.Now().Before(healthyAt) {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			return
+		}
+		w.WriteHeader(http.StatusOK)
+	}))
+	t.Cleanup(s.Close)
+	return s
+}
+
+// TestAccService_externalHealthy: wait_until = "healthy" against a loopback
+// server that only turns healthy after a delay.
+func TestAccService_externalHealthy(t *testing.T) {
+	t.Parallel()
+	env := newTestServer(t)
+	requireLocalServer(t, env)
+	name := testAccName("ext")
+	hs := healthServer(t, 1500*time.Millisecond, "hc-token")
+	cfg := env.Config(fmt.Sprintf(`
+resource "nimbus_service" "test" {
+  name       = %q
+  wait_until = "healthy"
+  external = {
+    url         = %q
+    health_path = "/healthz"
+    auth        = { kind = "bearer", token = "hc-token" }
+  }
+}`, name, hs.URL))
+	resource.Test(t, resource.TestCase{
+		PreCheck:                 func() { testAccPreCheck(t) },
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		CheckDestroy:             checkServiceDestroyed(t, env, name),
+		Steps: []resource.TestStep{
+			{
+				Config: cfg,
+				ConfigStateChecks: []statecheck.StateCheck{
+					stateIs(svcAddr, "health", knownvalue.StringExact(api.HealthHealthy)),
+					stateIs(svcAddr, "readiness", knownvalue.StringExact(api.ReadinessReady)),
+					stateIs(svcAddr, "external", knownvalue.ObjectExact(map[string]knownvalue.Check{
+						"url":         knownvalue.StringExact(hs.URL),
+						"health_path": knownvalue.StringExact("/healthz"),
+						"auth": knownvalue.ObjectExact(map[string]knownvalue.Check{
+							"kind": knownvalue.StringExact("bearer"), "token": knownvalue.StringExact("hc-token"),
+						}),
+					})),
+				},
+			},
+			{
+				ResourceName: svcAddr, ImportState: true, ImportStateId: name, ImportStateVerify: true,
+				// The token is redacted by the API; wait_until is not server data.
+				ImportStateVerifyIgnore: []string{"external.auth.token", "wait_until"},
+			},
+		},
+	})
+}
+
+// TestAccService_externalDeadPort: a dead loopback port and a short create
+// timeout fail with the last observed status.
+func TestAccService_externalDeadPort(t *testing.T) {
+	t.Parallel()
+	env := newTestServer(t)
+	name := testAccName("dead")
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dead := "http://" + l.Addr().String()
+	l.Close()
+	resource.Test(t, resource.TestCase{
+		PreCheck:                 func() { testAccPreCheck(t) },
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{{
+			Config: env.Config(fmt.Sprintf(`
+resource "nimbus_service" "test" {
+  name       = %q
+  wait_until = "healthy"
+  external   = { url = %q }
+  timeouts {
+    create = "2s"
+  }
+}`, name, dead)),
+			ExpectError: regexp.MustCompile(`(?s)did not become healthy.*Last observed status: state`),
+		}},
+	})
+}
+
+// TestAccService_outOfBand: a delete outside Terraform is recreated; an
+// update outside Terraform shows as drift and apply restores the
+// configuration.
+func TestAccService_outOfBand(t *testing.T) {
+	t.Parallel()
+	env := newTestServer(t)
+	name := testAccName("oob")
+	c := env.Client(t)
+	ctx := context.Background()
+	cfg := env.Config(sandboxServiceConfig(name, "example/app:1", `{ team = "a" }`, ""))
+	resource.Test(t, resource.TestCase{
+		PreCheck:                 func() { testAccPreCheck(t) },
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		CheckDestroy:             checkServiceDestroyed(t, env, name),
+		Steps: []resource.TestStep{
+			{Config: cfg},
+			{
+				PreConfig: func() {
+					svc, err := c.Services.Get(ctx, name)
+					if err != nil {
+						t.Fatal(err)
+					}
+					labels := map[string]string{"team": "intruder"}
+					g := svc.Metadata.Generation
+					if _, err := c.Services.Update(ctx, name, api.UpdateServiceRequest{Labels: &labels, IfMatchGeneration: &g}); err != nil {
+						t.Fatal(err)
+					}
+				},
+				Config: cfg,
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(svcAddr, plancheck.ResourceActionUpdate),
+				}},
+				ConfigStateChecks: []statecheck.StateCheck{
+					stateIs(svcAddr, "labels", knownvalue.MapExact(map[string]knownvalue.Check{"team": knownvalue.StringExact("a")})),
+					stateIs(svcAddr, "generation", knownvalue.Int64Exact(3)),
+				},
+			},
+			{
+				PreConfig: func() {
+					if _, err := c.Services.Stop(ctx, name, client.ActionOptions{WaitUntil: api.WaitStopped}); err != nil {
+						t.Fatal(err)
+					}
+				},
+				Config: cfg,
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(svcAddr, plancheck.ResourceActionUpdate),
+					plancheck.ExpectKnownValue(svcAddr, tfpath("running"), knownvalue.Bool(true)),
+				}},
+				ConfigStateChecks: []statecheck.StateCheck{
+					stateIs(svcAddr, "lifecycle_state", knownvalue.StringExact(api.ServiceRunning)),
+				},
+			},
+			{
+				PreConfig: func() {
+					if _, err := c.Services.Stop(ctx, name, client.ActionOptions{WaitUntil: api.WaitStopped}); err != nil {
+						t.Fatal(err)
+					}
+					svc, err := c.Services.Get(ctx, name)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if err := c.Services.Delete(ctx, name, client.DeleteOptions{IfMatchGeneration: svc.Metadata.Generation}); err != nil {
+						t.Fatal(err)
+					}
+				},
+				Config: cfg,
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(svcAddr, plancheck.ResourceActionCreate),
+				}},
+				ConfigStateChecks: []statecheck.StateCheck{
+					stateIs(svcAddr, "generation", knownvalue.Int64Exact(1)),
+					stateIs(svcAddr, "lifecycle_state", knownvalue.StringExact(api.ServiceRunning)),
+				},
+			},
+		},
+	})
+}
+
+// updateThroughClient is a PreApply plan check that changes the service
+// behind Terraform's back after the plan was made.
+type updateThroughClient struct {
+	c    *client.Client
+	name string
+}
+
+func (u updateThroughClient) CheckPlan(ctx context.Context, _ plancheck.CheckPlanRequest, resp *plancheck.CheckPlanResponse) {
+	svc, err := u.c.Services.Get(ctx, u.name)
+	if err != nil {
+		resp.Error = err
+		return
+	}
+	labels := map[string]string{"team": "someone-else"}
+	g := svc.Metadata.Generation
+	_, resp.Error = u.c.Services.Update(ctx, u.name, api.UpdateServiceRequest{Labels: &labels, IfMatchGeneration: &g})
+}
+
+// TestAccService_changedBetweenPlanAndApply: the apply-time generation check
+// rejects the update, the diagnostic says what happened, and the other
+// change is kept.
+func TestAccService_changedBetweenPlanAndApply(t *testing.T) {
+	t.Parallel()
+	env := newTestServer(t)
+	name := testAccName("race")
+	c := env.Client(t)
+	resource.Test(t, resource.TestCase{
+		PreCheck:                 func() { testAccPreCheck(t) },
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		CheckDestroy:             checkServiceDestroyed(t, env, name),
+		Steps: []resource.TestStep{
+			{Config: env.Config(sandboxServiceConfig(name, "example/app:1", `{ team = "a" }`, ""))},
+			{
+				Config: env.Config(sandboxServiceConfig(name, "example/app:1", `{ team = "b" }`, "")),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(svcAddr, plancheck.ResourceActionUpdate),
+					updateThroughClient{c: c, name: name},
+				}},
+				ExpectError: regexp.MustCompile(`(?s)changed outside Terraform since the last refresh.*terraform apply -refresh-only`),
+			},
+			{
+				PreConfig: func() {
+					svc, err := c.Services.Get(context.Background(), name)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if got := svc.Metadata.Labels["team"]; got != "someone-else" {
+						t.Fatalf("the out-of-band change was overwritten: team = %q", got)
+					}
+				},
+				Config: env.Config(sandboxServiceConfig(name, "example/app:1", `{ team = "b" }`, "")),
+				ConfigStateChecks: []statecheck.StateCheck{
+					stateIs(svcAddr, "labels", knownvalue.MapExact(map[string]knownvalue.Check{"team": knownvalue.StringExact("b")})),
+				},
+			},
+		},
+	})
+}
+
+// TestAccService_validation: plan-time errors for bad configurations.
+func TestAccService_validation(t *testing.T) {
+	t.Parallel()
+	env := newTestServer(t)
+	cases := []struct{ cfg, err string }{
+		{`name = "Bad_Name"
+  built_in = { provider = "browser" }`, `lowercase DNS label`},
+		{`name = "two"
+  built_in = { provider = "browser" }
+  external = { url = "http://127.0.0.1:1" }`, `(?s)Invalid Attribute Combination.*sandbox.*built_in.*external`},
+		{`name = "none"`, `(?s)Invalid Attribute Combination|No attribute specified`},
+		{`name = "bip"
+  built_in = { provider = "mailer" }`, `(?s)value must be one of.*loadBalancer`},
+		{`name = "ext"
+  external = { url = "ftp://x" }`, `http`},
+		{`name = "tok"
+  external = { url = "http://127.0.0.1:1", auth = { kind = "bearer" } }`, `Missing bearer token`},
+	}
+	var steps []resource.TestStep
+	for _, tc := range cases {
+		steps = append(steps, resource.TestStep{
+			Config:      env.Config(fmt.Sprintf("resource \"nimbus_service\" \"test\" {\n  %s\n}\n", tc.cfg)),
+			PlanOnly:    true,
+			ExpectError: regexp.MustCompile(tc.err),
+		})
+	}
+	resource.Test(t, resource.TestCase{
+		PreCheck:                 func() { testAccPreCheck(t) },
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps:                    steps,
+	})
+}
+
+// checkServiceDestroyed verifies the service is gone after destroy.
+func checkServiceDestroyed(t *testing.T, env *testAccEnv, name string) resource.TestCheckFunc {
+	return func(*terraform.State) error {
+		_, err := env.Client(t).Services.Get(context.Background(), name)
+		if err == nil {
+			return fmt.Errorf("service %s still exists after destroy", name)
+		}
+		if !client.IsNotFound(err) {
+			return err
+		}
+		return nil
+	}
+}
