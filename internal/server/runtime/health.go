@@ -70,7 +70,7 @@ func (h *HealthChecker) Check(ctx context.Context, rawURL, path string, auth *ap
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, target, nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, target, http.NoBody)
 	if err != nil {
 		return false, fmt.Sprintf("GET %s: not a valid request URL", shown)
 	}
@@ -84,7 +84,7 @@ func (h *HealthChecker) Check(ctx context.Context, rawURL, path string, auth *ap
 	}
 	resp, err := client.Do(req)
 	if err != nil {
-		if ctx.Err() == context.DeadlineExceeded {
+		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
 			return false, fmt.Sprintf("GET %s: no response within %s", shown, timeout)
 		}
 		return false, fmt.Sprintf("GET %s: %s", shown, describeNetErr(err))

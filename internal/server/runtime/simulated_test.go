@@ -2,6 +2,7 @@ package runtime
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -143,7 +144,7 @@ func TestSimulatedStopHonoursContext(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
 	defer cancel()
-	if err := inst.Stop(ctx); err != context.DeadlineExceeded {
+	if err := inst.Stop(ctx); !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("want DeadlineExceeded while the stop delay runs, got %v", err)
 	}
 	clk.BlockUntil(1)
