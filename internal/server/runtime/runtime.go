@@ -46,3 +46,16 @@ type Instance interface {
 	// (unless the instance had already failed or stopped).
 	Stop(ctx context.Context) error
 }
+
+// Closer is implemented by runtimes that can end all their instances at
+// once, as the server does on shutdown. Close reports nothing: the server
+// keeps its records of what was running and launches those sandboxes again
+// when it next starts. Both Simulated and Process implement it.
+type Closer interface {
+	Close(ctx context.Context) error
+}
+
+var (
+	_ Closer = (*Simulated)(nil)
+	_ Closer = (*Process)(nil)
+)
