@@ -115,7 +115,7 @@ func (s *Simulated) Start(_ context.Context, spec Spec, report func(Event)) (Ins
 		if fail {
 			code := 1
 			inst.emit(Event{State: api.SandboxFailed, ExitCode: &code, Message: fmt.Sprintf(
-				"the simulated %s runtime failed to start image %q (exit code 1): image references containing %q fail on purpose",
+				"simulated %s runtime: image %q failed to start (exit code 1); the simulated runtime fails every image reference containing %q",
 				backend, image, FailMarker)}, true)
 			return
 		}

@@ -99,7 +99,7 @@ func TestSimulatedFailureIsDeterministic(t *testing.T) {
 	clk.Advance(time.Second)
 	e := rec.next(t)
 	if e.State != api.SandboxFailed || e.ExitCode == nil || *e.ExitCode != 1 ||
-		!strings.Contains(e.Message, `"example.com/app:fail"`) || !strings.Contains(e.Message, "on purpose") {
+		!strings.Contains(e.Message, `image "example.com/app:fail" failed to start`) {
 		t.Fatalf("want a failed event naming the image, got %+v", e)
 	}
 	// Stopping a failed instance returns at once and reports nothing.
