@@ -61,7 +61,7 @@ data "nimbus_services" "all" {}
 		for i, n := range ns {
 			cs[i] = knownvalue.StringExact(n)
 		}
-		return knownvalue.ListExact(cs)
+		return knownvalue.SetExact(cs) // order is the server's
 	}
 	resource.Test(t, resource.TestCase{
 		PreCheck:                 func() { testAccPreCheck(t) },

@@ -111,7 +111,7 @@ func TestAccProvider_missingSettings(t *testing.T) {
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		Steps: []resource.TestStep{
 			{
-				Config:      fmt.Sprintf("provider \"nimbus\" {\n  token = %q\n}\n", env.Token) + builtInConfig(name),
+				Config:      fmt.Sprintf("provider \"nimbus\" {\n  token = %q\n  tenant_id = %q\n}\n", env.Token, env.Tenant) + builtInConfig(name),
 				ExpectError: regexp.MustCompile(`(?s)endpoint.*NIMBUS_ENDPOINT`),
 			},
 			{
