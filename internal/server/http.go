@@ -1,0 +1,397 @@
+package server
+
+import (
+	"bytes"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math"
+	"mime"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/nimbus/terraform-provider-nimbus/internal/api"
+)
+
+// apiError is an error the API returns as-is.
+type apiError struct {
+	code       string
+	message    string
+	details    *api.ErrorDetails
+	retryAfter time.Duration
+}
+
+func (e *apiError) Error() string { return e.code + ": " + e.message }
+
+func errf(code, format string, args ...any) *apiError {
+	return &apiError{code: code, message: fmt.Sprintf(format, args...)}
+}
+
+func invalid(v api.Violations) *apiError {
+	msgs := make([]string, len(v))
+	for i, f := range v {
+		msgs[i] = f.String()
+	}
+	return &apiError{code: api.CodeInvalid, message: "invalid request: " + strings.Join(msgs, "; "),
+		details: &api.ErrorDetails{FieldViolations: v}}
+}
+
+func invalidField(field, format string, args ...any) *apiError {
+	var v api.Violations
+	v.Add(field, format, args...)
+	return invalid(v)
+}
+
+// internalErr hides err from the caller; it is logged with the request id.
+func internalErr(err error) *apiError {
+	return &apiError{code: api.CodeInternal, message: "internal server error: " + err.Error()}
+}
+
+// respWriter records the status for the request log.
+type respWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *respWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *respWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+func (w *respWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+type ctxKey int
+
+const reqIDKey ctxKey = 1
+
+func requestID(r *http.Request) string {
+	id, _ := r.Context().Value(reqIDKey).(string)
+	return id
+}
+
+func newRequestID() string {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	return "req-" + hex.EncodeToString(b[:])
+}
+
+func (s *Server) writeJSON(w http.ResponseWriter, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		s.log.Error("encode response", "err", err)
+		b, status = []byte(`{"error":{"code":"server.internal","message":"internal server error: cannot encode response"}}`), 500
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_, _ = w.Write(append(b, '\n'))
+}
+
+func (s *Server) writeError(w http.ResponseWriter, r *http.Request, e *apiError) {
+	rid := requestID(r)
+	body := api.ErrorResponse{Error: api.ErrorBody{Code: e.code, Message: e.message, Details: e.details, RequestID: rid}}
+	if e.code == api.CodeInternal {
+		s.log.Error("internal error", "requestId", rid, "method", r.Method, "path", r.URL.Path, "err", e.message)
+		body.Error.Message = "internal server error; the server log has the details under this request id"
+	}
+	if e.retryAfter > 0 {
+		secs := int(math.Ceil(e.retryAfter.Seconds()))
+		w.Header().Set("Retry-After", strconv.Itoa(secs))
+		if body.Error.Details == nil {
+			body.Error.Details = &api.ErrorDetails{}
+		}
+		body.Error.Details.RetryAfterSeconds = secs
+	}
+	s.writeJSON(w, api.HTTPStatus(e.code), body)
+}
+
+// middleware wraps every request: request id, drain check, panic recovery,
+// request log. Secrets never reach the log: only method, path, status,
+// duration, tenant and credential name are logged.
+func (s *Server) middleware(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		rid := newRequestID()
+		r = r.WithContext(contextWithValue(r, reqIDKey, rid))
+		w.Header().Set(api.HeaderRequestID, rid)
+		rw := &respWriter{ResponseWriter: w}
+		s.inflight.Add(1)
+		defer s.inflight.Done()
+		defer func() {
+			if p := recover(); p != nil {
+				if p == http.ErrAbortHandler {
+					panic(p)
+				}
+				s.log.Error("panic serving request", "requestId", rid, "method", r.Method, "path", r.URL.Path, "panic", fmt.Sprint(p))
+				if rw.status == 0 {
+					s.writeError(rw, r, errf(api.CodeInternal, "panic"))
+				}
+			}
+			lvl := slog.LevelInfo
+			if rw.status >= 500 {
+				lvl = slog.LevelError
+			}
+			s.log.Log(r.Context(), lvl, "request", "requestId", rid, "method", r.Method, "path", r.URL.Path,
+				"status", rw.status, "durationMs", time.Since(start).Milliseconds())
+		}()
+		if s.draining.Load() {
+			s.writeError(rw, r, &apiError{code: api.CodeUnavailable, message: "the server is shutting down; retry against the restarted server", retryAfter: s.cfg.RetryAfter})
+			return
+		}
+		next.ServeHTTP(rw, r)
+	})
+}
+
+// decode reads a JSON body strictly into v. An empty body is allowed only
+// when optional is true.
+func decode(r *http.Request, w http.ResponseWriter, v any, optional bool) *apiError {
+	if ct := r.Header.Get("Content-Type"); ct != "" {
+		mt, _, err := mime.ParseMediaType(ct)
+		if err != nil || (mt != "application/json" && !strings.HasSuffix(mt, "+json")) {
+			return errf(api.CodeUnsupportedMedia, "Content-Type %q is not supported; send application/json", ct)
+		}
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, api.MaxBodyBytes))
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return errf(api.CodeTooLarge, "the request body is larger than %d bytes", api.MaxBodyBytes)
+		}
+		return errf(api.CodeInvalid, "cannot read the request body: %v", err)
+	}
+	return decodeBytes(body, v, optional)
+}
+
+// decodeBytes is the strict JSON decoder behind every request body: unknown
+// fields, trailing data and type mismatches are request.invalid with the
+// offending field named.
+func decodeBytes(body []byte, v any, optional bool) *apiError {
+	if len(bytes.TrimSpace(body)) == 0 {
+		if optional {
+			return nil
+		}
+		return errf(api.CodeInvalid, "the request body is empty; send a JSON object")
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return jsonError(err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return errf(api.CodeInvalid, "malformed JSON: unexpected data after the JSON object")
+	}
+	return nil
+}
+
+func jsonError(err error) *apiError {
+	var se *json.SyntaxError
+	var te *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &se):
+		return errf(api.CodeInvalid, "malformed JSON at byte %d: %v", se.Offset, err)
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return errf(api.CodeInvalid, "malformed JSON: the body ends early")
+	case errors.As(err, &te):
+		field := te.Field
+		if field == "" {
+			return errf(api.CodeInvalid, "the request body must be a JSON object, got %s", te.Value)
+		}
+		return invalidField(field, "must be %s, got %s", jsonTypeName(te.Type.Kind().String()), te.Value)
+	}
+	msg := err.Error()
+	if f, ok := strings.CutPrefix(msg, "json: unknown field "); ok {
+		return invalidField(strings.Trim(f, `"`), "unknown field; check the spelling against the API reference")
+	}
+	msg = strings.TrimPrefix(msg, "json: ")
+	return errf(api.CodeInvalid, "invalid request body: %s", msg)
+}
+
+func jsonTypeName(k string) string {
+	switch k {
+	case "string":
+		return "a string"
+	case "int", "int64", "int32", "uint", "uint64", "float64":
+		return "a number"
+	case "bool":
+		return "true or false"
+	case "slice", "array":
+		return "an array"
+	case "map", "struct", "ptr":
+		return "an object"
+	}
+	return "a " + k
+}
+
+// ------------------------------------------------------------- list params
+
+type listParams struct {
+	limit      int
+	after      string
+	labelKey   string
+	labelValue string
+	hasValue   bool
+	state      string
+}
+
+// filterID identifies a list query, so a page token cannot be replayed
+// against a different query.
+func (p listParams) filterID(kind, tenant string) string {
+	return strings.Join([]string{kind, tenant, p.labelKey, p.labelValue, strconv.FormatBool(p.hasValue), p.state}, "\x00")
+}
+
+type pageToken struct {
+	After  string `json:"a"`
+	Filter string `json:"f"`
+}
+
+func (s *Server) encodePageToken(kind, tenant string, p listParams, after string) string {
+	b, _ := json.Marshal(pageToken{After: after, Filter: p.filterID(kind, tenant)})
+	mac := hmac.New(sha256.New, s.pageKey)
+	mac.Write(b)
+	return base64.RawURLEncoding.EncodeToString(b) + "." + base64.RawURLEncoding.EncodeToString(mac.Sum(nil)[:16])
+}
+
+func (s *Server) decodePageToken(kind, tenant string, p listParams, tok string) (string, *apiError) {
+	bad := invalidField("pageToken", "is not a page token this server issued for this list and filter; start again without pageToken")
+	payload, sig, ok := strings.Cut(tok, ".")
+	if !ok {
+		return "", bad
+	}
+	b, err1 := base64.RawURLEncoding.DecodeString(payload)
+	got, err2 := base64.RawURLEncoding.DecodeString(sig)
+	if err1 != nil || err2 != nil {
+		return "", bad
+	}
+	mac := hmac.New(sha256.New, s.pageKey)
+	mac.Write(b)
+	if !hmac.Equal(mac.Sum(nil)[:16], got) {
+		return "", bad
+	}
+	var pt pageToken
+	if err := json.Unmarshal(b, &pt); err != nil || pt.Filter != p.filterID(kind, tenant) {
+		return "", bad
+	}
+	return pt.After, nil
+}
+
+// parseList reads limit, pageToken, labelKey, labelValue and the state
+// filter (query parameter stateParam, allowed values states).
+func (s *Server) parseList(r *http.Request, kind, tenant, stateParam string, states []string) (listParams, *apiError) {
+	q := r.URL.Query()
+	var v api.Violations
+	p := listParams{limit: api.DefaultPageLimit}
+	if l := q.Get("limit"); l != "" {
+		n, err := strconv.Atoi(l)
+		if err != nil || n < 1 || n > api.MaxPageLimit {
+			v.Add("limit", "must be an integer from 1 to %d, got %q", api.MaxPageLimit, l)
+		} else {
+			p.limit = n
+		}
+	}
+	p.labelKey = q.Get("labelKey")
+	p.labelValue, p.hasValue = q.Get("labelValue"), q.Has("labelValue")
+	if p.hasValue && p.labelKey == "" {
+		v.Add("labelValue", "requires labelKey")
+	}
+	if p.labelKey != "" {
+		api.ValidateLabels("labelKey", map[string]string{p.labelKey: p.labelValue}, &v)
+	}
+	p.state = q.Get(stateParam)
+	if p.state != "" && !contains(states, p.state) {
+		v.Add(stateParam, "unknown value %q; must be one of %s", p.state, strings.Join(states, ", "))
+	}
+	if len(v) > 0 {
+		return p, invalid(v)
+	}
+	if tok := q.Get("pageToken"); tok != "" {
+		after, e := s.decodePageToken(kind, tenant, p, tok)
+		if e != nil {
+			return p, e
+		}
+		p.after = after
+	}
+	return p, nil
+}
+
+func (p listParams) matchLabels(labels map[string]string) bool {
+	if p.labelKey == "" {
+		return true
+	}
+	v, ok := labels[p.labelKey]
+	return ok && (!p.hasValue || v == p.labelValue)
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// ------------------------------------------------------------------ misc
+
+// parseIfMatch reads the ifMatchGeneration query parameter.
+func parseIfMatch(r *http.Request) (int64, bool, *apiError) {
+	q := r.URL.Query()
+	if !q.Has("ifMatchGeneration") {
+		return 0, false, nil
+	}
+	n, err := strconv.ParseInt(q.Get("ifMatchGeneration"), 10, 64)
+	if err != nil || n < 1 {
+		return 0, false, invalidField("ifMatchGeneration", "must be a generation you read (an integer, 1 or more), got %q", q.Get("ifMatchGeneration"))
+	}
+	return n, true, nil
+}
+
+func parseForce(r *http.Request) (bool, *apiError) {
+	q := r.URL.Query()
+	if !q.Has("force") {
+		return false, nil
+	}
+	b, err := strconv.ParseBool(q.Get("force"))
+	if err != nil {
+		return false, invalidField("force", "must be true or false, got %q", q.Get("force"))
+	}
+	return b, nil
+}
+
+func preconditionRequired(kind, name string) *apiError {
+	return &apiError{code: api.CodePreconditionRequired,
+		message: fmt.Sprintf("ifMatchGeneration is required to change %s %q: read it and send its metadata.generation", kind, name),
+		details: &api.ErrorDetails{Kind: kind, Name: name}}
+}
+
+func preconditionFailed(kind, name string, want, current int64) *apiError {
+	return &apiError{code: api.CodePreconditionFailed,
+		message: fmt.Sprintf("%s %q is at generation %d, not %d (ifMatchGeneration): it changed since you read it; read it again and retry", kind, name, current, want),
+		details: &api.ErrorDetails{Kind: kind, Name: name, CurrentGeneration: current}}
+}
+
+func notFound(kind, tenant, name string) *apiError {
+	return &apiError{code: api.CodeNotFound, message: fmt.Sprintf("%s %q not found in tenant %q", kind, name, tenant),
+		details: &api.ErrorDetails{Kind: kind, Name: name}}
+}
+
+func conflict(kind, name, state, format string, args ...any) *apiError {
+	return &apiError{code: api.CodeConflict, message: fmt.Sprintf(format, args...),
+		details: &api.ErrorDetails{Kind: kind, Name: name, LifecycleState: state}}
+}
