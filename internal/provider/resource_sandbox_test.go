@@ -1,0 +1,383 @@
+package provider
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
+	"github.com/hashicorp/terraform-plugin-testing/plancheck"
+	"github.com/hashicorp/terraform-plugin-testing/statecheck"
+	"github.com/hashicorp/terraform-plugin-testing/terraform"
+	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
+
+	"github.com/nimbus/terraform-provider-nimbus/internal/api"
+	"github.com/nimbus/terraform-provider-nimbus/internal/client"
+)
+
+func sandboxConfig(image, labels string) string {
+	return fmt.Sprintf(`
+resource "nimbus_sandbox" "test" {
+  display_name = "acceptance"
+  image        = %q
+  argv         = ["/bin/worker", "--once"]
+  environment  = { MODE = "test", TOKEN = "t0ps3cret" }
+  labels       = %s
+}
+`, image, labels)
+}
+
+func TestAccSandbox_basic(t *testing.T) {
+	env := newTestServer(t)
+	c := env.Client(t)
+	var id string
+	resource.Test(t, resource.TestCase{
+		PreCheck:                 func() { testAccPreCheck(t) },
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		CheckDestroy:             checkSandboxesGone(c),
+		Steps: []resource.TestStep{
+			{
+				// Create → running; the harness also checks the plan after apply is empty.
+				Config: env.Config(sandboxConfig("docker.io/library/alpine:3", `{ team = "a" }`)),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue("nimbus_sandbox.test", tfjsonpath.New("id"), knownvalue.StringRegexp(regexp.MustCompile(`^sbx-`))),
+					statecheck.ExpectKnownValue("nimbus_sandbox.test", tfjsonpath.New("lifecycle_state"), knownvalue.StringExact(api.SandboxRunning)),
+					statecheck.ExpectKnownValue("nimbus_sandbox.test", tfjsonpath.New("owner_kind"), knownvalue.StringExact(api.OwnerKindStandalone)),
+					statecheck.ExpectKnownValue("nimbus_sandbox.test", tfjsonpath.New("profile"), knownvalue.StringExact(api.ProfileWorker)),
+					statecheck.ExpectKnownValue("nimbus_sandbox.test", tfjsonpath.New("backend"), knownvalue.StringExact(api.RuntimeContainer)),
+					statecheck.ExpectKnownValue("nimbus_sandbox.test", tfjsonpath.New("generation"), knownvalue.Int64Exact(1)),
+					statecheck.ExpectKnownValue("nimbus_sandbox.test", tfjsonpath.New("tenant_id"), knownvalue.StringExact(env.Tenant)),
+					statecheck.ExpectKnownValue("nimbus_sandbox.test", tfjsonpath.New("argv"),
+						knownvalue.ListExact([]knownvalue.Check{knownvalue.StringExact("/bin/worker"), knownvalue.StringExact("--once")})),
+					statecheck.ExpectKnownValue("nimbus_sandbox.test", tfjsonpath.New("environment").AtMapKey("MODE"), knownvalue.StringExact("test")),
+				},
+				Check: resource.ComposeTestCheckFunc(
+					captureAttr("nimbus_sandbox.test", "id", &id),
+					func(*terraform.State) error { return expectSandboxOnServer(c, id, api.SandboxRunning, 2, 2) },
+				),
+			},
+			{
+				// Import: everything but the launch inputs the API redacts.
+				ResourceName:            "nimbus_sandbox.test",
+				ImportState:             true,
+				ImportStateVerify:       true,
+				ImportStateVerifyIgnore: []string{"argv", "environment"},
+			},
+			{
+				// Labels change in place, generation-checked; generation +1.
+				Config: env.Config(sandboxConfig("docker.io/library/alpine:3", `{ team = "b", tier = "gold" }`)),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction("nimbus_sandbox.test", plancheck.ResourceActionUpdate),
+				}},
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue("nimbus_sandbox.test", tfjsonpath.New("generation"), knownvalue.Int64Exact(2)),
+					statecheck.ExpectKnownValue("nimbus_sandbox.test", tfjsonpath.New("labels"),
+						knownvalue.MapExact(map[string]knownvalue.Check{"team": knownvalue.StringExact("b"), "tier": knownvalue.StringExact("gold")})),
+				},
+				Check: resource.TestCheckResourceAttrPtr("nimbus_sandbox.test", "id", &id),
+			},
+			{
+				// Any spec change replaces the sandbox.
+				Config: env.Config(sandboxConfig("docker.io/library/alpine:3.20", `{ team = "b", tier = "gold" }`)),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction("nimbus_sandbox.test", plancheck.ResourceActionReplace),
+				}},
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue("nimbus_sandbox.test", tfjsonpath.New("lifecycle_state"), knownvalue.StringExact(api.SandboxRunning)),
+					statecheck.ExpectKnownValue("nimbus_sandbox.test", tfjsonpath.New("image"), knownvalue.StringExact("docker.io/library/alpine:3.20")),
+				},
+				Check: attrDiffers("nimbus_sandbox.test", "id", &id),
+			},
+		},
+	})
+}
+
+// expectSandboxOnServer checks the server's view of a sandbox: state and the
+// redacted launch-input counts.
+func expectSandboxOnServer(c *client.Client, id, state string, argv, env int) error {
+	sb, err := c.Sandboxes.Get(context.Background(), id)
+	if err != nil {
+		return err
+	}
+	if sb.Status.LifecycleState != state {
+		return fmt.Errorf("sandbox %s is %s, want %s", id, sb.Status.LifecycleState, state)
+	}
+	if got := sb.Spec.Process.Argv.Len(); got != argv {
+		return fmt.Errorf("sandbox %s has %d argv values, want %d", id, got, argv)
+	}
+	if got := sb.Spec.Process.Environment.Len(); got != env {
+		return fmt.Errorf("sandbox %s has %d environment entries, want %d", id, got, env)
+	}
+	return nil
+}
+
+// After an import, configured argv/environment whose counts match the
+// server's are adopted in place instead of replacing the sandbox.
+func TestAccSandbox_importAdoptsLaunchInputs(t *testing.T) {
+	env := newTestServer(t)
+	c := env.Client(t)
+	sb, err := c.Sandboxes.Create(context.Background(), api.CreateSandboxRequest{
+		Profile: api.ProfileWorker,
+		Spec: api.SandboxSpec{
+			Owner:   api.Owner{Kind: api.OwnerKindStandalone, DisplayName: "acceptance"},
+			Backend: api.RuntimeContainer,
+			Root:    api.Root{Kind: api.RootKindOCIImage, Source: api.RootSource{Kind: api.SourceKindReference, Reference: "docker.io/library/alpine:3"}},
+			Process: api.Process{
+				Argv:        api.RedactableList{Values: []string{"/bin/worker", "--once"}},
+				Environment: api.RedactableMap{Values: map[string]string{"MODE": "test", "TOKEN": "t0ps3cret"}},
+			},
+		},
+		Labels: map[string]string{"team": "a"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Sandboxes.Wait(context.Background(), sb.Metadata.ID, client.WaitOptions{Until: api.WaitRunning}); err != nil {
+		t.Fatal(err)
+	}
+	id := sb.Metadata.ID
+	resource.Test(t, resource.TestCase{
+		PreCheck:                 func() { testAccPreCheck(t) },
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		CheckDestroy:             checkSandboxesGone(c),
+		Steps: []resource.TestStep{
+			{
+				Config:             env.Config(sandboxConfig("docker.io/library/alpine:3", `{ team = "a" }`)),
+				ResourceName:       "nimbus_sandbox.test",
+				ImportState:        true,
+				ImportStateId:      env.Tenant + "/" + id,
+				ImportStatePersist: true,
+				ImportStateCheck: func(states []*terraform.InstanceState) error {
+					if len(states) != 1 || states[0].ID != id {
+						return fmt.Errorf("imported %d objects, want sandbox %s", len(states), id)
+					}
+					if _, ok := states[0].Attributes["argv.#"]; ok {
+						return fmt.Errorf("argv was imported (%v); the API never returns it", states[0].Attributes["argv.#"])
+					}
+					return nil
+				},
+			},
+			{
+				Config: env.Config(sandboxConfig("docker.io/library/alpine:3", `{ team = "a" }`)),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction("nimbus_sandbox.test", plancheck.ResourceActionUpdate),
+				}},
+				Check: resource.ComposeTestCheckFunc(
+					resource.TestCheckResourceAttr("nimbus_sandbox.test", "id", id),
+					resource.TestCheckResourceAttr("nimbus_sandbox.test", "argv.#", "2"),
+					resource.TestCheckResourceAttr("nimbus_sandbox.test", "environment.MODE", "test"),
+				),
+			},
+			{
+				// From now on argv is known: a change replaces the sandbox.
+				Config: env.Config(`
+resource "nimbus_sandbox" "test" {
+  display_name = "acceptance"
+  image        = "docker.io/library/alpine:3"
+  argv         = ["/bin/worker", "--twice"]
+  environment  = { MODE = "test", TOKEN = "t0ps3cret" }
+  labels       = { team = "a" }
+}
+`),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction("nimbus_sandbox.test", plancheck.ResourceActionReplace),
+				}},
+			},
+		},
+	})
+}
+
+// A sandbox stopped outside Terraform is planned for replacement and the
+// next apply brings a running one back; one deleted outside Terraform is
+// recreated.
+func TestAccSandbox_outOfBand(t *testing.T) {
+	env := newTestServer(t)
+	c := env.Client(t)
+	var id string
+	cfg := env.Config(sandboxConfig("docker.io/library/alpine:3", `{ team = "a" }`))
+	resource.Test(t, resource.TestCase{
+		PreCheck:                 func() { testAccPreCheck(t) },
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		CheckDestroy:             checkSandboxesGone(c),
+		Steps: []resource.TestStep{
+			{
+				Config: cfg,
+				Check:  captureAttr("nimbus_sandbox.test", "id", &id),
+			},
+			{
+				PreConfig: func() {
+					if _, err := c.Sandboxes.Stop(context.Background(), id, client.ActionOptions{WaitUntil: api.WaitStopped, Timeout: 30 * time.Second}); err != nil {
+						t.Fatalf("out-of-band stop: %v", err)
+					}
+				},
+				Config: cfg,
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction("nimbus_sandbox.test", plancheck.ResourceActionReplace),
+				}},
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue("nimbus_sandbox.test", tfjsonpath.New("lifecycle_state"), knownvalue.StringExact(api.SandboxRunning)),
+				},
+				Check: resource.ComposeTestCheckFunc(
+					attrDiffers("nimbus_sandbox.test", "id", &id),
+					func(*terraform.State) error {
+						// The stopped sandbox was deleted by the replacement.
+						if _, err := c.Sandboxes.Get(context.Background(), id); !client.IsNotFound(err) {
+							return fmt.Errorf("old sandbox %s: want not found, got %v", id, err)
+						}
+						return nil
+					},
+					captureAttr("nimbus_sandbox.test", "id", &id),
+				),
+			},
+			{
+				PreConfig: func() {
+					ctx := context.Background()
+					if err := c.Sandboxes.Delete(ctx, id, client.SandboxDeleteOptions{Force: true, IfMatchGeneration: 1}); err != nil {
+						t.Fatalf("out-of-band delete: %v", err)
+					}
+				},
+				Config: cfg,
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction("nimbus_sandbox.test", plancheck.ResourceActionCreate),
+				}},
+				Check: attrDiffers("nimbus_sandbox.test", "id", &id),
+			},
+		},
+	})
+}
+
+// A sandbox whose start fails ends the create with the server's message.
+func TestAccSandbox_startFails(t *testing.T) {
+	env := newTestServer(t)
+	c := env.Client(t)
+	resource.Test(t, resource.TestCase{
+		PreCheck:                 func() { testAccPreCheck(t) },
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		CheckDestroy:             checkSandboxesGone(c),
+		Steps: []resource.TestStep{
+			{
+				Config:      env.Config(sandboxConfig("example.com/app:fail", `{ team = "a" }`)),
+				ExpectError: regexp.MustCompile(`(?s)failed.*image "example\.com/app:fail"\s+failed\s+to\s+start`),
+			},
+		},
+	})
+}
+
+// A service-owned sandbox cannot be imported as a standalone one.
+func TestAccSandbox_serviceOwnedImportRejected(t *testing.T) {
+	env := newTestServer(t)
+	c := env.Client(t)
+	ctx := context.Background()
+	owner := testAccName("owner")
+	if _, err := c.Services.Create(ctx, api.CreateServiceRequest{
+		Name: owner,
+		Backend: api.Backend{Kind: api.BackendKindSandbox, Sandbox: &api.SandboxSpec{
+			Owner:   api.Owner{Kind: api.OwnerKindService, ServiceName: owner},
+			Backend: api.RuntimeContainer,
+			Root:    api.Root{Kind: api.RootKindOCIImage, Source: api.RootSource{Kind: api.SourceKindReference, Reference: "docker.io/library/nginx:1"}},
+		}},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	svc, err := c.Services.Start(ctx, owner, client.ActionOptions{WaitUntil: api.WaitReady, Timeout: 30 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if svc.Status.SandboxID == "" {
+		t.Fatal("the running service reports no sandbox id")
+	}
+	resource.Test(t, resource.TestCase{
+		PreCheck:                 func() { testAccPreCheck(t) },
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{
+			{
+				Config:        env.Config(`resource "nimbus_sandbox" "test" { image = "docker.io/library/nginx:1" }`),
+				ResourceName:  "nimbus_sandbox.test",
+				ImportState:   true,
+				ImportStateId: svc.Status.SandboxID,
+				ExpectError:   regexp.MustCompile(`(?s)owned by a service.*nimbus_service`),
+			},
+		},
+	})
+}
+
+// Write-only environment: the secret reaches the server but never the state;
+// bumping the version replaces the sandbox. Needs write-only attributes
+// (OpenTofu 1.11+; skipped on Terraform 1.8).
+func TestAccSandbox_writeOnlyEnvironment(t *testing.T) {
+	env := newTestServer(t)
+	c := env.Client(t)
+	const secret1, secret2 = "wo-secret-value-one", "wo-secret-value-two"
+	cfg := func(secret string, version int) string {
+		return env.Config(fmt.Sprintf(`
+resource "nimbus_sandbox" "test" {
+  image                  = "docker.io/library/alpine:3"
+  argv                   = ["/bin/agent"]
+  environment_wo         = { API_TOKEN = %q, REGION = "eu" }
+  environment_wo_version = %d
+}
+`, secret, version))
+	}
+	var id string
+	resource.Test(t, resource.TestCase{
+		PreCheck:                 func() { testAccPreCheck(t) },
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		TerraformVersionChecks:   skipBelowWriteOnly,
+		CheckDestroy:             checkSandboxesGone(c),
+		Steps: []resource.TestStep{
+			{
+				Config: cfg(secret1, 1),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue("nimbus_sandbox.test", tfjsonpath.New("environment_wo"), knownvalue.Null()),
+					statecheck.ExpectKnownValue("nimbus_sandbox.test", tfjsonpath.New("environment"), knownvalue.Null()),
+					stateNeverContains{secret: secret1},
+				},
+				Check: resource.ComposeTestCheckFunc(
+					captureAttr("nimbus_sandbox.test", "id", &id),
+					// The server got both entries (it reports their count).
+					func(*terraform.State) error { return expectSandboxOnServer(c, id, api.SandboxRunning, 1, 2) },
+					stateFileNeverContains(secret1),
+				),
+			},
+			{
+				Config: cfg(secret2, 2),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction("nimbus_sandbox.test", plancheck.ResourceActionReplace),
+				}},
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue("nimbus_sandbox.test", tfjsonpath.New("environment_wo_version"), knownvalue.Int64Exact(2)),
+					stateNeverContains{secret: secret2},
+				},
+				Check: resource.ComposeTestCheckFunc(
+					attrDiffers("nimbus_sandbox.test", "id", &id),
+					stateFileNeverContains(secret2),
+				),
+			},
+		},
+	})
+}
+
+// environment and environment_wo conflict at plan time.
+func TestAccSandbox_environmentConflict(t *testing.T) {
+	env := newTestServer(t)
+	resource.Test(t, resource.TestCase{
+		PreCheck:                 func() { testAccPreCheck(t) },
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		TerraformVersionChecks:   skipBelowWriteOnly,
+		Steps: []resource.TestStep{
+			{
+				Config: env.Config(`
+resource "nimbus_sandbox" "test" {
+  image          = "docker.io/library/alpine:3"
+  environment    = { A = "1" }
+  environment_wo = { B = "2" }
+}
+`),
+				ExpectError: regexp.MustCompile(`(?s)Invalid Attribute Combination`),
+			},
+		},
+	})
+}
