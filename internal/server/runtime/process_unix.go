@@ -11,9 +11,11 @@ import (
 )
 
 // prepareCommand puts the child in its own process group so that Stop can
-// signal everything it spawned.
+// signal everything it spawned, and (where the OS can) has it killed when
+// the server dies without stopping it.
 func prepareCommand(cmd *exec.Cmd) {
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	setParentDeathSignal(cmd.SysProcAttr)
 }
 
 // terminateGroup asks the process group led by p to exit (SIGTERM).

@@ -1,6 +1,8 @@
 package runtime
 
 import (
+	"context"
+	"fmt"
 	"net"
 	"os"
 	"os/signal"
@@ -28,6 +30,8 @@ func TestMain(m *testing.M) {
 		time.Sleep(time.Hour)
 	case "exit7":
 		os.Exit(7)
+	case "spawner":
+		helperSpawner()
 	}
 	os.Exit(99)
 }
@@ -52,6 +56,28 @@ func helperListen() {
 		}
 		_ = c.Close()
 	}
+}
+
+// helperSpawner plays a server: it launches a "listen" child on the process
+// runtime, prints the child's endpoint and waits to be killed.
+func helperSpawner() {
+	exe, err := os.Executable()
+	if err != nil {
+		os.Exit(8)
+	}
+	events := make(chan Event, 4)
+	rt := NewProcess(ProcessOptions{StartTimeout: 20 * time.Second})
+	_, err = rt.Start(context.Background(), spec("local", []string{exe},
+		map[string]string{"NIMBUS_TEST_HELPER": "listen", "SECRET_VALUE": "s3cr3t"}), func(e Event) { events <- e })
+	if err != nil {
+		os.Exit(9)
+	}
+	e := <-events
+	if e.State != api.SandboxRunning {
+		os.Exit(10)
+	}
+	fmt.Println(e.Endpoints[0].URL)
+	time.Sleep(time.Hour)
 }
 
 type recorder struct {
