@@ -54,7 +54,9 @@ func TestAccService_sandbox(t *testing.T) {
 	t.Parallel()
 	env := newTestServer(t)
 	name := testAccName("sbx")
-	sandboxIDs := statecheck.CompareValue(compare.ValuesDiffer())
+	// The sandbox is kept across restarts; the Ready condition's transition
+	// time shows that a restart (or roll) happened.
+	restarts := statecheck.CompareValue(compare.ValuesDiffer())
 
 	resource.Test(t, resource.TestCase{
 		PreCheck:                 func() { testAccPreCheck(t) },
@@ -82,7 +84,7 @@ func TestAccService_sandbox(t *testing.T) {
 						"argv":    knownvalue.ListExact([]knownvalue.Check{knownvalue.StringExact("/bin/app"), knownvalue.StringExact("--port=8080")}),
 					})),
 					stateIs(svcAddr, "sandbox_id", knownvalue.NotNull()),
-					sandboxIDs.AddStateValue(svcAddr, tfpath("sandbox_id")),
+					restarts.AddStateValue(svcAddr, tfpath("conditions")),
 				},
 			},
 			// Import by name and by tenant/name: only the redacted launch
@@ -131,10 +133,10 @@ func TestAccService_sandbox(t *testing.T) {
 					stateIs(svcAddr, "sandbox", knownvalue.ObjectPartial(map[string]knownvalue.Check{
 						"image": knownvalue.StringExact("example/app:2"),
 					})),
-					sandboxIDs.AddStateValue(svcAddr, tfpath("sandbox_id")),
+					restarts.AddStateValue(svcAddr, tfpath("conditions")),
 				},
 			},
-			// A restart trigger restarts it in place (a new sandbox).
+			// A restart trigger restarts it in place.
 			{
 				Config: env.Config(sandboxServiceConfig(name, "example/app:2", `{ team = "b", tier = "web" }`,
 					`  restart_triggers = { config = "v2" }`)),
@@ -144,7 +146,7 @@ func TestAccService_sandbox(t *testing.T) {
 				ConfigStateChecks: []statecheck.StateCheck{
 					stateIs(svcAddr, "lifecycle_state", knownvalue.StringExact(api.ServiceRunning)),
 					stateIs(svcAddr, "generation", knownvalue.Int64Exact(3)),
-					sandboxIDs.AddStateValue(svcAddr, tfpath("sandbox_id")),
+					restarts.AddStateValue(svcAddr, tfpath("conditions")),
 				},
 			},
 			// running = false stops it.
