@@ -1,0 +1,250 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/nimbus/terraform-provider-nimbus/internal/clock"
+	"github.com/nimbus/terraform-provider-nimbus/internal/server/runtime"
+)
+
+// FileConfig is the --config file: JSON, unknown fields rejected.
+//
+//	{
+//	  "tenants": ["team-a", "team-b"],
+//	  "tokens":  [{"name": "ci", "secret": "…", "tenants": ["*"]}],
+//	  "apiKeys": [{"name": "svc", "secret": "…", "tenants": ["team-a"]}]
+//	}
+type FileConfig struct {
+	Tenants []string         `json:"tenants,omitempty"`
+	Tokens  []FileCredential `json:"tokens,omitempty"`
+	APIKeys []FileCredential `json:"apiKeys,omitempty"`
+}
+
+// FileCredential is one credential of the config file.
+type FileCredential struct {
+	Name    string   `json:"name,omitempty"`
+	Secret  string   `json:"secret"`
+	Tenants []string `json:"tenants"`
+}
+
+type multiFlag []string
+
+func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
+func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
+
+// secretFlag collects credentials without ever printing them.
+type secretFlag struct {
+	kind  string
+	creds *[]Credential
+}
+
+func (f secretFlag) String() string { return "" }
+func (f secretFlag) Set(v string) error {
+	c, err := ParseCredentialFlag(f.kind, v)
+	if err != nil {
+		return err
+	}
+	*f.creds = append(*f.creds, c)
+	return nil
+}
+
+// DefaultDataDir is $XDG_DATA_HOME/nimbus, else ~/.local/share/nimbus.
+func DefaultDataDir() string {
+	if d := os.Getenv("XDG_DATA_HOME"); d != "" {
+		return filepath.Join(d, "nimbus")
+	}
+	if h, err := os.UserHomeDir(); err == nil {
+		return filepath.Join(h, ".local", "share", "nimbus")
+	}
+	return "nimbus-data"
+}
+
+// Main runs the `server` sub-command (args exclude "server") until ctx ends
+// (SIGINT/SIGTERM in main.go); it returns the process exit code.
+func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("terraform-provider-nimbus server", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var creds []Credential
+	var tenants multiFlag
+	listen := fs.String("listen", "127.0.0.1:8080", "address to listen on (host:port; port 0 picks a free port)")
+	dataDir := fs.String("data-dir", "", "directory of the durable bbolt store (default "+DefaultDataDir()+")")
+	inMemory := fs.Bool("in-memory", false, "keep everything in memory (nothing survives a restart)")
+	configPath := fs.String("config", "", "JSON config file with tenants, tokens and apiKeys (see the API reference)")
+	fs.Var(secretFlag{CredentialToken, &creds}, "token", "accepted bearer token, as SECRET=TENANT[,TENANT…] or SECRET=* (repeatable; prefer --config: flags show in ps)")
+	fs.Var(secretFlag{CredentialAPIKey, &creds}, "api-key", "accepted X-Nimbus-Api-Key, as SECRET=TENANT[,TENANT…] or SECRET=* (repeatable)")
+	fs.Var(&tenants, "tenant", "tenant id that exists (repeatable; tenants named by credentials exist too)")
+	rtName := fs.String("runtime", "simulated", "sandbox runtime: simulated, or process (really runs argv on this host, without isolation)")
+	startDelay := fs.Duration("sim-start-delay", 500*time.Millisecond, "simulated runtime: how long a sandbox takes to start")
+	stopDelay := fs.Duration("sim-stop-delay", 200*time.Millisecond, "simulated runtime: how long a sandbox takes to stop")
+	healthInterval := fs.Duration("health-interval", 10*time.Second, "interval of external services' HTTP health checks")
+	shutdownTimeout := fs.Duration("shutdown-timeout", 15*time.Second, "how long a graceful shutdown waits for requests in flight")
+	rateLimit := fs.Float64("rate-limit", 0, "requests per second allowed per credential (0 = unlimited); excess gets rate.limited")
+	logLevel := fs.String("log-level", "info", "log level: debug, info, warn or error")
+	logFormat := fs.String("log-format", "text", "log format: text or json")
+	dev := fs.Bool("dev", false, "development mode: in-memory store (unless --data-dir), a generated token, tenant \"demo\"; prints the export lines to use it")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "unexpected arguments: %s\n", strings.Join(fs.Args(), " "))
+		return 2
+	}
+	fail := func(format string, a ...any) int {
+		fmt.Fprintf(stderr, "nimbus server: "+format+"\n", a...)
+		return 1
+	}
+
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
+		return fail("--log-level %q: use debug, info, warn or error", *logLevel)
+	}
+	hopts := &slog.HandlerOptions{Level: level}
+	var logger *slog.Logger
+	switch *logFormat {
+	case "text":
+		logger = slog.New(slog.NewTextHandler(stderr, hopts))
+	case "json":
+		logger = slog.New(slog.NewJSONHandler(stderr, hopts))
+	default:
+		return fail("--log-format %q: use text or json", *logFormat)
+	}
+
+	if *configPath != "" {
+		fc, err := readFileConfig(*configPath)
+		if err != nil {
+			return fail("%v", err)
+		}
+		tenants = append(tenants, fc.Tenants...)
+		for _, c := range fc.Tokens {
+			creds = append(creds, Credential{Kind: CredentialToken, Secret: c.Secret, Tenants: c.Tenants, Name: c.Name})
+		}
+		for _, c := range fc.APIKeys {
+			creds = append(creds, Credential{Kind: CredentialAPIKey, Secret: c.Secret, Tenants: c.Tenants, Name: c.Name})
+		}
+	}
+	var devToken string
+	if *dev {
+		var b [20]byte
+		if _, err := rand.Read(b[:]); err != nil {
+			return fail("generate dev token: %v", err)
+		}
+		devToken = "dev-" + hex.EncodeToString(b[:])
+		creds = append(creds, Credential{Kind: CredentialToken, Secret: devToken, Tenants: []string{"*"}, Name: "dev-token"})
+		tenants = append(tenants, "demo")
+	}
+	if len(creds) == 0 {
+		return fail("no credentials configured: give --token SECRET=TENANT, --api-key SECRET=TENANT or --config FILE (or run with --dev)")
+	}
+
+	var store Store
+	switch {
+	case *inMemory && *dataDir != "":
+		return fail("--in-memory and --data-dir exclude each other")
+	case *inMemory || (*dev && *dataDir == ""):
+		store = NewMemStore()
+	default:
+		dir := *dataDir
+		if dir == "" {
+			dir = DefaultDataDir()
+		}
+		bs, err := OpenBoltStore(dir)
+		if err != nil {
+			return fail("%v", err)
+		}
+		store = bs
+		logger.Info("store opened", "path", filepath.Join(dir, BoltFileName))
+	}
+
+	var rt runtime.Runtime
+	switch *rtName {
+	case "simulated":
+		rt = runtime.NewSimulated(runtime.SimulatedOptions{StartDelay: *startDelay, StopDelay: *stopDelay})
+	case "process":
+		rt = runtime.NewProcess(runtime.ProcessOptions{})
+		logger.Warn("process runtime enabled: sandboxes run as host processes without isolation")
+	default:
+		store.Close()
+		return fail("--runtime %q: use simulated or process", *rtName)
+	}
+
+	srv, err := New(Config{Store: store, Runtime: rt, Clock: clock.Real(), Logger: logger, Credentials: creds,
+		Tenants: tenants, HealthInterval: *healthInterval, RateLimit: *rateLimit})
+	if err != nil {
+		store.Close()
+		return fail("%v", err)
+	}
+	ln, err := net.Listen("tcp", *listen)
+	if err != nil {
+		srv.Close()
+		return fail("listen on %s: %v", *listen, err)
+	}
+	endpoint := "http://" + ln.Addr().String()
+	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
+	logger.Info("Nimbus server listening", "endpoint", endpoint, "runtime", rt.Name(), "tenants", strings.Join(srv.auth.visibleTenants(principal{cred: &storedCred{all: true}}), ","))
+	if *dev {
+		var b bytes.Buffer
+		fmt.Fprintf(&b, "Nimbus dev server on %s (", endpoint)
+		if *dataDir == "" {
+			b.WriteString("in-memory store: everything is lost on exit")
+		} else {
+			fmt.Fprintf(&b, "store in %s", *dataDir)
+		}
+		fmt.Fprintf(&b, "). Paste these lines into your shell:\n\n")
+		fmt.Fprintf(&b, "export NIMBUS_ENDPOINT=%s\nexport NIMBUS_TOKEN=%s\nexport NIMBUS_TENANT_ID=demo\n\n", endpoint, devToken)
+		_, _ = stdout.Write(b.Bytes())
+	}
+
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- hs.Serve(ln) }()
+	select {
+	case err := <-serveErr:
+		srv.Close()
+		return fail("serve: %v", err)
+	case <-ctx.Done():
+	}
+	logger.Info("shutting down: draining requests", "timeout", shutdownTimeout.String())
+	srv.Drain()
+	sctx, cancel := context.WithTimeout(context.Background(), *shutdownTimeout)
+	defer cancel()
+	_ = srv.WaitIdle(sctx)
+	if err := hs.Shutdown(sctx); err != nil {
+		logger.Warn("shutdown", "err", err)
+	}
+	if err := srv.Close(); err != nil {
+		return fail("close: %v", err)
+	}
+	logger.Info("stopped")
+	return 0
+}
+
+func readFileConfig(path string) (*FileConfig, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("--config: %w", err)
+	}
+	var fc FileConfig
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&fc); err != nil {
+		return nil, fmt.Errorf("--config %s: %v (expected {\"tenants\":[…],\"tokens\":[{\"secret\":…,\"tenants\":[…]}],\"apiKeys\":[…]})", path, err)
+	}
+	return &fc, nil
+}
