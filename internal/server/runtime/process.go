@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"sync"
 	"time"
@@ -110,6 +111,13 @@ func (p *Process) Start(_ context.Context, spec Spec, report func(Event)) (Insta
 	path, err := exec.LookPath(argv[0])
 	if err != nil {
 		return nil, errors.New("process runtime: argv[0] is not an executable file on the server's PATH")
+	}
+	// The process runs in another directory: pin a relative argv[0] to the
+	// server's working directory, where it was found.
+	if !filepath.IsAbs(path) {
+		if path, err = filepath.Abs(path); err != nil {
+			return nil, errors.New("process runtime: argv[0] could not be resolved to an absolute path")
+		}
 	}
 	port, err := p.allocPort()
 	if err != nil {

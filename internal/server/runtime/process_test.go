@@ -6,6 +6,7 @@ import (
 	"context"
 	"net"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -179,5 +180,24 @@ func TestProcessStartErrorsDoNotEchoArgv(t *testing.T) {
 		if strings.Contains(err.Error(), "secret") {
 			t.Fatalf("%s: the error echoes argv: %v", name, err)
 		}
+	}
+}
+
+func TestProcessRelativeArgv0(t *testing.T) {
+	exe := helperExe(t)
+	t.Chdir(filepath.Dir(exe))
+	rt := NewProcess(ProcessOptions{StartTimeout: 20 * time.Second, StopGrace: time.Second})
+	rec := newRecorder()
+	sp := helperSpec(t, "listen")
+	sp.Sandbox.Process.Argv.Values = []string{"./" + filepath.Base(exe)}
+	inst, err := rt.Start(context.Background(), sp, rec.report)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e := rec.next(t); e.State != api.SandboxRunning {
+		t.Fatalf("want running, got %+v", e)
+	}
+	if err := inst.Stop(context.Background()); err != nil {
+		t.Fatal(err)
 	}
 }
