@@ -1,0 +1,230 @@
+package server_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/nimbus/terraform-provider-nimbus/internal/api"
+	"github.com/nimbus/terraform-provider-nimbus/internal/testserver"
+)
+
+// resp is a decoded HTTP response.
+type resp struct {
+	status int
+	header http.Header
+	body   []byte
+}
+
+func (r resp) err() api.ErrorBody {
+	var e api.ErrorResponse
+	_ = json.Unmarshal(r.body, &e)
+	return e.Error
+}
+
+func (r resp) into(t testing.TB, v any) {
+	t.Helper()
+	if err := json.Unmarshal(r.body, v); err != nil {
+		t.Fatalf("decode %s: %v", r.body, err)
+	}
+}
+
+// reqOpt changes a request.
+type reqOpt func(*http.Request)
+
+func withHeader(k, v string) reqOpt { return func(r *http.Request) { r.Header.Set(k, v) } }
+
+func noAuth() reqOpt { return func(r *http.Request) { r.Header.Del("Authorization") } }
+
+// do sends method path with body (a []byte, string or value marshalled to
+// JSON; nil for none), authenticated with the test token.
+func do(t testing.TB, srv *testserver.Server, method, path string, body any, opts ...reqOpt) resp {
+	t.Helper()
+	var rd io.Reader
+	switch b := body.(type) {
+	case nil:
+	case []byte:
+		rd = bytes.NewReader(b)
+	case string:
+		rd = strings.NewReader(b)
+	default:
+		j, err := json.Marshal(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rd = bytes.NewReader(j)
+	}
+	req, err := http.NewRequest(method, srv.URL+path, rd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rd != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	req.Header.Set("Authorization", "Bearer "+srv.Token)
+	for _, o := range opts {
+		o(req)
+	}
+	hr, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer hr.Body.Close()
+	b, err := io.ReadAll(hr.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if hr.Header.Get(api.HeaderRequestID) == "" {
+		t.Errorf("%s %s: response without %s", method, path, api.HeaderRequestID)
+	}
+	if hr.StatusCode >= 500 && hr.StatusCode != 503 {
+		t.Errorf("%s %s: server error %d %s", method, path, hr.StatusCode, b)
+	}
+	return resp{status: hr.StatusCode, header: hr.Header, body: b}
+}
+
+func expect(t testing.TB, r resp, status int, code string) api.ErrorBody {
+	t.Helper()
+	if r.status != status {
+		t.Fatalf("status %d, want %d: %s", r.status, status, r.body)
+	}
+	e := r.err()
+	if code != "" {
+		if e.Code != code {
+			t.Fatalf("code %q, want %q: %s", e.Code, code, r.body)
+		}
+		if e.RequestID == "" || e.RequestID != r.header.Get(api.HeaderRequestID) {
+			t.Fatalf("error requestId %q does not repeat the header %q", e.RequestID, r.header.Get(api.HeaderRequestID))
+		}
+		if e.Message == "" {
+			t.Fatalf("error without message: %s", r.body)
+		}
+	}
+	return e
+}
+
+const tp = "/v1/tenants/acc"
+
+func builtInService(name string, labels map[string]string) api.CreateServiceRequest {
+	return api.CreateServiceRequest{Name: name, Labels: labels, Backend: api.Backend{Kind: api.BackendKindBuiltIn, Provider: api.ProviderLoadBalancer}}
+}
+
+func sandboxSpec(owner api.Owner, image string) api.SandboxSpec {
+	return api.SandboxSpec{Owner: owner, Backend: api.RuntimeContainer,
+		Root: api.Root{Kind: api.RootKindOCIImage, Source: api.RootSource{Kind: api.SourceKindReference, Reference: image}},
+		Process: api.Process{
+			Argv:        api.RedactableList{Values: []string{"server", "--password=argv-secret-value"}},
+			Environment: api.RedactableMap{Values: map[string]string{"DB_PASSWORD": "env-secret-value"}},
+		}}
+}
+
+func sandboxService(name, image string) api.CreateServiceRequest {
+	spec := sandboxSpec(api.Owner{Kind: api.OwnerKindService, ServiceName: name}, image)
+	return api.CreateServiceRequest{Name: name, Backend: api.Backend{Kind: api.BackendKindSandbox, Sandbox: &spec}}
+}
+
+func standaloneSandbox(image string) api.CreateSandboxRequest {
+	return api.CreateSandboxRequest{Profile: api.ProfileWorker, Spec: sandboxSpec(api.Owner{Kind: api.OwnerKindStandalone, DisplayName: "job"}, image)}
+}
+
+func getService(t testing.TB, srv *testserver.Server, name string) api.Service {
+	t.Helper()
+	r := do(t, srv, "GET", tp+"/services/"+name, nil)
+	expect(t, r, 200, "")
+	var s api.Service
+	r.into(t, &s)
+	return s
+}
+
+// waitFor long-polls the object at path until cond holds (at most 10s).
+func waitFor[T any](t testing.TB, srv *testserver.Server, path string, rv func(*T) string, cond func(*T) bool) *T {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	q := ""
+	for {
+		r := do(t, srv, "GET", path+q, nil)
+		if r.status != 200 {
+			t.Fatalf("GET %s: %d %s", path, r.status, r.body)
+		}
+		v := new(T)
+		r.into(t, v)
+		if cond(v) {
+			return v
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("condition not met on %s; last: %s", path, r.body)
+		}
+		q = "?" + url.Values{api.QueryChangedSince: {rv(v)}, api.QueryWaitMs: {"2000"}}.Encode()
+	}
+}
+
+func waitService(t testing.TB, srv *testserver.Server, name string, cond func(*api.Service) bool) *api.Service {
+	t.Helper()
+	return waitFor(t, srv, tp+"/services/"+name, func(s *api.Service) string { return s.Metadata.ResourceVersion }, cond)
+}
+
+func waitSandbox(t testing.TB, srv *testserver.Server, id string, cond func(*api.Sandbox) bool) *api.Sandbox {
+	t.Helper()
+	return waitFor(t, srv, tp+"/sandboxes/"+id, func(s *api.Sandbox) string { return s.Metadata.ResourceVersion }, cond)
+}
+
+func stateIs(state string) func(*api.Service) bool {
+	return func(s *api.Service) bool { return s.Status.LifecycleState == state }
+}
+
+func readyOn(gen int64) func(*api.Service) bool {
+	return func(s *api.Service) bool {
+		return s.Status.LifecycleState == api.ServiceRunning && s.Status.Readiness == api.ReadinessReady && s.Status.ObservedGeneration >= gen
+	}
+}
+
+func sbxState(state string) func(*api.Sandbox) bool {
+	return func(s *api.Sandbox) bool { return s.Status.LifecycleState == state }
+}
+
+func mustCreate(t testing.TB, srv *testserver.Server, req api.CreateServiceRequest) api.Service {
+	t.Helper()
+	r := do(t, srv, "POST", tp+"/services", req)
+	expect(t, r, 201, "")
+	var s api.Service
+	r.into(t, &s)
+	return s
+}
+
+func mustCreateSandbox(t testing.TB, srv *testserver.Server, req api.CreateSandboxRequest) api.Sandbox {
+	t.Helper()
+	r := do(t, srv, "POST", tp+"/sandboxes", req)
+	expect(t, r, 201, "")
+	var s api.Sandbox
+	r.into(t, &s)
+	return s
+}
+
+// syncBuffer is a goroutine-safe log sink.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func ptr[T any](v T) *T { return &v }
+
+var _ = fmt.Sprint
