@@ -149,6 +149,16 @@ func (p *NimbusProvider) Configure(ctx context.Context, req provider.ConfigureRe
 		return
 	}
 
+	// Nothing below logs a secret; the masks make sure of it.
+	var secrets []string
+	for _, v := range []types.String{m.Token, m.APIKey, m.WorkloadIdentityToken} {
+		if v.ValueString() != "" {
+			secrets = append(secrets, v.ValueString())
+		}
+	}
+	ctx = tflog.MaskAllFieldValuesStrings(ctx, secrets...)
+	ctx = tflog.MaskFieldValuesWithFieldKeys(ctx, "token", "api_key", "workload_identity_token", "authorization")
+
 	data := &providerData{version: p.version}
 	attrs := []struct {
 		name string

@@ -145,3 +145,39 @@ func TestProviderData_unknownConfig(t *testing.T) {
 		}
 	}
 }
+
+// TestAccProvider_unknownConfig: a provider endpoint only known after apply
+// makes the refresh fail with a diagnostic naming what to set, instead of
+// silently using another endpoint.
+func TestAccProvider_unknownConfig(t *testing.T) {
+	t.Parallel()
+	env := newTestServer(t)
+	name := testAccName("unk")
+	provider := func(input string) string {
+		return fmt.Sprintf(`
+resource "terraform_data" "ep" {
+  input = %q
+}
+provider "nimbus" {
+  endpoint  = terraform_data.ep.output
+  tenant_id = %q
+  token     = %q
+}
+`, input, env.Tenant, env.Token)
+	}
+	resource.Test(t, resource.TestCase{
+		PreCheck:                 func() { testAccPreCheck(t) },
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		CheckDestroy:             checkServiceDestroyed(t, env, name),
+		Steps: []resource.TestStep{
+			// Known at apply: the service is created against that endpoint.
+			{Config: provider(env.Endpoint) + builtInConfig(name)},
+			// Unknown during the plan's refresh: a clear error.
+			{
+				Config:      provider(env.Endpoint+"/") + builtInConfig(name),
+				ExpectError: regexp.MustCompile(`(?s)configuration is not known yet.*endpoint.*NIMBUS_ENDPOINT`),
+			},
+			{Config: provider(env.Endpoint) + builtInConfig(name)},
+		},
+	})
+}
