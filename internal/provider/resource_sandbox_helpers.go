@@ -92,7 +92,9 @@ func rfc3339(t time.Time) timetypes.RFC3339 {
 	if t.IsZero() {
 		return timetypes.NewRFC3339Null()
 	}
-	return timetypes.NewRFC3339TimeValue(t.UTC())
+	// Keep the server's sub-second precision (NewRFC3339TimeValue would
+	// truncate to seconds).
+	return timetypes.NewRFC3339ValueMust(t.UTC().Format(time.RFC3339Nano))
 }
 
 // formatDuration writes d the way people write durations: "15m", "2h",
