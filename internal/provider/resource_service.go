@@ -480,7 +480,17 @@ func (m *serviceModel) readSpec(ctx context.Context, svc *api.Service, diags *di
 			s.Image = types.StringValue(b.Sandbox.Root.Source.Reference)
 		}
 		if prevSandbox != nil {
+			// The API redacts argv and environment but reports how many
+			// values they hold: a count that no longer matches the state
+			// means they were changed outside Terraform, so drop them from
+			// state and let the next plan send the configured ones again.
 			s.Argv, s.Environment = prevSandbox.Argv, prevSandbox.Environment
+			if p := b.Sandbox; p != nil && p.Process.Argv.Redacted && !s.Argv.IsNull() && len(s.Argv.Elements()) != p.Process.Argv.Count {
+				s.Argv = types.ListNull(types.StringType)
+			}
+			if p := b.Sandbox; p != nil && p.Process.Environment.Redacted && !s.Environment.IsNull() && len(s.Environment.Elements()) != p.Process.Environment.Count {
+				s.Environment = types.MapNull(types.StringType)
+			}
 		}
 		m.Sandbox = s
 	case api.BackendKindBuiltIn:

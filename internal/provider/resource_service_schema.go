@@ -6,10 +6,8 @@ import (
 
 	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
 	"github.com/hashicorp/terraform-plugin-framework-timetypes/timetypes"
-	"github.com/hashicorp/terraform-plugin-framework-validators/objectvalidator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/attr"
-	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/booldefault"
@@ -80,12 +78,7 @@ var (
 	}
 )
 
-var backendPaths = []path.Expression{
-	path.MatchRoot("sandbox"), path.MatchRoot("built_in"), path.MatchRoot("external"),
-}
-
 func (r *ServiceResource) Schema(ctx context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
-	exactlyOneBackend := []validator.Object{objectvalidator.ExactlyOneOf(backendPaths...)}
 	resp.Schema = schema.Schema{
 		MarkdownDescription: "A Nimbus service: a named workload that Nimbus runs (a `sandbox` backend), provides " +
 			"(a `built_in` backend) or health-checks (an `external` backend). Apply creates the service, starts it " +
@@ -128,7 +121,6 @@ func (r *ServiceResource) Schema(ctx context.Context, _ resource.SchemaRequest, 
 					"and `environment` (it redacts them), so Terraform keeps the configured values; they cannot be " +
 					"recovered by import. Changing the backend of a running service rolls it: apply waits until the " +
 					"new spec is observed and ready.",
-				Validators: exactlyOneBackend,
 				Attributes: map[string]schema.Attribute{
 					"backend": schema.StringAttribute{
 						Optional:            true,
@@ -159,7 +151,6 @@ func (r *ServiceResource) Schema(ctx context.Context, _ resource.SchemaRequest, 
 			"built_in": schema.SingleNestedAttribute{
 				Optional:            true,
 				MarkdownDescription: "Use a service that Nimbus provides itself.",
-				Validators:          exactlyOneBackend,
 				Attributes: map[string]schema.Attribute{
 					"provider": schema.StringAttribute{
 						Required:            true,
@@ -171,7 +162,6 @@ func (r *ServiceResource) Schema(ctx context.Context, _ resource.SchemaRequest, 
 			"external": schema.SingleNestedAttribute{
 				Optional:            true,
 				MarkdownDescription: "A service running elsewhere, which Nimbus health-checks over HTTP.",
-				Validators:          exactlyOneBackend,
 				Attributes: map[string]schema.Attribute{
 					"url": schema.StringAttribute{
 						Required:            true,

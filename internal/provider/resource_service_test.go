@@ -356,6 +356,40 @@ func TestAccService_outOfBand(t *testing.T) {
 					stateIs(svcAddr, "generation", knownvalue.Int64Exact(3)),
 				},
 			},
+			// argv changed outside Terraform: the API redacts it, but its
+			// value count changed, so the plan sends the configured argv.
+			{
+				PreConfig: func() {
+					svc, err := c.Services.Get(ctx, name)
+					if err != nil {
+						t.Fatal(err)
+					}
+					b := api.Backend{Kind: api.BackendKindSandbox, Sandbox: &api.SandboxSpec{
+						Owner: api.Owner{Kind: api.OwnerKindService, ServiceName: name}, Backend: api.RuntimeContainer,
+						Root: api.Root{Kind: api.RootKindOCIImage, Source: api.RootSource{Kind: api.SourceKindReference, Reference: "example/app:1"}},
+						Process: api.Process{Argv: api.RedactableList{Values: []string{"/bin/other"}},
+							Environment: api.RedactableMap{Values: map[string]string{"SECRET": "changed"}}},
+					}}
+					g := svc.Metadata.Generation
+					if _, err := c.Services.Update(ctx, name, api.UpdateServiceRequest{Backend: &b, IfMatchGeneration: &g}); err != nil {
+						t.Fatal(err)
+					}
+				},
+				Config: cfg,
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(svcAddr, plancheck.ResourceActionUpdate),
+				}},
+				Check: func(*terraform.State) error {
+					svc, err := c.Services.Get(ctx, name)
+					if err != nil {
+						return err
+					}
+					if n := svc.Spec.Backend.Sandbox.Process.Argv.Len(); n != 2 {
+						return fmt.Errorf("argv has %d values after apply, want the configured 2", n)
+					}
+					return nil
+				},
+			},
 			{
 				PreConfig: func() {
 					if _, err := c.Services.Stop(ctx, name, client.ActionOptions{WaitUntil: api.WaitStopped}); err != nil {
@@ -466,7 +500,7 @@ func TestAccService_validation(t *testing.T) {
 		{`name = "two"
   built_in = { provider = "browser" }
   external = { url = "http://127.0.0.1:1" }`, `(?s)Invalid Attribute Combination.*sandbox.*built_in.*external`},
-		{`name = "none"`, `(?s)Invalid Attribute Combination|No attribute specified`},
+		{`name = "none"`, `(?s)Missing Attribute Configuration.*Exactly one of these attributes must be configured:\s+\[sandbox,built_in,external\]`},
 		{`name = "bip"
   built_in = { provider = "mailer" }`, `(?s)value must be one of.*loadBalancer`},
 		{`name = "ext"
