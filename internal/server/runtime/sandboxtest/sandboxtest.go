@@ -27,8 +27,12 @@ import (
 // ModeVar is the environment variable that selects the helper's behaviour.
 const ModeVar = "NIMBUS_SANDBOXTEST_MODE"
 
-// ExitCodeVar sets the exit code of the Exit mode.
+// ExitCodeVar sets the exit code of the Exit and ListenThenExit modes.
 const ExitCodeVar = "NIMBUS_SANDBOXTEST_EXIT_CODE"
+
+// ExitAfterVar sets how long ListenThenExit listens before it exits, as a Go
+// duration (default 200ms).
+const ExitAfterVar = "NIMBUS_SANDBOXTEST_EXIT_AFTER"
 
 // Helper behaviours.
 const (
@@ -43,7 +47,7 @@ const (
 	// Exit exits at once with the code in ExitCodeVar (default 1).
 	Exit = "exit"
 	// ListenThenExit listens on $PORT, then exits with the code in
-	// ExitCodeVar after 200ms: a sandbox that starts, runs, then dies.
+	// ExitCodeVar after ExitAfterVar: a sandbox that starts, runs, then dies.
 	ListenThenExit = "listen-then-exit"
 )
 
@@ -72,8 +76,12 @@ func Main() {
 	case Exit:
 		os.Exit(code)
 	case ListenThenExit:
+		after := 200 * time.Millisecond
+		if d, err := time.ParseDuration(os.Getenv(ExitAfterVar)); err == nil {
+			after = d
+		}
 		go serve()
-		time.Sleep(200 * time.Millisecond)
+		time.Sleep(after)
 		os.Exit(code)
 	}
 	fmt.Fprintf(os.Stderr, "sandboxtest: unknown %s %q\n", ModeVar, mode)
