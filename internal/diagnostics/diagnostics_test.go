@@ -1,0 +1,123 @@
+package diagnostics
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+
+	"github.com/nimbus/terraform-provider-nimbus/internal/api"
+	"github.com/nimbus/terraform-provider-nimbus/internal/client"
+)
+
+func TestFromError(t *testing.T) {
+	cases := []struct {
+		name             string
+		err              error
+		summary, details []string
+	}{
+		{
+			name:    "precondition failed",
+			err:     fmt.Errorf("wrapped: %w", &client.Error{Code: api.CodePreconditionFailed, HTTPStatus: 412, Message: "generation 3 != 4", Details: &api.ErrorDetails{CurrentGeneration: 4}}),
+			summary: []string{"Could not update service \"web\"", SummaryChangedOutside},
+			details: []string{"NOT applied", "terraform apply -refresh-only", "current generation is 4"},
+		},
+		{
+			name:    "unauthenticated",
+			err:     &client.Error{Code: api.CodeUnauthenticated, HTTPStatus: 401, Message: "bad token"},
+			summary: []string{SummaryAuth},
+			details: []string{"`token`", "NIMBUS_TOKEN", "NIMBUS_API_KEY"},
+		},
+		{
+			name:    "permission denied",
+			err:     &client.Error{Code: api.CodePermissionDenied, HTTPStatus: 403},
+			summary: []string{SummaryPermission},
+			details: []string{"tenant_id", "NIMBUS_TENANT_ID"},
+		},
+		{
+			name:    "not found",
+			err:     &client.Error{Code: api.CodeNotFound, HTTPStatus: 404},
+			details: []string{"does not exist"},
+		},
+		{
+			name:    "already exists",
+			err:     &client.Error{Code: api.CodeAlreadyExists, HTTPStatus: 409},
+			details: []string{"import"},
+		},
+		{
+			name: "invalid with field violations",
+			err: &client.Error{Code: api.CodeInvalid, HTTPStatus: 400, Details: &api.ErrorDetails{
+				FieldViolations: []api.FieldViolation{{Field: "backend.endpoint.url", Description: "must be http"}}}},
+			details: []string{"backend.endpoint.url", "must be http"},
+		},
+		{
+			name:    "missing endpoint",
+			err:     &client.ConfigError{Setting: client.SettingEndpoint, Message: "no endpoint"},
+			summary: []string{"incomplete " + SummaryConfig},
+			details: []string{"`endpoint`", "NIMBUS_ENDPOINT"},
+		},
+		{
+			name:    "missing credential",
+			err:     &client.ConfigError{Setting: client.SettingCredential, Message: "no credential"},
+			details: []string{"`token`", "NIMBUS_TOKEN", "credentials_file"},
+		},
+		{
+			name: "wait timeout",
+			err: &client.WaitError{Kind: "service", Name: "web", Until: "healthy", Timeout: 2 * time.Second,
+				LastState: "running", LastStatus: "state running, readiness ready, health unhealthy", Err: context.DeadlineExceeded},
+			summary: []string{SummaryWait},
+			details: []string{"did not become \"healthy\" within 2s", "timeouts", "Last observed status: state running, readiness ready, health unhealthy"},
+		},
+		{
+			name: "wait failed",
+			err: &client.WaitError{Kind: "service", Name: "web", Until: "ready", Failed: true,
+				LastState: "failed", LastMessage: "image pull failed", LastStatus: "state failed"},
+			summary: []string{"the service failed"},
+			details: []string{"Server message: image pull failed", "Last observed status: state failed"},
+		},
+		{
+			name:    "plain error",
+			err:     errors.New("boom"),
+			details: []string{"boom"},
+		},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			d := FromError("Could not update service \"web\"", tc.err)
+			if d.Severity() != diag.SeverityError {
+				t.Fatalf("severity %v", d.Severity())
+			}
+			for _, want := range tc.summary {
+				if !strings.Contains(d.Summary(), want) {
+					t.Errorf("summary %q lacks %q", d.Summary(), want)
+				}
+			}
+			for _, want := range tc.details {
+				if !strings.Contains(d.Detail(), want) {
+					t.Errorf("detail lacks %q:\n%s", want, d.Detail())
+				}
+			}
+		})
+	}
+}
+
+func TestAppendNil(t *testing.T) {
+	var diags diag.Diagnostics
+	Append(&diags, "x", nil)
+	if diags.HasError() {
+		t.Fatal("nil error added a diagnostic")
+	}
+}
+
+// Secrets in a wrapped error are the caller's problem, but the mapper must
+// not add any: nothing here reads credential values.
+func TestNoRetryAdvice(t *testing.T) {
+	d := FromError("x", &client.Error{Code: api.CodePreconditionFailed})
+	if strings.Contains(strings.ToLower(d.Detail()), "retrying") {
+		t.Errorf("precondition advice must not suggest retrying blindly: %s", d.Detail())
+	}
+}
