@@ -25,6 +25,10 @@ import (
 
 const svcAddr = "nimbus_service.test"
 
+// emptyPlan asserts that a plan made after apply and refresh has no changes
+// (no perpetual diff).
+var emptyPlan = []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()}
+
 func sandboxServiceConfig(name, image, labels, extra string) string {
 	return fmt.Sprintf(`
 resource "nimbus_service" "test" {
@@ -68,7 +72,7 @@ func TestAccService_sandbox(t *testing.T) {
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
 					plancheck.ExpectResourceAction(svcAddr, plancheck.ResourceActionCreate),
 					plancheck.ExpectUnknownValue(svcAddr, tfpath("generation")),
-				}},
+				}, PostApplyPostRefresh: emptyPlan},
 				ConfigStateChecks: []statecheck.StateCheck{
 					stateIs(svcAddr, "id", knownvalue.StringExact(env.Tenant+"/"+name)),
 					stateIs(svcAddr, "tenant_id", knownvalue.StringExact(env.Tenant)),
@@ -190,6 +194,7 @@ resource "nimbus_service" "test" {
   name     = %q
   built_in = { provider = "loadBalancer" }
 }`, name)),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PostApplyPostRefresh: emptyPlan},
 				ConfigStateChecks: []statecheck.StateCheck{
 					stateIs(svcAddr, "lifecycle_state", knownvalue.StringExact(api.ServiceRunning)),
 					stateIs(svcAddr, "readiness", knownvalue.StringExact(api.ReadinessReady)),
@@ -267,7 +272,8 @@ resource "nimbus_service" "test" {
 		CheckDestroy:             checkServiceDestroyed(t, env, name),
 		Steps: []resource.TestStep{
 			{
-				Config: cfg,
+				Config:           cfg,
+				ConfigPlanChecks: resource.ConfigPlanChecks{PostApplyPostRefresh: emptyPlan},
 				ConfigStateChecks: []statecheck.StateCheck{
 					stateIs(svcAddr, "health", knownvalue.StringExact(api.HealthHealthy)),
 					stateIs(svcAddr, "readiness", knownvalue.StringExact(api.ReadinessReady)),
