@@ -84,41 +84,42 @@ func (c stateNeverContains) CheckState(_ context.Context, req statecheck.CheckSt
 	}
 }
 
+// isolateWorkDirs points the test framework's working directories (and so
+// the CLI's state files) at a directory of this test's own.
+func isolateWorkDirs(t *testing.T) string {
+	dir := t.TempDir()
+	t.Setenv("TF_ACC_TEMP_DIR", dir)
+	return dir
+}
+
 // stateFileNeverContains fails when secret appears in any *.tfstate file
-// under the test's working directories (belt and braces beside the JSON
-// state check: it reads the raw file the CLI wrote).
-func stateFileNeverContains(secret string) func(*terraform.State) error {
+// under dir (from isolateWorkDirs): belt and braces beside the JSON state
+// check, it reads the raw files the CLI wrote.
+func stateFileNeverContains(dir, secret string) func(*terraform.State) error {
 	return func(*terraform.State) error {
-		root := os.Getenv("TF_ACC_TEMP_DIR")
-		if root == "" {
-			root = os.TempDir()
-		}
-		dirs, err := filepath.Glob(filepath.Join(root, "plugintest*"))
+		seen := 0
+		err := filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			if d.IsDir() || !strings.HasSuffix(p, ".tfstate") {
+				return nil
+			}
+			b, err := os.ReadFile(p)
+			if err != nil {
+				return err
+			}
+			seen++
+			if strings.Contains(string(b), secret) {
+				return fmt.Errorf("state file %s contains the write-only secret", p)
+			}
+			return nil
+		})
 		if err != nil {
 			return err
 		}
-		seen, found := 0, ""
-		for _, dir := range dirs {
-			_ = filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
-				if err != nil || d.IsDir() || !strings.HasSuffix(p, ".tfstate") {
-					return nil
-				}
-				b, rerr := os.ReadFile(p)
-				if rerr != nil {
-					return nil
-				}
-				seen++
-				if strings.Contains(string(b), secret) {
-					found = p
-				}
-				return nil
-			})
-		}
-		if found != "" {
-			return fmt.Errorf("state file %s contains the write-only secret", found)
-		}
 		if seen == 0 {
-			return fmt.Errorf("no state file found under %s/plugintest*", root)
+			return fmt.Errorf("no state file found under %s", dir)
 		}
 		return nil
 	}
@@ -155,7 +156,7 @@ func checkSandboxesGone(c *client.Client) func(*terraform.State) error {
 				return fmt.Errorf("%s (%s) still exists after destroy", name, rs.Primary.ID)
 			}
 			if !client.IsNotFound(err) {
-				return fmt.Errorf("%s: %v", name, err)
+				return fmt.Errorf("%s: %w", name, err)
 			}
 		}
 		return nil
@@ -175,7 +176,7 @@ func checkSessionsClosed(c *client.Client) func(*terraform.State) error {
 				continue
 			}
 			if err != nil {
-				return fmt.Errorf("%s: %v", name, err)
+				return fmt.Errorf("%s: %w", name, err)
 			}
 			if ses.Status.LifecycleState == api.SessionOpen {
 				return fmt.Errorf("%s (%s) is still open after destroy", name, rs.Primary.ID)

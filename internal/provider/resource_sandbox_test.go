@@ -216,7 +216,7 @@ func TestAccSandbox_outOfBand(t *testing.T) {
 					func(*terraform.State) error {
 						// The stopped sandbox was deleted by the replacement.
 						if _, err := c.Sandboxes.Get(context.Background(), id); !client.IsNotFound(err) {
-							return fmt.Errorf("old sandbox %s: want not found, got %v", id, err)
+							return fmt.Errorf("old sandbox %s: want not found, got %w", id, err)
 						}
 						return nil
 					},
@@ -308,6 +308,7 @@ func TestAccSandbox_writeOnlyEnvironment(t *testing.T) {
 	env := newTestServer(t)
 	c := env.Client(t)
 	const secret1, secret2 = "wo-secret-value-one", "wo-secret-value-two"
+	workDirs := isolateWorkDirs(t)
 	cfg := func(secret string, version int) string {
 		return env.Config(fmt.Sprintf(`
 resource "nimbus_sandbox" "test" {
@@ -336,7 +337,7 @@ resource "nimbus_sandbox" "test" {
 					captureAttr("nimbus_sandbox.test", "id", &id),
 					// The server got both entries (it reports their count).
 					func(*terraform.State) error { return expectSandboxOnServer(c, id, api.SandboxRunning, 1, 2) },
-					stateFileNeverContains(secret1),
+					stateFileNeverContains(workDirs, secret1),
 				),
 			},
 			{
@@ -350,7 +351,7 @@ resource "nimbus_sandbox" "test" {
 				},
 				Check: resource.ComposeTestCheckFunc(
 					attrDiffers("nimbus_sandbox.test", "id", &id),
-					stateFileNeverContains(secret2),
+					stateFileNeverContains(workDirs, secret2),
 				),
 			},
 		},

@@ -10,8 +10,8 @@ import (
 
 // DurationBetween validates that a string is a Go duration (such as "90s",
 // "15m" or "1h30m") between min and max inclusive.
-func DurationBetween(min, max time.Duration) validator.String {
-	return durationBetween{min: min, max: max}
+func DurationBetween(lo, hi time.Duration) validator.String {
+	return durationBetween{min: lo, max: hi}
 }
 
 type durationBetween struct{ min, max time.Duration }
