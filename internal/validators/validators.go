@@ -1,0 +1,125 @@
+// Package validators holds the provider's shared attribute validators. They
+// apply the same rules as the Nimbus API (internal/api) at plan time, so a
+// bad value fails `terraform plan` instead of an apply half-way through.
+package validators
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+
+	"github.com/nimbus/terraform-provider-nimbus/internal/api"
+)
+
+// Name validates a Nimbus name or tenant id: a lowercase DNS label.
+func Name() validator.String { return nameValidator{} }
+
+type nameValidator struct{}
+
+func (nameValidator) Description(context.Context) string { return "value " + api.NameRule }
+
+func (v nameValidator) MarkdownDescription(ctx context.Context) string { return v.Description(ctx) }
+
+func (nameValidator) ValidateString(_ context.Context, req validator.StringRequest, resp *validator.StringResponse) {
+	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
+		return
+	}
+	if err := api.ValidateName(req.ConfigValue.ValueString()); err != nil {
+		resp.Diagnostics.AddAttributeError(req.Path, "Invalid name",
+			fmt.Sprintf("%s: %s, for example \"web-1\".", req.Path, err))
+	}
+}
+
+// HTTPURL validates an absolute http or https URL.
+func HTTPURL() validator.String { return urlValidator{} }
+
+type urlValidator struct{}
+
+func (urlValidator) Description(context.Context) string {
+	return "value must be an absolute http or https URL"
+}
+
+func (v urlValidator) MarkdownDescription(ctx context.Context) string { return v.Description(ctx) }
+
+func (urlValidator) ValidateString(_ context.Context, req validator.StringRequest, resp *validator.StringResponse) {
+	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
+		return
+	}
+	s := req.ConfigValue.ValueString()
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		resp.Diagnostics.AddAttributeError(req.Path, "Invalid URL",
+			fmt.Sprintf("%s must be an absolute http or https URL such as https://search.internal:9200, got %q.", req.Path, s))
+	}
+}
+
+// Labels validates a labels map with the API's label rules.
+func Labels() validator.Map { return labelsValidator{} }
+
+type labelsValidator struct{}
+
+func (labelsValidator) Description(context.Context) string {
+	return fmt.Sprintf("at most %d labels; keys 1-63 characters of A-Z, a-z, 0-9, '.', '_', '/', '-'; values 0-63 characters of A-Z, a-z, 0-9, '.', '_', '-'", api.MaxLabels)
+}
+
+func (v labelsValidator) MarkdownDescription(ctx context.Context) string { return v.Description(ctx) }
+
+func (labelsValidator) ValidateMap(ctx context.Context, req validator.MapRequest, resp *validator.MapResponse) {
+	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
+		return
+	}
+	m := map[string]string{}
+	for k, v := range req.ConfigValue.Elements() {
+		s, ok := v.(types.String)
+		if !ok || s.IsUnknown() || s.IsNull() {
+			continue
+		}
+		m[k] = s.ValueString()
+	}
+	var vs api.Violations
+	api.ValidateLabels(req.Path.String(), m, &vs)
+	for _, v := range vs {
+		resp.Diagnostics.AddAttributeError(req.Path, "Invalid labels", v.String())
+	}
+}
+
+// EnvironmentNames validates the variable names of an environment map.
+func EnvironmentNames() validator.Map { return envValidator{} }
+
+type envValidator struct{}
+
+func (envValidator) Description(context.Context) string {
+	return "variable names must match [A-Za-z_][A-Za-z0-9_]*"
+}
+
+func (v envValidator) MarkdownDescription(ctx context.Context) string { return v.Description(ctx) }
+
+func (envValidator) ValidateMap(_ context.Context, req validator.MapRequest, resp *validator.MapResponse) {
+	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
+		return
+	}
+	for k := range req.ConfigValue.Elements() {
+		if !validEnvName(k) {
+			resp.Diagnostics.AddAttributeError(req.Path, "Invalid environment variable name",
+				fmt.Sprintf("%s: variable name %q must match [A-Za-z_][A-Za-z0-9_]*.", req.Path, k))
+		}
+	}
+}
+
+func validEnvName(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i, r := range s {
+		switch {
+		case r == '_', r >= 'A' && r <= 'Z', r >= 'a' && r <= 'z':
+		case r >= '0' && r <= '9' && i > 0:
+		default:
+			return false
+		}
+	}
+	return true
+}

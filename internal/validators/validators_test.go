@@ -1,0 +1,79 @@
+package validators
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/hashicorp/terraform-plugin-framework/attr"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+)
+
+func TestName(t *testing.T) {
+	for in, wantErr := range map[string]bool{
+		"web": false, "web-1": false, "a": false,
+		"Web": true, "1web": true, "web_1": true, "": true, strings.Repeat("a", 64): true, "-web": true,
+	} {
+		resp := &validator.StringResponse{}
+		Name().ValidateString(context.Background(), validator.StringRequest{Path: path.Root("name"), ConfigValue: types.StringValue(in)}, resp)
+		if resp.Diagnostics.HasError() != wantErr {
+			t.Errorf("Name(%q): error = %v, want %v (%v)", in, resp.Diagnostics.HasError(), wantErr, resp.Diagnostics)
+		}
+	}
+	resp := &validator.StringResponse{}
+	Name().ValidateString(context.Background(), validator.StringRequest{Path: path.Root("name"), ConfigValue: types.StringUnknown()}, resp)
+	if resp.Diagnostics.HasError() {
+		t.Error("unknown values must not fail validation")
+	}
+}
+
+func TestHTTPURL(t *testing.T) {
+	for in, wantErr := range map[string]bool{
+		"http://127.0.0.1:8080": false, "https://search.internal:9200/x": false,
+		"ftp://x": true, "127.0.0.1:80": true, "http://": true, "": true,
+	} {
+		resp := &validator.StringResponse{}
+		HTTPURL().ValidateString(context.Background(), validator.StringRequest{Path: path.Root("url"), ConfigValue: types.StringValue(in)}, resp)
+		if resp.Diagnostics.HasError() != wantErr {
+			t.Errorf("HTTPURL(%q): error = %v, want %v", in, resp.Diagnostics.HasError(), wantErr)
+		}
+	}
+}
+
+func mapOf(m map[string]string) types.Map {
+	el := map[string]attr.Value{}
+	for k, v := range m {
+		el[k] = types.StringValue(v)
+	}
+	return types.MapValueMust(types.StringType, el)
+}
+
+func TestLabels(t *testing.T) {
+	for _, tc := range []struct {
+		in      map[string]string
+		wantErr bool
+	}{
+		{map[string]string{"team": "a", "app.kubernetes.io/name": "web"}, false},
+		{map[string]string{"": "x"}, true},
+		{map[string]string{"team": "has space"}, true},
+		{map[string]string{"team": strings.Repeat("v", 64)}, true},
+	} {
+		resp := &validator.MapResponse{}
+		Labels().ValidateMap(context.Background(), validator.MapRequest{Path: path.Root("labels"), ConfigValue: mapOf(tc.in)}, resp)
+		if resp.Diagnostics.HasError() != tc.wantErr {
+			t.Errorf("Labels(%v): error = %v, want %v (%v)", tc.in, resp.Diagnostics.HasError(), tc.wantErr, resp.Diagnostics)
+		}
+	}
+}
+
+func TestEnvironmentNames(t *testing.T) {
+	for in, wantErr := range map[string]bool{"PATH": false, "_x1": false, "1X": true, "A-B": true, "": true} {
+		resp := &validator.MapResponse{}
+		EnvironmentNames().ValidateMap(context.Background(), validator.MapRequest{Path: path.Root("environment"), ConfigValue: mapOf(map[string]string{in: "v"})}, resp)
+		if resp.Diagnostics.HasError() != wantErr {
+			t.Errorf("EnvironmentNames(%q): error = %v, want %v", in, resp.Diagnostics.HasError(), wantErr)
+		}
+	}
+}
