@@ -362,6 +362,23 @@ func (r *SandboxResource) Update(ctx context.Context, req resource.UpdateRequest
 			return
 		}
 	}
+	if sb.Status.LifecycleState != api.SandboxRunning {
+		// Planned as running (the plan modifier replaces stopped or failed
+		// sandboxes): a pending or starting one gets there within the update
+		// timeout, a failure ends the wait with the server's message.
+		updateTimeout, d := plan.Timeouts.Update(ctx, defaultSandboxTimeout)
+		resp.Diagnostics.Append(d...)
+		if resp.Diagnostics.HasError() {
+			return
+		}
+		wctx, cancel := context.WithTimeout(ctx, updateTimeout)
+		defer cancel()
+		sb, err = c.Sandboxes.Wait(wctx, state.ID.ValueString(), client.WaitOptions{Until: api.WaitRunning}, opts...)
+		if err != nil {
+			addAPIError(&resp.Diagnostics, fmt.Sprintf("Sandbox %s did not start", state.ID.ValueString()), err)
+			return
+		}
+	}
 	plan.TenantID = state.TenantID
 	r.setState(ctx, &plan, sb, &resp.Diagnostics)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)

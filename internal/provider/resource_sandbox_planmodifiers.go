@@ -77,13 +77,14 @@ func launchInputReplaceMap(ctx context.Context, req planmodifier.MapRequest, res
 }
 
 // sandboxRunningModifier plans lifecycle_state "running" (what create and a
-// healthy sandbox give) and requires replacement when the refreshed state
-// says otherwise: a sandbox stopped or failed outside Terraform cannot be
-// started again, so the next apply replaces it.
+// healthy sandbox give) and requires replacement when the refreshed state is
+// stopping, stopped or failed: such a sandbox cannot be started again, so the
+// next apply replaces it. A pending or starting sandbox is updated in place
+// (the update waits until it runs).
 type sandboxRunningModifier struct{}
 
 func (sandboxRunningModifier) Description(context.Context) string {
-	return "Plans `running`; a sandbox found in any other state is replaced."
+	return "Plans `running`; a sandbox found stopping, stopped or failed is replaced."
 }
 
 func (m sandboxRunningModifier) MarkdownDescription(ctx context.Context) string {
@@ -98,7 +99,12 @@ func (sandboxRunningModifier) PlanModifyString(_ context.Context, req planmodifi
 	if req.State.Raw.IsNull() || req.StateValue.IsNull() || req.StateValue.IsUnknown() {
 		return
 	}
-	if req.StateValue.ValueString() != api.SandboxRunning {
+	switch req.StateValue.ValueString() {
+	case api.SandboxRunning:
+	case api.SandboxPending, api.SandboxStarting:
+		// Still on its way up (e.g. imported right after creation): the
+		// update waits until it runs.
+	default:
 		resp.RequiresReplace = true
 	}
 }
