@@ -21,6 +21,7 @@ import (
 
 	"github.com/nimbus/terraform-provider-nimbus/internal/api"
 	"github.com/nimbus/terraform-provider-nimbus/internal/client"
+	"github.com/nimbus/terraform-provider-nimbus/internal/testserver"
 )
 
 const svcAddr = "nimbus_service.test"
@@ -541,4 +542,70 @@ func checkServiceDestroyed(t *testing.T, env *testAccEnv, name string) resource.
 		}
 		return nil
 	}
+}
+
+// TestAccService_failedStart: a service whose sandbox cannot start fails the
+// apply with the server's message; fixing the configuration replaces it.
+func TestAccService_failedStart(t *testing.T) {
+	t.Parallel()
+	env := newTestServer(t)
+	requireLocalServer(t, env) // the simulated runtime fails images named "fail"
+	name := testAccName("fail")
+	resource.Test(t, resource.TestCase{
+		PreCheck:                 func() { testAccPreCheck(t) },
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		CheckDestroy:             checkServiceDestroyed(t, env, name),
+		Steps: []resource.TestStep{
+			{
+				Config:      env.Config(sandboxServiceConfig(name, "example/fail:1", `{}`, "")),
+				ExpectError: regexp.MustCompile(`(?s)the service failed.*Server message: .*example/fail:1`),
+			},
+			{
+				Config: env.Config(sandboxServiceConfig(name, "example/app:1", `{}`, "")),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(svcAddr, plancheck.ResourceActionDestroyBeforeCreate),
+				}},
+				ConfigStateChecks: []statecheck.StateCheck{
+					stateIs(svcAddr, "lifecycle_state", knownvalue.StringExact(api.ServiceRunning)),
+				},
+			},
+		},
+	})
+}
+
+// TestAccService_otherTenant: tenant_id on the resource overrides the
+// provider's tenant; import by TENANT/NAME restores it.
+func TestAccService_otherTenant(t *testing.T) {
+	t.Parallel()
+	env := newTestServer(t, testserver.WithTenants("acc", "other"))
+	requireLocalServer(t, env)
+	name := testAccName("ten")
+	resource.Test(t, resource.TestCase{
+		PreCheck:                 func() { testAccPreCheck(t) },
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{
+			{
+				Config: env.Config(fmt.Sprintf(`
+resource "nimbus_service" "test" {
+  name      = %q
+  tenant_id = "other"
+  built_in  = { provider = "modelGateway" }
+}`, name)),
+				ConfigStateChecks: []statecheck.StateCheck{
+					stateIs(svcAddr, "id", knownvalue.StringExact("other/"+name)),
+					stateIs(svcAddr, "tenant_id", knownvalue.StringExact("other")),
+				},
+				Check: func(*terraform.State) error {
+					if _, err := env.Client(t).Services.Get(context.Background(), name, client.InTenant("other")); err != nil {
+						return fmt.Errorf("service not in tenant other: %w", err)
+					}
+					if _, err := env.Client(t).Services.Get(context.Background(), name); !client.IsNotFound(err) {
+						return fmt.Errorf("service unexpectedly in the provider's tenant (err %v)", err)
+					}
+					return nil
+				},
+			},
+			{ResourceName: svcAddr, ImportState: true, ImportStateId: "other/" + name, ImportStateVerify: true},
+		},
+	})
 }
