@@ -208,7 +208,9 @@ func (r *SandboxResource) Schema(ctx context.Context, _ resource.SchemaRequest, 
 			},
 		},
 		Blocks: map[string]schema.Block{
-			"timeouts": timeoutsBlock(ctx, timeouts.Opts{Create: true, Delete: true}, "How long create (create and wait until running) and delete (stop, wait and delete) may take."),
+			"timeouts": timeoutsBlock(ctx, timeouts.Opts{Create: true, Update: true, Delete: true},
+				"How long create (create and wait until running), update (labels; waits for a sandbox that is still starting) "+
+					"and delete (stop, wait and delete) may take. Default 10m each."),
 		},
 	}
 }
