@@ -1,0 +1,71 @@
+package server_test
+
+import (
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"testing"
+
+	"github.com/nimbus/terraform-provider-nimbus/internal/api"
+	"github.com/nimbus/terraform-provider-nimbus/internal/testserver"
+)
+
+// TestMain doubles as the child program of the process-runtime tests: with
+// NIMBUS_TEST_HELPER set, the test binary listens on $PORT or exits non-zero.
+func TestMain(m *testing.M) {
+	switch os.Getenv("NIMBUS_TEST_HELPER") {
+	case "":
+		os.Exit(m.Run())
+	case "listen":
+		ln, err := net.Listen("tcp", "127.0.0.1:"+os.Getenv("PORT"))
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(2)
+		}
+		_ = http.Serve(ln, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, "hello from the child") }))
+		os.Exit(0)
+	default:
+		os.Exit(3)
+	}
+}
+
+func processService(t *testing.T, name, mode string) api.CreateServiceRequest {
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := sandboxService(name, "local/helper:1")
+	req.Backend.Sandbox.Process = api.Process{
+		Argv:        api.RedactableList{Values: []string{exe, "-test.run=^$"}},
+		Environment: api.RedactableMap{Values: map[string]string{"NIMBUS_TEST_HELPER": mode}},
+	}
+	return req
+}
+
+func TestProcessRuntimeRunsAndFails(t *testing.T) {
+	srv := testserver.Start(t, func(o *testserver.Options) { o.Runtime = "process" })
+	mustCreate(t, srv, processService(t, "child", "listen"))
+	do(t, srv, "POST", tp+"/services/child/start", nil)
+	s := waitService(t, srv, "child", func(s *api.Service) bool {
+		return s.Status.LifecycleState == api.ServiceRunning || s.Status.LifecycleState == api.ServiceFailed
+	})
+	if s.Status.LifecycleState != api.ServiceRunning || len(s.Status.Endpoints) == 0 {
+		t.Fatalf("process service: %+v", s.Status)
+	}
+	resp, err := http.Get(s.Status.Endpoints[0].URL)
+	if err != nil {
+		t.Fatalf("child endpoint: %v", err)
+	}
+	resp.Body.Close()
+	do(t, srv, "POST", tp+"/services/child/stop", nil)
+	waitService(t, srv, "child", stateIs(api.ServiceStopped))
+
+	mustCreate(t, srv, processService(t, "crash", "exit"))
+	do(t, srv, "POST", tp+"/services/crash/start", nil)
+	f := waitService(t, srv, "crash", stateIs(api.ServiceFailed))
+	sb := waitSandbox(t, srv, f.Status.SandboxID, sbxState(api.SandboxFailed))
+	if sb.Status.ExitCode == nil || *sb.Status.ExitCode != 3 {
+		t.Fatalf("exit code: %+v", sb.Status)
+	}
+}
