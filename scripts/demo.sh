@@ -2,9 +2,9 @@
 # The demo: builds the provider, starts a local Nimbus server on the embedded
 # store and applies examples/demo with Terraform, all under .demo/ (git-ignored).
 #
-#   scripts/demo.sh up      (make demo)        build, start the server, apply, print a summary
-#   scripts/demo.sh stop    (make demo-stop)   stop the server, keep its data and the Terraform state
-#   scripts/demo.sh clean   (make demo-clean)  destroy the stack, stop the server, remove .demo/
+#   scripts/demo.sh up      (make demo)        build, start the servers, apply, print a summary
+#   scripts/demo.sh stop    (make demo-stop)   stop the servers, keep their data and the Terraform state
+#   scripts/demo.sh clean   (make demo-clean)  destroy the stack, stop the servers, remove .demo/
 #
 # Nothing outside the repository is touched: Terraform runs with a CLI
 # configuration written here (a filesystem mirror holding the provider), not
@@ -15,97 +15,131 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 
 demo="$root/.demo"
-work="$demo/work"            # Terraform working directory (copy of examples/demo + state)
-data="$demo/data"            # the server's bbolt data directory
-mirror="$demo/providers"     # filesystem mirror with the freshly built provider
+work="$demo/work"            # Terraform working directory: a copy of examples/demo, and the state
+data="$demo/data"            # the Nimbus server's bbolt data directory
+mirror="$demo/providers"     # filesystem mirror holding the freshly built provider
+cliconfig="$demo/terraformrc"
+binary="$demo/terraform-provider-nimbus"
 pidfile="$demo/server.pid"
 logfile="$demo/server.log"
 tokenfile="$demo/token"
-portfile="$demo/port"
-cliconfig="$demo/terraformrc"
+serverconfig="$demo/server.json"
+portfile="$demo/server.port"
+upstream_bin="$demo/demoupstream"
+upstream_pid="$demo/upstream.pid"
+upstream_log="$demo/upstream.log"
+upstream_portfile="$demo/upstream.port"
 
 version="0.1.0"              # the provider version the mirror offers
 tenant="demo"
-port="${NIMBUS_DEMO_PORT:-}"
 terraform="$root/bin/terraform"
-binary="$demo/terraform-provider-nimbus"
 
 bold() { if [[ -t 1 ]]; then printf '\033[1m%s\033[0m\n' "$*"; else printf '%s\n' "$*"; fi; }
 step() { bold "==> $*"; }
 die() { echo "demo: $*" >&2; exit 1; }
 
-server_running() {
-	[[ -f "$pidfile" ]] && kill -0 "$(cat "$pidfile")" 2>/dev/null
-}
-
-endpoint() { echo "http://127.0.0.1:$(cat "$portfile")"; }
+running() { [[ -f "$1" ]] && kill -0 "$(cat "$1")" 2>/dev/null; }
 
 # port_free PORT succeeds when nothing accepts connections on 127.0.0.1:PORT.
 port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
-stop_server() {
-	if server_running; then
+# pick_port PORTFILE FIRST LAST prints the port recorded in PORTFILE when it
+# is still free, else the first free port in FIRST..LAST.
+pick_port() {
+	local p
+	p="$(cat "$1" 2>/dev/null || true)"
+	if [[ -n "$p" ]] && port_free "$p"; then echo "$p"; return 0; fi
+	for p in $(seq "$2" "$3"); do
+		if port_free "$p"; then echo "$p"; return 0; fi
+	done
+	return 1
+}
+
+# wait_port NAME PIDFILE LOG PORT waits until the process listens on PORT.
+wait_port() {
+	for _ in $(seq 1 150); do
+		running "$2" || { tail -n 20 "$3" >&2; die "the $1 exited; see ${3#"$root"/}"; }
+		port_free "$4" || return 0
+		sleep 0.1
+	done
+	tail -n 20 "$3" >&2
+	die "the $1 did not listen on 127.0.0.1:$4 within 15 s; see ${3#"$root"/}"
+}
+
+# stop_pid NAME PIDFILE stops the process its pid file names (SIGTERM, then
+# SIGKILL after 15 s) and removes the pid file.
+stop_pid() {
+	if running "$2"; then
 		local pid
-		pid="$(cat "$pidfile")"
-		step "stopping the Nimbus server (pid $pid)"
+		pid="$(cat "$2")"
+		step "stopping the $1 (pid $pid)"
 		kill -TERM "$pid" 2>/dev/null || true
-		for _ in $(seq 1 100); do
+		for _ in $(seq 1 150); do
 			kill -0 "$pid" 2>/dev/null || break
 			sleep 0.1
 		done
 		if kill -0 "$pid" 2>/dev/null; then
-			echo "the server did not stop within 10 s; sending SIGKILL" >&2
+			echo "the $1 did not stop within 15 s; sending SIGKILL" >&2
 			kill -KILL "$pid" 2>/dev/null || true
 		fi
 	fi
-	rm -f "$pidfile"
+	rm -f "$2"
+}
+
+endpoint() { echo "http://127.0.0.1:$(cat "$portfile")"; }
+upstream_url() { echo "http://127.0.0.1:$(cat "$upstream_portfile")"; }
+
+# The "search" service of the demo: a real HTTP endpoint on loopback that the
+# Nimbus server health-checks as an external service.
+start_upstream() {
+	running "$upstream_pid" && return 0
+	local port
+	port="$(pick_port "$upstream_portfile" 18181 18280)" || die "no free port in 18181-18280 for the demo upstream"
+	echo "$port" >"$upstream_portfile"
+	step "starting the demo's search upstream on $(upstream_url) (health endpoint /healthz)"
+	nohup "$upstream_bin" -listen "127.0.0.1:$port" >>"$upstream_log" 2>&1 </dev/null &
+	echo $! >"$upstream_pid"
+	wait_port "demo upstream" "$upstream_pid" "$upstream_log" "$port"
 }
 
 start_server() {
 	mkdir -p "$data"
-	chmod 700 "$demo"
 	if [[ ! -s "$tokenfile" ]]; then
 		(umask 077 && od -An -tx1 -N24 /dev/urandom | tr -d ' \n' >"$tokenfile")
 	fi
+	# The token goes into an auth config file only you can read, so it never
+	# shows in `ps`.
+	(
+		umask 077
+		printf '{\n  "tenants": ["%s"],\n  "tokens": [{"name": "demo", "secret": "%s", "tenants": ["%s"]}]\n}\n' \
+			"$tenant" "$(cat "$tokenfile")" "$tenant" >"$serverconfig"
+	)
+	local port="${NIMBUS_DEMO_PORT:-}"
 	if [[ -z "$port" ]]; then
-		port="$(cat "$portfile" 2>/dev/null || true)"
-		if [[ -z "$port" ]] || ! port_free "$port"; then
-			port=""
-			for p in $(seq 18080 18180); do
-				if port_free "$p"; then port="$p"; break; fi
-			done
-			[[ -n "$port" ]] || die "no free port in 18080-18180; set NIMBUS_DEMO_PORT"
-		fi
+		port="$(pick_port "$portfile" 18080 18179)" || die "no free port in 18080-18179; set NIMBUS_DEMO_PORT"
 	fi
 	port_free "$port" || die "127.0.0.1:$port is in use; set NIMBUS_DEMO_PORT to a free port"
 	echo "$port" >"$portfile"
 
-	step "starting the Nimbus server on $(endpoint) (data in .demo/data, log in .demo/server.log)"
-	# The token is passed through the environment so it does not show in `ps`.
-	NIMBUS_SERVER_TOKEN="$(cat "$tokenfile")" nohup "$binary" server \
+	step "starting the Nimbus server on $(endpoint) (store in .demo/data, log in .demo/server.log)"
+	nohup "$binary" server \
 		--listen "127.0.0.1:$port" \
 		--data-dir "$data" \
-		--tenants "$tenant" \
+		--config "$serverconfig" \
+		--health-interval 1s \
 		--log-level info \
 		>>"$logfile" 2>&1 </dev/null &
 	echo $! >"$pidfile"
+	wait_port "Nimbus server" "$pidfile" "$logfile" "$port"
+}
 
-	for _ in $(seq 1 100); do
-		if ! server_running; then
-			tail -n 20 "$logfile" >&2
-			die "the server exited; see .demo/server.log"
-		fi
-		if curl -fsS -o /dev/null "$(endpoint)/healthz" 2>/dev/null; then
-			return 0
-		fi
-		sleep 0.1
-	done
-	tail -n 20 "$logfile" >&2
-	die "the server did not answer $(endpoint)/healthz within 10 s; see .demo/server.log"
+stop_all() {
+	stop_pid "Nimbus server" "$pidfile"
+	stop_pid "demo upstream" "$upstream_pid"
 }
 
 write_cli_config() {
-	local platform dir
+	local platform dir host
 	platform="$(go env GOOS)_$(go env GOARCH)"
 	for host in registry.terraform.io registry.opentofu.org; do
 		dir="$mirror/$host/nimbus/nimbus/$version/$platform"
@@ -113,8 +147,8 @@ write_cli_config() {
 		cp "$binary" "$dir/terraform-provider-nimbus_v$version"
 	done
 	cat >"$cliconfig" <<EOF
-# Written by scripts/demo.sh: install nimbus/nimbus from the local mirror,
-# everything else as usual.
+# Written by scripts/demo.sh: nimbus/nimbus comes from the local filesystem
+# mirror, every other provider from its registry as usual.
 provider_installation {
   filesystem_mirror {
     path    = "$mirror"
@@ -127,6 +161,9 @@ provider_installation {
 EOF
 }
 
+color=()
+[[ -t 1 ]] || color=(-no-color)
+
 tf() {
 	TF_CLI_CONFIG_FILE="$cliconfig" CHECKPOINT_DISABLE=1 TF_IN_AUTOMATION=1 \
 		NIMBUS_ENDPOINT="$(endpoint)" NIMBUS_TOKEN="$(cat "$tokenfile")" NIMBUS_TENANT_ID="$tenant" \
@@ -134,67 +171,74 @@ tf() {
 }
 
 up() {
-	step "installing Terraform into bin/ if needed"
+	step "installing Terraform $(sed -n 's/^TERRAFORM_VERSION *:= *//p' tools/versions.mk) into bin/ if needed"
 	make --no-print-directory tools TOOLS=terraform
 
-	step "building the provider"
+	step "building the provider and the demo upstream"
 	mkdir -p "$demo"
+	chmod 700 "$demo"
 	go build -trimpath -ldflags "-X main.version=$version" -o "$binary.new" .
-	mv -f "$binary.new" "$binary"
+	go build -o "$upstream_bin.new" ./tools/demoupstream
 
-	# A rebuilt binary must be served by a restarted server; services it was
-	# running come back on their own after the restart.
-	stop_server
+	# A rebuilt binary must be served by a restarted server; the services it
+	# was running come back on their own after the restart.
+	stop_all
+	mv -f "$binary.new" "$binary"
+	mv -f "$upstream_bin.new" "$upstream_bin"
+	start_upstream
 	start_server
 	write_cli_config
 
-	step "terraform init + apply of examples/demo"
+	step "terraform init + apply of examples/demo (in .demo/work)"
 	mkdir -p "$work"
 	find "$work" -maxdepth 1 -name '*.tf' -delete
 	cp examples/demo/*.tf "$work/"
-	# The provider binary changes between runs; re-resolve it from the mirror.
+	# The provider binary changes between runs: resolve it afresh from the mirror.
 	rm -rf "$work/.terraform/providers" "$work/.terraform.lock.hcl"
 	tf init -input=false -no-color >"$demo/init.log" 2>&1 || { cat "$demo/init.log" >&2; die "terraform init failed"; }
-	tf apply -input=false -auto-approve -var "nimbus_endpoint=$(endpoint)"
+	tf apply "${color[@]}" -input=false -auto-approve -var "search_url=$(upstream_url)"
 
 	summary
 }
 
 summary() {
 	echo
-	step "demo stack applied"
-	tf output
+	step "the demo stack is applied"
+	tf output -raw summary
 	echo
-	bold "The Nimbus server keeps running in the background (pid $(cat "$pidfile")). To use it yourself:"
+	echo
+	bold "The Nimbus server (pid $(cat "$pidfile")) and the search upstream keep running in the background."
 	cat <<EOF
-  export NIMBUS_ENDPOINT=$(endpoint)
-  export NIMBUS_TENANT_ID=$tenant
-  export NIMBUS_TOKEN=\$(cat .demo/token)
-  TF_CLI_CONFIG_FILE=.demo/terraformrc bin/terraform -chdir=.demo/work plan    # expect: no changes
+To look around with your own terraform and the API:
 
-  make demo         # run again (rebuilds, restarts the server, re-applies)
-  make demo-stop    # stop the server, keep its data and the Terraform state
-  make demo-clean   # destroy the stack, stop the server and remove .demo/
+  export NIMBUS_ENDPOINT=$(endpoint) NIMBUS_TENANT_ID=$tenant NIMBUS_TOKEN=\$(cat .demo/token)
+  TF_CLI_CONFIG_FILE=.demo/terraformrc bin/terraform -chdir=.demo/work plan -var search_url=$(upstream_url)   # no changes
+  curl -s -H "Authorization: Bearer \$NIMBUS_TOKEN" \$NIMBUS_ENDPOINT/v1/tenants/$tenant/services
+
+  make demo         # run it again: rebuilds, restarts the servers (services come back), re-applies
+  make demo-stop    # stop both servers, keep their data and the Terraform state
+  make demo-clean   # destroy the stack, stop both servers and remove .demo/
 EOF
 }
 
 clean() {
-	if [[ -d "$work" && -f "$work/terraform.tfstate" && -x "$binary" && -s "$tokenfile" ]]; then
-		server_running || start_server
+	if [[ -f "$work/terraform.tfstate" && -x "$binary" && -x "$upstream_bin" && -s "$tokenfile" ]]; then
+		start_upstream
+		running "$pidfile" || start_server
 		write_cli_config
 		step "terraform destroy"
-		if ! tf destroy -input=false -auto-approve -var "nimbus_endpoint=$(endpoint)"; then
+		if ! tf destroy "${color[@]}" -input=false -auto-approve -var "search_url=$(upstream_url)"; then
 			echo "terraform destroy failed; removing .demo/ anyway (the server's data goes with it)" >&2
 		fi
 	fi
-	stop_server
+	stop_all
 	step "removing .demo/"
 	rm -rf "$demo"
 }
 
 case "${1:-up}" in
 up) up ;;
-stop) stop_server ;;
+stop) stop_all ;;
 clean) clean ;;
 *) die "usage: $0 up|stop|clean" ;;
 esac
