@@ -276,7 +276,7 @@ func (pd *providerData) clientOrDiag(diags *diag.Diagnostics) *client.Client {
 	if len(pd.unknown) > 0 {
 		vars := make([]string, len(pd.unknown))
 		for i, a := range pd.unknown {
-			vars[i] = fmt.Sprintf("`%s` (or %s)", a, envFor[a])
+			vars[i] = fmt.Sprintf("%#q (or %s)", a, envFor[a])
 		}
 		diags.AddError("Nimbus provider configuration is not known yet",
 			"The provider block sets "+strings.Join(quoted(pd.unknown), ", ")+" from values that are only known after apply "+

@@ -461,9 +461,8 @@ func sortedKeys(m map[string]string) []string {
 // bearer token) from m.
 func (m *serviceModel) readSpec(ctx context.Context, svc *api.Service, diags *diag.Diagnostics) {
 	m.Name = types.StringValue(svc.Metadata.Name)
-	if len(svc.Metadata.Labels) == 0 && (m.Labels.IsNull() || len(m.Labels.Elements()) == 0) {
-		// keep null or {} as configured
-	} else {
+	// No labels on the server keeps a configured null or {} as it is.
+	if len(svc.Metadata.Labels) > 0 || (!m.Labels.IsNull() && len(m.Labels.Elements()) > 0) {
 		l, d := types.MapValueFrom(ctx, types.StringType, svc.Metadata.Labels)
 		diags.Append(d...)
 		m.Labels = l
@@ -502,7 +501,7 @@ func (m *serviceModel) readSpec(ctx context.Context, svc *api.Service, diags *di
 		}
 		if b.Health != nil && b.Health.Path != "" {
 			// The server's default path "/" stays null when it was not configured.
-			if !(b.Health.Path == "/" && (prevExternal == nil || prevExternal.HealthPath.IsNull())) {
+			if b.Health.Path != "/" || (prevExternal != nil && !prevExternal.HealthPath.IsNull()) {
 				e.HealthPath = types.StringValue(b.Health.Path)
 			}
 		}

@@ -600,7 +600,7 @@ resource "nimbus_service" "test" {
 						return fmt.Errorf("service not in tenant other: %w", err)
 					}
 					if _, err := env.Client(t).Services.Get(context.Background(), name); !client.IsNotFound(err) {
-						return fmt.Errorf("service unexpectedly in the provider's tenant (err %v)", err)
+						return fmt.Errorf("service unexpectedly in the provider's tenant (err %w)", err)
 					}
 					return nil
 				},
