@@ -137,16 +137,16 @@ func (s *Server) closeSession(w http.ResponseWriter, r *http.Request, tenant str
 	if cur == nil {
 		return notFound("session", tenant, id)
 	}
-	out := cur
-	if cur.Session.Status.LifecycleState == api.SessionOpen {
-		reason := req.Reason
-		if reason == "" {
-			reason = "closed by client"
-		}
-		var err error
-		if out, err = s.closeSessionLocked(cur, reason); err != nil {
-			return internalErr(err)
-		}
+	if st := cur.Session.Status.LifecycleState; st != api.SessionOpen {
+		return conflict("session", id, st, "session %s is already %s (%s); only an open session can be closed", id, st, cur.Session.Status.CloseReason)
+	}
+	reason := req.Reason
+	if reason == "" {
+		reason = "closed by client"
+	}
+	out, err := s.closeSessionLocked(cur, reason)
+	if err != nil {
+		return internalErr(err)
 	}
 	s.writeJSON(w, http.StatusOK, out.Session)
 	return nil

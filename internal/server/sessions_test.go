@@ -91,7 +91,7 @@ func TestSessionSnapshotTTLAndExpiry(t *testing.T) {
 		t.Fatalf("state filter: %s", r.body)
 	}
 	expect(t, do(t, srv, "GET", tp+"/sessions?state=bogus", nil), 400, api.CodeInvalid)
-	// close with a reason; closing again is a no-op.
+	// close with a reason; closing again conflicts.
 	r = do(t, srv, "POST", tp+"/sessions/"+def.Metadata.ID+"/close", api.CloseSessionRequest{Reason: "done"})
 	expect(t, r, 200, "")
 	var c api.Session
@@ -99,7 +99,11 @@ func TestSessionSnapshotTTLAndExpiry(t *testing.T) {
 	if c.Status.LifecycleState != api.SessionClosed || c.Status.CloseReason != "done" {
 		t.Fatalf("closed: %+v", c.Status)
 	}
-	expect(t, do(t, srv, "POST", tp+"/sessions/"+def.Metadata.ID+"/close", nil), 200, "")
+	e := expect(t, do(t, srv, "POST", tp+"/sessions/"+def.Metadata.ID+"/close", nil), 409, api.CodeConflict)
+	if e.Details == nil || e.Details.LifecycleState != api.SessionClosed {
+		t.Fatalf("close of a closed session: %+v", e)
+	}
+	expect(t, do(t, srv, "POST", tp+"/sessions/"+s.Metadata.ID+"/close", nil), 409, api.CodeConflict)
 	expect(t, do(t, srv, "GET", tp+"/sessions/ses-doesnotexist", nil), 404, api.CodeNotFound)
 }
 
