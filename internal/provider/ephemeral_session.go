@@ -80,13 +80,14 @@ func (e *SessionEphemeralResource) Schema(_ context.Context, _ ephemeral.SchemaR
 				Optional:            true,
 				Computed:            true,
 				MarkdownDescription: "Tenant of the session. Defaults to the provider's tenant.",
+				Validators:          []validator.String{validators.Name()},
 			},
 			"service_name": schema.StringAttribute{
 				Optional:            true,
 				MarkdownDescription: "Name of the running service to attach to. Exactly one of `service_name` and `sandbox_id` is required.",
 				Validators: []validator.String{
 					stringvalidator.ExactlyOneOf(path.MatchRoot("service_name"), path.MatchRoot("sandbox_id")),
-					stringvalidator.RegexMatches(serviceNamePattern, api.NameRule),
+					validators.Name(),
 				},
 			},
 			"sandbox_id": schema.StringAttribute{

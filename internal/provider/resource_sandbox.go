@@ -25,6 +25,7 @@ import (
 
 	"github.com/nimbus/terraform-provider-nimbus/internal/api"
 	"github.com/nimbus/terraform-provider-nimbus/internal/client"
+	"github.com/nimbus/terraform-provider-nimbus/internal/validators"
 )
 
 var (
@@ -98,6 +99,7 @@ func (r *SandboxResource) Schema(ctx context.Context, _ resource.SchemaRequest, 
 				Optional:            true,
 				Computed:            true,
 				MarkdownDescription: "Tenant of the sandbox. Defaults to the provider's tenant. Changing it creates a new sandbox.",
+				Validators:          []validator.String{validators.Name()},
 				PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown(), stringplanmodifier.RequiresReplace()},
 			},
 			"profile": schema.StringAttribute{
@@ -145,7 +147,7 @@ func (r *SandboxResource) Schema(ctx context.Context, _ resource.SchemaRequest, 
 				ElementType: types.StringType,
 				MarkdownDescription: "Environment of the sandbox process. Sensitive; the API never returns it: state keeps the " +
 					"configured values and import cannot recover them. Conflicts with `environment_wo`.",
-				Validators: []validator.Map{mapvalidator.ConflictsWith(path.MatchRoot("environment_wo"))},
+				Validators: []validator.Map{mapvalidator.ConflictsWith(path.MatchRoot("environment_wo")), validators.EnvironmentNames()},
 				PlanModifiers: []planmodifier.Map{mapplanmodifier.RequiresReplaceIf(launchInputReplaceMap,
 					"Changing environment creates a new sandbox.", "Changing `environment` creates a new sandbox.")},
 			},
@@ -157,7 +159,7 @@ func (r *SandboxResource) Schema(ctx context.Context, _ resource.SchemaRequest, 
 				MarkdownDescription: "Write-only environment of the sandbox process: sent at create time, never stored in plan or " +
 					"state. Requires Terraform 1.11+ or OpenTofu 1.11+. Terraform cannot see changes to it: bump " +
 					"`environment_wo_version` to create a new sandbox with new values. Conflicts with `environment`.",
-				Validators: []validator.Map{mapvalidator.ConflictsWith(path.MatchRoot("environment"))},
+				Validators: []validator.Map{mapvalidator.ConflictsWith(path.MatchRoot("environment")), validators.EnvironmentNames()},
 			},
 			"environment_wo_version": schema.Int64Attribute{
 				Optional:            true,
@@ -169,6 +171,7 @@ func (r *SandboxResource) Schema(ctx context.Context, _ resource.SchemaRequest, 
 				Optional:            true,
 				ElementType:         types.StringType,
 				MarkdownDescription: "Labels (at most 64). Updated in place with a generation-checked update.",
+				Validators:          []validator.Map{validators.Labels()},
 			},
 			"lifecycle_state": schema.StringAttribute{
 				Computed: true,

@@ -23,9 +23,8 @@ import (
 
 // Client-side checks matching the API's rules (internal/api/validate.go).
 var (
-	serviceNamePattern = regexp.MustCompile(`^[a-z][a-z0-9-]{0,62}$`)
-	sandboxIDPattern   = regexp.MustCompile(`^sbx-[a-z0-9]{1,60}$`)
-	sessionIDPattern   = regexp.MustCompile(`^ses-[a-z0-9]{1,60}$`)
+	sandboxIDPattern = regexp.MustCompile(`^sbx-[a-z0-9]{1,60}$`)
+	sessionIDPattern = regexp.MustCompile(`^ses-[a-z0-9]{1,60}$`)
 )
 
 // listPageSize is the page size the list data sources ask for; 0 leaves it

@@ -137,6 +137,7 @@ func (r *SessionResource) Schema(_ context.Context, _ resource.SchemaRequest, re
 				Optional:            true,
 				Computed:            true,
 				MarkdownDescription: "Tenant of the session. Defaults to the provider's tenant.",
+				Validators:          []validator.String{validators.Name()},
 				PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown(), stringplanmodifier.RequiresReplace()},
 			},
 			"service_name": schema.StringAttribute{
@@ -144,7 +145,7 @@ func (r *SessionResource) Schema(_ context.Context, _ resource.SchemaRequest, re
 				MarkdownDescription: "Name of the running service to attach to. Exactly one of `service_name` and `sandbox_id` is required.",
 				Validators: []validator.String{
 					stringvalidator.ExactlyOneOf(path.MatchRoot("service_name"), path.MatchRoot("sandbox_id")),
-					stringvalidator.RegexMatches(serviceNamePattern, api.NameRule),
+					validators.Name(),
 				},
 				PlanModifiers: replace,
 			},
