@@ -3,6 +3,10 @@ package server_test
 import (
 	"fmt"
 	"log/slog"
+	"net/http"
+	"os"
+	"os/exec"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -152,4 +156,57 @@ func TestSecretsNeverInResponsesOrLogs(t *testing.T) {
 		t.Fatalf("expected request and supervisor logs, got:\n%s", out)
 	}
 	check("logs", []byte(out))
+}
+
+// A write the server answered with 2xx survives kill -9 of the server.
+func TestWritesSurviveKill9(t *testing.T) {
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	cmd := exec.Command(exe, "-test.run=^$")
+	cmd.Env = append(os.Environ(), "NIMBUS_TEST_HELPER=server",
+		"NIMBUS_TEST_ARGS=--listen 127.0.0.1:0 --data-dir "+dir+" --token kill-token=acc --log-format json")
+	logs := &syncBuffer{}
+	cmd.Stderr = logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+	endpoint := waitLog(t, logs, regexp.MustCompile(`"endpoint":"(http://127\.0\.0\.1:\d+)"`))[1]
+	var created []string
+	for i := 0; i < 20; i++ {
+		name := fmt.Sprintf("svc-%02d", i)
+		req, _ := http.NewRequest("POST", endpoint+"/v1/tenants/acc/services",
+			strings.NewReader(fmt.Sprintf(`{"name":%q,"backend":{"kind":"builtIn","provider":"browser"}}`, name)))
+		req.Header.Set("Authorization", "Bearer kill-token")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 201 {
+			t.Fatalf("create %s: %d", name, resp.StatusCode)
+		}
+		created = append(created, name)
+	}
+	if err := cmd.Process.Kill(); err != nil { // SIGKILL
+		t.Fatal(err)
+	}
+	_ = cmd.Wait()
+	st, err := server.OpenBoltStore(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	found := map[string]bool{}
+	if err := st.Load("services", func(tenant, key string, data []byte) error { found[key] = true; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range created {
+		if !found[n] {
+			t.Fatalf("service %s answered 201 but is gone after kill -9", n)
+		}
+	}
 }

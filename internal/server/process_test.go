@@ -1,7 +1,12 @@
 package server_test
 
 import (
+	"context"
 	"fmt"
+	"strings"
+
+	"github.com/nimbus/terraform-provider-nimbus/internal/server"
+
 	"net"
 	"net/http"
 	"os"
@@ -17,6 +22,9 @@ func TestMain(m *testing.M) {
 	switch os.Getenv("NIMBUS_TEST_HELPER") {
 	case "":
 		os.Exit(m.Run())
+	case "server":
+		// A real Nimbus server in a child process (for the kill -9 test).
+		os.Exit(server.Main(context.Background(), strings.Fields(os.Getenv("NIMBUS_TEST_ARGS")), os.Stdout, os.Stderr))
 	case "listen":
 		ln, err := net.Listen("tcp", "127.0.0.1:"+os.Getenv("PORT"))
 		if err != nil {
