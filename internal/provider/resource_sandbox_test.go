@@ -379,3 +379,32 @@ resource "nimbus_sandbox" "test" {
 		},
 	})
 }
+
+// Plan-time validation of the sandbox's inputs, before any API call.
+func TestAccSandbox_validation(t *testing.T) {
+	env := newTestServer(t)
+	for name, tc := range map[string]struct{ body, want string }{
+		"profile":    {`profile = "gpu"`, `(?s)profile.*worker.*desktop`},
+		"backend":    {`backend = "vm"`, `(?s)backend.*container.*krun`},
+		"env name":   {`environment = { "1BAD" = "x" }`, `(?s)Invalid environment variable name`},
+		"label":      {`labels = { "team" = "no spaces allowed" }`, `(?s)Invalid labels`},
+		"image":      {`image = "alpine 3"`, `(?s)whitespace`},
+		"wo version": {`environment_wo_version = 1`, `(?s)environment_wo`},
+	} {
+		t.Run(name, func(t *testing.T) {
+			body := tc.body
+			if !regexp.MustCompile(`^image`).MatchString(body) {
+				body = `image = "docker.io/library/alpine:3"` + "\n" + body
+			}
+			resource.Test(t, resource.TestCase{
+				PreCheck:                 func() { testAccPreCheck(t) },
+				ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+				Steps: []resource.TestStep{{
+					Config:      env.Config("resource \"nimbus_sandbox\" \"test\" {\n" + body + "\n}\n"),
+					PlanOnly:    true,
+					ExpectError: regexp.MustCompile(tc.want),
+				}},
+			})
+		})
+	}
+}
