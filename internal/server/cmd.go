@@ -244,7 +244,7 @@ func readFileConfig(path string) (*FileConfig, error) {
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&fc); err != nil {
-		return nil, fmt.Errorf("--config %s: %v (expected {\"tenants\":[…],\"tokens\":[{\"secret\":…,\"tenants\":[…]}],\"apiKeys\":[…]})", path, err)
+		return nil, fmt.Errorf("--config %s: invalid JSON (expected {\"tenants\":[…],\"tokens\":[{\"secret\":…,\"tenants\":[…]}],\"apiKeys\":[…]}): %w", path, err)
 	}
 	return &fc, nil
 }

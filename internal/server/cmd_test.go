@@ -18,15 +18,15 @@ import (
 
 // runMain starts server.Main and returns the exports it printed (dev mode)
 // or the endpoint from its log, plus a stop function returning the exit code.
-func runMain(t *testing.T, args ...string) (out, logs *syncBuffer, stop func() int) {
+func runMain(t *testing.T, args ...string) (outBuf, logBuf *syncBuffer, stopFn func() int) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	out, logs = &syncBuffer{}, &syncBuffer{}
+	out, logs := &syncBuffer{}, &syncBuffer{}
 	code := make(chan int, 1)
 	go func() { code <- server.Main(ctx, args, out, logs) }()
 	stopped := false
 	var rc int
-	stop = func() int {
+	stop := func() int {
 		if !stopped {
 			stopped = true
 			cancel()
@@ -59,7 +59,7 @@ func waitLog(t *testing.T, b *syncBuffer, re *regexp.Regexp) []string {
 
 func get(t *testing.T, url string, hdr ...string) (int, []byte) {
 	t.Helper()
-	req, _ := http.NewRequest("GET", url, nil)
+	req, _ := http.NewRequest("GET", url, http.NoBody)
 	for i := 0; i+1 < len(hdr); i += 2 {
 		req.Header.Set(hdr[i], hdr[i+1])
 	}

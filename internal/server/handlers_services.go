@@ -255,20 +255,20 @@ func (s *Server) serviceAction(verb string) handlerFunc {
 		var err error
 		switch verb {
 		case "start":
-			switch {
-			case st == api.ServiceRunning || st == api.ServiceStarting:
+			switch st {
+			case api.ServiceRunning, api.ServiceStarting:
 				next = cur // no-op
-			case st == api.ServiceStopping:
+			case api.ServiceStopping:
 				next.Desired = desiredRunning // starts again once stopped
 				err = s.putService(next)
 			default:
 				next, err = s.startServiceLocked(next)
 			}
 		case "stop":
-			switch {
-			case st == api.ServiceStopped:
+			switch st {
+			case api.ServiceStopped:
 				next = cur // no-op
-			case st == api.ServiceStopping:
+			case api.ServiceStopping:
 				if cur.Desired != desiredStopped {
 					next.Desired = desiredStopped
 					err = s.putService(next)

@@ -136,7 +136,7 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 		defer s.inflight.Done()
 		defer func() {
 			if p := recover(); p != nil {
-				if p == http.ErrAbortHandler {
+				if err, ok := p.(error); ok && errors.Is(err, http.ErrAbortHandler) {
 					panic(p)
 				}
 				s.log.Error("panic serving request", "requestId", rid, "method", r.Method, "path", r.URL.Path, "panic", fmt.Sprint(p))

@@ -22,7 +22,7 @@ func TestPanicBecomesInternalError(t *testing.T) {
 	defer s.Close()
 	h := s.middleware(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { panic("boom at handlers.go:42") }))
 	rec := httptest.NewRecorder()
-	h.ServeHTTP(rec, httptest.NewRequest("GET", "/v1/tenants/acc/services", nil))
+	h.ServeHTTP(rec, httptest.NewRequest("GET", "/v1/tenants/acc/services", http.NoBody))
 	if rec.Code != 500 {
 		t.Fatalf("status %d", rec.Code)
 	}
