@@ -26,6 +26,8 @@ const (
 	defaultServiceUpdateTimeout = 20 * time.Minute
 	defaultServiceDeleteTimeout = 10 * time.Minute
 	waitNone                    = "none"
+	// privateServiceImported marks state that came from an import (private state).
+	privateServiceImported = "imported"
 )
 
 var healthPathRe = regexp.MustCompile(`^/`)
@@ -246,6 +248,14 @@ func (r *ServiceResource) Update(ctx context.Context, req resource.UpdateRequest
 	wantUp := plan.Running.ValueBool()
 	wasUp := state.Running.ValueBool()
 	restart := !plan.RestartTriggers.Equal(state.RestartTriggers)
+	// restart_triggers cannot be imported: the first apply after an import
+	// records them without restarting the service.
+	if imported, d := req.Private.GetKey(ctx, privateServiceImported); d == nil && len(imported) > 0 {
+		if state.RestartTriggers.IsNull() {
+			restart = false
+		}
+		resp.Diagnostics.Append(resp.Private.SetKey(ctx, privateServiceImported, nil)...)
+	}
 	var err error
 	switch {
 	case !wantUp:
@@ -335,6 +345,7 @@ func (r *ServiceResource) ImportState(ctx context.Context, req resource.ImportSt
 		return
 	}
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("name"), name)...)
+	resp.Diagnostics.Append(resp.Private.SetKey(ctx, privateServiceImported, []byte(`true`))...)
 	if tenant != "" {
 		resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("tenant_id"), tenant)...)
 	}

@@ -212,7 +212,8 @@ func (r *ServiceResource) Schema(ctx context.Context, _ resource.SchemaRequest, 
 				Optional:    true,
 				ElementType: types.StringType,
 				MarkdownDescription: "Arbitrary values; any change restarts the running service in place (for example " +
-					"`{ config = sha256(file(\"app.conf\")) }`).",
+					"`{ config = sha256(file(\"app.conf\")) }`). Not imported: the first apply after an import records " +
+					"them without a restart.",
 			},
 			"generation": schema.Int64Attribute{
 				Computed:            true,

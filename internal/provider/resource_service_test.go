@@ -609,3 +609,76 @@ resource "nimbus_service" "test" {
 		},
 	})
 }
+
+// readyTransition returns the Ready condition's last transition time.
+func readyTransition(t *testing.T, c *client.Client, name string) time.Time {
+	t.Helper()
+	svc, err := c.Services.Get(context.Background(), name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, cd := range svc.Status.Conditions {
+		if cd.Type == api.ConditionReady {
+			return cd.LastTransitionTime
+		}
+	}
+	t.Fatalf("service %s has no Ready condition", name)
+	return time.Time{}
+}
+
+// TestAccService_importKeepsRunning: importing a running service whose
+// configuration has restart_triggers does not restart it (they cannot be
+// imported); a later change of the triggers does.
+func TestAccService_importKeepsRunning(t *testing.T) {
+	t.Parallel()
+	env := newTestServer(t)
+	c := env.Client(t)
+	ctx := context.Background()
+	name := testAccName("imp")
+	if _, err := c.Services.Create(ctx, api.CreateServiceRequest{Name: name,
+		Backend: api.Backend{Kind: api.BackendKindBuiltIn, Provider: api.ProviderServiceDiscovery}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Services.Start(ctx, name, client.ActionOptions{WaitUntil: api.WaitReady}); err != nil {
+		t.Fatal(err)
+	}
+	var before time.Time
+	cfg := func(v string) string {
+		return env.Config(fmt.Sprintf(`
+import {
+  to = nimbus_service.test
+  id = %q
+}
+resource "nimbus_service" "test" {
+  name             = %q
+  built_in         = { provider = "serviceDiscovery" }
+  restart_triggers = { v = %q }
+}`, name, name, v))
+	}
+	resource.Test(t, resource.TestCase{
+		PreCheck:                 func() { testAccPreCheck(t) },
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		CheckDestroy:             checkServiceDestroyed(t, env, name),
+		Steps: []resource.TestStep{
+			{
+				PreConfig: func() { before = readyTransition(t, c, name) },
+				Config:    cfg("1"),
+				Check: func(*terraform.State) error {
+					if after := readyTransition(t, c, name); !after.Equal(before) {
+						return fmt.Errorf("the import restarted the service (Ready changed at %s)", after)
+					}
+					return nil
+				},
+			},
+			{
+				Config: cfg("2"),
+				Check: func(*terraform.State) error {
+					if after := readyTransition(t, c, name); after.Equal(before) {
+						return fmt.Errorf("changing restart_triggers did not restart the service")
+					}
+					return nil
+				},
+			},
+		},
+	})
+}
