@@ -8,3 +8,5 @@ terraform import nimbus_service.web acme/web
 # external backend's bearer token, so they cannot be imported: after import,
 # keep them in the configuration and the next apply sends them (a backend
 # change, which rolls a running service).
+# restart_triggers are not imported either; the first apply after an import
+# records them without restarting the service.
