@@ -49,13 +49,31 @@ func TestAccProvider_envOnly(t *testing.T) {
 	resource.Test(t, resource.TestCase{
 		PreCheck:                 func() { testAccPreCheck(t) },
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		Steps: []resource.TestStep{{
-			Config: `provider "nimbus" {}` + builtInConfig(name),
-			ConfigStateChecks: []statecheck.StateCheck{
-				stateIs(svcAddr, "tenant_id", knownvalue.StringExact(env.Tenant)),
-				stateIs(svcAddr, "lifecycle_state", knownvalue.StringExact(api.ServiceRunning)),
+		Steps: []resource.TestStep{
+			{
+				Config: `provider "nimbus" {}` + builtInConfig(name),
+				ConfigStateChecks: []statecheck.StateCheck{
+					stateIs(svcAddr, "tenant_id", knownvalue.StringExact(env.Tenant)),
+					stateIs(svcAddr, "lifecycle_state", knownvalue.StringExact(api.ServiceRunning)),
+				},
 			},
-		}},
+			{
+				// A workload-identity token from the environment (sent as a
+				// bearer token); the refresh proves it is accepted.
+				PreConfig: func() {
+					t.Setenv("NIMBUS_TOKEN", "")
+					t.Setenv("NIMBUS_WORKLOAD_IDENTITY_TOKEN", env.Token)
+				},
+				Config:   `provider "nimbus" {}` + builtInConfig(name),
+				PlanOnly: true,
+			},
+			{
+				// An API key in the provider block.
+				PreConfig: func() { t.Setenv("NIMBUS_WORKLOAD_IDENTITY_TOKEN", "") },
+				Config:    fmt.Sprintf("provider \"nimbus\" {\n  api_key = %q\n}\n", env.APIKey) + builtInConfig(name),
+				PlanOnly:  true,
+			},
+		},
 	})
 }
 
