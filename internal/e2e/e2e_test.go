@@ -1,0 +1,138 @@
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nimbus/terraform-provider-nimbus/internal/api"
+	"github.com/nimbus/terraform-provider-nimbus/internal/client"
+	"github.com/nimbus/terraform-provider-nimbus/internal/server/runtime/sandboxtest"
+	"github.com/nimbus/terraform-provider-nimbus/internal/testserver"
+)
+
+func TestMain(m *testing.M) {
+	sandboxtest.Main() // returns at once unless this process is a sandbox helper child
+	os.Exit(m.Run())
+}
+
+// Secret launch inputs; they must never come back from the server.
+const (
+	secretArg = "argv-s3cr3t-7f3a"
+	secretEnv = "env-s3cr3t-91bc"
+)
+
+func newClient(t *testing.T, srv *testserver.Server, mod ...func(*client.Config)) *client.Client {
+	t.Helper()
+	cfg := client.Config{
+		Endpoint: srv.URL, TenantID: srv.Tenant, Token: srv.Token,
+		Getenv: func(string) string { return "" }, HomeDir: t.TempDir(),
+	}
+	for _, m := range mod {
+		m(&cfg)
+	}
+	c, err := client.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func ctxT(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+func sandboxSpec(owner api.Owner) api.SandboxSpec {
+	return api.SandboxSpec{
+		Owner:   owner,
+		Backend: api.RuntimeContainer,
+		Root:    api.Root{Kind: api.RootKindOCIImage, Source: api.RootSource{Kind: api.SourceKindReference, Reference: "docker.io/library/node:22-alpine"}},
+		Process: api.Process{
+			Argv:        api.RedactableList{Values: []string{"node", "server.js", secretArg}},
+			Environment: api.RedactableMap{Values: map[string]string{"API_TOKEN": secretEnv}},
+		},
+	}
+}
+
+func sandboxService(name string, labels map[string]string) api.CreateServiceRequest {
+	sb := sandboxSpec(api.Owner{Kind: api.OwnerKindService, ServiceName: name})
+	return api.CreateServiceRequest{Name: name, Backend: api.Backend{Kind: api.BackendKindSandbox, Sandbox: &sb}, Labels: labels}
+}
+
+func builtInService(name, provider string, labels map[string]string) api.CreateServiceRequest {
+	return api.CreateServiceRequest{Name: name, Backend: api.Backend{Kind: api.BackendKindBuiltIn, Provider: provider}, Labels: labels}
+}
+
+func standaloneSandbox(labels map[string]string) api.CreateSandboxRequest {
+	return api.CreateSandboxRequest{Profile: api.ProfileWorker, Spec: sandboxSpec(api.Owner{Kind: api.OwnerKindStandalone, DisplayName: "batch-job"}), Labels: labels}
+}
+
+func mustCreate(t *testing.T, c *client.Client, req api.CreateServiceRequest, opts ...client.CallOption) *api.Service {
+	t.Helper()
+	s, err := c.Services.Create(ctxT(t), req, opts...)
+	if err != nil {
+		t.Fatalf("create service %s: %v", req.Name, err)
+	}
+	return s
+}
+
+func mustStart(t *testing.T, c *client.Client, name string, opts ...client.CallOption) *api.Service {
+	t.Helper()
+	s, err := c.Services.Start(ctxT(t), name, client.ActionOptions{WaitUntil: api.WaitReady, Timeout: 10 * time.Second}, opts...)
+	if err != nil {
+		t.Fatalf("start %s: %v", name, err)
+	}
+	return s
+}
+
+// raw sends an authenticated request and returns status and body.
+func raw(t *testing.T, srv *testserver.Server, method, path string, body []byte) (int, []byte) {
+	t.Helper()
+	resp := srv.Do(t, method, path, body)
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp.StatusCode, b
+}
+
+func mustJSON(t *testing.T, v any) []byte {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func assertNoSecrets(t *testing.T, what string, body []byte) {
+	t.Helper()
+	for _, s := range []string{secretArg, secretEnv} {
+		if strings.Contains(string(body), s) {
+			t.Errorf("%s leaks a secret launch input: %s", what, body)
+		}
+	}
+}
+
+func wantCode(t *testing.T, err error, code string) *client.Error {
+	t.Helper()
+	e, ok := client.AsError(err)
+	if !ok || e.Code != code {
+		t.Fatalf("want %s, got %v", code, err)
+	}
+	if e.HTTPStatus != api.HTTPStatus(code) || e.RequestID == "" || e.Message == "" {
+		t.Fatalf("%s: status %d (want %d), request id %q, message %q", code, e.HTTPStatus, api.HTTPStatus(code), e.RequestID, e.Message)
+	}
+	return e
+}
+
+func gen(g int64) *int64 { return &g }
+
+func labels(m map[string]string) *map[string]string { return &m }
