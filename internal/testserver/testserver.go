@@ -20,6 +20,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -56,7 +57,8 @@ type Options struct {
 	// Credentials adds tenant-bound credentials (for isolation tests), on
 	// top of Token and APIKey.
 	Credentials []server.Credential
-	// Logger receives the server's logs; nil means t.Log at warn level.
+	// Logger receives the server's logs; nil means t.Log at warn level
+	// (NIMBUS_TEST_LOG_LEVEL=debug|info|warn|error changes the level).
 	Logger *slog.Logger
 	// RateLimit per credential (requests/second); 0 = off.
 	RateLimit float64
@@ -143,7 +145,13 @@ func (s *Server) start(t testing.TB, addr string) {
 	}
 	logger := o.Logger
 	if logger == nil {
-		logger = slog.New(slog.NewTextHandler(testWriter{t: t, mu: &s.logMu, done: &s.logDone}, &slog.HandlerOptions{Level: slog.LevelWarn}))
+		level := slog.LevelWarn
+		if v := os.Getenv("NIMBUS_TEST_LOG_LEVEL"); v != "" {
+			if err := level.UnmarshalText([]byte(v)); err != nil {
+				t.Fatalf("testserver: NIMBUS_TEST_LOG_LEVEL=%q: use debug, info, warn or error", v)
+			}
+		}
+		logger = slog.New(slog.NewTextHandler(testWriter{t: t, mu: &s.logMu, done: &s.logDone}, &slog.HandlerOptions{Level: level}))
 	}
 	creds := append([]server.Credential{
 		{Kind: server.CredentialToken, Secret: Token, Tenants: []string{"*"}, Name: "test-token"},
