@@ -210,3 +210,20 @@ func TestWritesSurviveKill9(t *testing.T) {
 		}
 	}
 }
+
+func TestPageTokenOutlivesRestart(t *testing.T) {
+	srv := testserver.Start(t, testserver.WithDataDir(t.TempDir()))
+	for i := 0; i < 5; i++ {
+		mustCreate(t, srv, builtInService(fmt.Sprintf("s-%d", i), nil))
+	}
+	var page api.ServiceList
+	do(t, srv, "GET", tp+"/services?limit=2", nil).into(t, &page)
+	srv.Restart(t)
+	var next api.ServiceList
+	r := do(t, srv, "GET", tp+"/services?limit=2&pageToken="+page.Metadata.NextPageToken, nil)
+	expect(t, r, 200, "")
+	r.into(t, &next)
+	if len(next.Items) != 2 || next.Items[0].Metadata.Name != "s-2" {
+		t.Fatalf("page after restart: %s", r.body)
+	}
+}

@@ -1,11 +1,8 @@
-// Package server is the Nimbus server: the HTTP API of nimbus-api.md over a
-// durable store, with a supervisor that drives services, sandboxes and
-// sessions through their lifecycles on a pluggable runtime.
 package server
 
 import (
 	"context"
-	"crypto/rand"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -87,6 +84,12 @@ type Server struct {
 	closeOnce sync.Once
 }
 
+// pageTokenKey authenticates page tokens so a tampered or foreign token is
+// request.invalid. It is fixed so tokens outlive a server restart; a token
+// grants nothing (it only names a position in a list of the tenant in the
+// path, for the same filter), so it needs integrity, not secrecy.
+var pageTokenKey = sha256.Sum256([]byte("nimbus page token v1"))
+
 type instance struct {
 	epoch uint64
 	inst  runtime.Instance
@@ -126,13 +129,10 @@ func New(cfg Config) (*Server, error) {
 		services: newTable[serviceRec](), sandboxes: newTable[sandboxRec](), sessions: newTable[sessionRec](),
 		insts: map[string]*instance{}, sessTimers: map[string]chan struct{}{},
 		drainCh: make(chan struct{}), done: make(chan struct{}),
-		pageKey: make([]byte, 32),
+		pageKey: pageTokenKey[:],
 	}
 	if cfg.RateLimit > 0 {
 		s.limiter = newRateLimiter(cfg.RateLimit, cfg.RateBurst)
-	}
-	if _, err := rand.Read(s.pageKey); err != nil {
-		return nil, err
 	}
 	s.bgCtx, s.bgCancel = context.WithCancel(context.Background())
 	s.monitor = runtime.NewHealthMonitor(runtime.NewHealthChecker(cfg.HealthTimeout), cfg.HealthInterval, cfg.HealthAfter, cfg.Clock.Now)

@@ -1,0 +1,58 @@
+// Package server is the Nimbus server (`terraform-provider-nimbus server`):
+// the HTTP API of the project's API reference over a durable store, with a
+// supervisor that drives services, sandboxes and sessions through their
+// lifecycles on a pluggable runtime.
+//
+// # Layout
+//
+//   - cmd.go: Main, flags, the --config file and --dev mode.
+//   - server.go: Config, New, Drain, Close; the write path (put*), which
+//     assigns resourceVersions and wakes long-polls.
+//   - store*.go: the Store interface, the bbolt store (fsync per commit,
+//     group commit through bbolt Batch) and the in-memory store.
+//   - objects.go: the in-memory copy of every object, per-object writer
+//     locks and long-poll watchers.
+//   - routes.go, http.go: routing (Go 1.22 patterns), authentication and
+//     tenant checks, strict decoding, errors, pagination, long-poll.
+//   - auth.go, ratelimit.go: credentials (SHA-256 hashes compared in
+//     constant time) bound to tenant sets; per-credential token buckets.
+//   - handlers_*.go: one file per resource kind.
+//   - supervisor.go, sessions.go, conditions.go: state machines.
+//
+// # Consistency
+//
+// Every object lives in memory and in the store. Writers of one object are
+// serialised by its key lock (lock order service → sandbox → session), so
+// ifMatchGeneration checks and name uniqueness are exact; writes to different
+// objects run concurrently and share fsyncs. A write is acknowledged only
+// after its commit is durable. Cached objects are immutable: writers clone,
+// change and replace them.
+//
+// generation starts at 1 and grows by one on every spec or label change,
+// never on status changes; resourceVersion is a server-wide counter (opaque
+// to clients) that changes on every write, status included, and keeps
+// growing across restarts.
+//
+// # Decisions where the contract is silent
+//
+//   - Session TTL: requestedTtlMs must be 1000..86400000 (request.invalid
+//     otherwise), 0/absent means 900000; the server never shortens a valid
+//     TTL: expiresAt = open time + TTL on the server clock.
+//   - Long-poll: waitMs defaults to and is capped at 60000 (larger values are
+//     clamped); it runs on wall time even when the server clock is fake.
+//     Deleting the object wakes waiters (they get resource.not_found), and so
+//     does draining (they get the current object).
+//   - DELETE answers 204 without a body. Sandbox DELETE takes an optional
+//     ifMatchGeneration; service DELETE requires it.
+//   - Sandboxes owned by a service are managed through the service: stopping
+//     or deleting them directly is op.conflict. Closing a session that is not
+//     open is op.conflict.
+//   - Page tokens are HMAC-protected (tampered or replayed against another
+//     list or filter → request.invalid) and stay valid across restarts.
+//   - Invalid names or ids in the path are request.invalid; an unknown tenant
+//     is resource.not_found for a credential allowed in every tenant and
+//     auth.permission_denied for a tenant-bound credential.
+//   - After a restart no runtime instance survives: sandboxes that were
+//     active are marked stopped, then every service and standalone sandbox
+//     whose desired state is running is started again.
+package server
