@@ -16,6 +16,7 @@ import (
 
 	"github.com/nimbus/terraform-provider-nimbus/internal/api"
 	"github.com/nimbus/terraform-provider-nimbus/internal/client"
+	"github.com/nimbus/terraform-provider-nimbus/internal/testserver"
 )
 
 func sandboxConfig(image, labels string) string {
@@ -407,4 +408,48 @@ func TestAccSandbox_validation(t *testing.T) {
 			})
 		})
 	}
+}
+
+// tenant_id on the resource overrides the provider's tenant; import by
+// TENANT/ID finds it there.
+func TestAccSandbox_tenantOverride(t *testing.T) {
+	env := newTestServer(t, testserver.WithTenants("acc", "other"))
+	requireLocalServer(t, env)
+	c := env.Client(t)
+	var id string
+	resource.Test(t, resource.TestCase{
+		PreCheck:                 func() { testAccPreCheck(t) },
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{
+			{
+				Config: env.Config(`
+resource "nimbus_sandbox" "test" {
+  tenant_id = "other"
+  image     = "docker.io/library/alpine:3"
+  argv      = ["/bin/true"]
+}
+`),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue("nimbus_sandbox.test", tfjsonpath.New("tenant_id"), knownvalue.StringExact("other")),
+				},
+				Check: resource.ComposeTestCheckFunc(
+					captureAttr("nimbus_sandbox.test", "id", &id),
+					func(*terraform.State) error {
+						if _, err := c.Sandboxes.Get(context.Background(), id); !client.IsNotFound(err) {
+							return fmt.Errorf("sandbox %s in the provider's tenant: want not found, got %w", id, err)
+						}
+						_, err := c.Sandboxes.Get(context.Background(), id, client.InTenant("other"))
+						return err
+					},
+				),
+			},
+			{
+				ResourceName:            "nimbus_sandbox.test",
+				ImportState:             true,
+				ImportStateIdFunc:       func(*terraform.State) (string, error) { return "other/" + id, nil },
+				ImportStateVerify:       true,
+				ImportStateVerifyIgnore: []string{"argv", "environment"},
+			},
+		},
+	})
 }
