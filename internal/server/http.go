@@ -151,6 +151,12 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 			s.log.Log(r.Context(), lvl, "request", "requestId", rid, "method", r.Method, "path", r.URL.Path,
 				"status", rw.status, "durationMs", time.Since(start).Milliseconds())
 		}()
+		if n := s.inflightN.Add(1); s.cfg.MaxInFlight > 0 && n > int64(s.cfg.MaxInFlight) {
+			s.inflightN.Add(-1)
+			s.writeError(rw, r, &apiError{code: api.CodeUnavailable, message: "the server is overloaded; retry after the Retry-After delay", retryAfter: s.cfg.RetryAfter})
+			return
+		}
+		defer s.inflightN.Add(-1)
 		if s.draining.Load() {
 			s.writeError(rw, r, &apiError{code: api.CodeUnavailable, message: "the server is shutting down; retry against the restarted server", retryAfter: s.cfg.RetryAfter})
 			return

@@ -107,3 +107,38 @@ func FuzzDecodeRequest(f *testing.F) {
 		check(decodeBytes(body, &act, true))
 	})
 }
+
+func TestOverloadIsUnavailable(t *testing.T) {
+	s, err := New(Config{MaxInFlight: 1, Credentials: []Credential{{Kind: CredentialToken, Secret: "t", Tenants: []string{"acc"}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	release := make(chan struct{})
+	entered := make(chan struct{})
+	h := s.middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/slow" {
+			close(entered)
+			<-release
+		}
+		w.WriteHeader(200)
+	}))
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/slow", http.NoBody))
+	}()
+	<-entered
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("GET", "/fast", http.NoBody))
+	if rec.Code != 503 || rec.Header().Get("Retry-After") == "" || !strings.Contains(rec.Body.String(), api.CodeUnavailable) {
+		t.Fatalf("overloaded: %d %v %s", rec.Code, rec.Header(), rec.Body)
+	}
+	close(release)
+	<-done
+	rec = httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("GET", "/fast", http.NoBody))
+	if rec.Code != 200 {
+		t.Fatalf("after the slow request: %d", rec.Code)
+	}
+}

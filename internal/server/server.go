@@ -45,6 +45,9 @@ type Config struct {
 	// get rate.limited.
 	RateLimit float64
 	RateBurst int
+	// MaxInFlight, when > 0, caps concurrent requests (long-polls included);
+	// above it requests get server.unavailable with Retry-After.
+	MaxInFlight int
 }
 
 // Server is a running Nimbus server (without its listener: see Handler).
@@ -74,6 +77,7 @@ type Server struct {
 	sessMu     sync.Mutex
 	sessTimers map[string]chan struct{} // objKey(kindSession,…) -> cancel
 
+	inflightN atomic.Int64
 	draining  atomic.Bool
 	drainCh   chan struct{}
 	inflight  sync.WaitGroup
