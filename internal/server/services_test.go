@@ -8,6 +8,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/nimbus/terraform-provider-nimbus/internal/api"
 	"github.com/nimbus/terraform-provider-nimbus/internal/testserver"
@@ -259,5 +260,50 @@ func TestConcurrentUpdatesOneWinner(t *testing.T) {
 		if g := getService(t, srv, "race").Metadata.Generation; g != gen+1 {
 			t.Fatalf("round %d: generation %d, want %d", round, g, gen+1)
 		}
+	}
+}
+
+// A spec change while a service is stopping is described once it has stopped.
+func TestSpecChangeWhileStopping(t *testing.T) {
+	srv := testserver.Start(t, func(o *testserver.Options) { o.StopDelay = 200 * time.Millisecond })
+	mustCreate(t, srv, sandboxService("api", "registry.example/api:1"))
+	do(t, srv, "POST", tp+"/services/api/start", nil)
+	waitService(t, srv, "api", readyOn(1))
+	r := do(t, srv, "POST", tp+"/services/api/stop", nil)
+	var s api.Service
+	r.into(t, &s)
+	if s.Status.LifecycleState != api.ServiceStopping {
+		t.Fatalf("stop: %s", s.Status.LifecycleState)
+	}
+	b := sandboxService("api", "registry.example/api:2").Backend
+	expect(t, do(t, srv, "PATCH", tp+"/services/api", api.UpdateServiceRequest{Backend: &b, IfMatchGeneration: ptr(int64(1))}), 200, "")
+	st := waitService(t, srv, "api", stateIs(api.ServiceStopped))
+	if st.Metadata.Generation != 2 || st.Status.ObservedGeneration != 2 {
+		t.Fatalf("stopped: generation %d observed %d", st.Metadata.Generation, st.Status.ObservedGeneration)
+	}
+	// Starting it runs the new spec.
+	do(t, srv, "POST", tp+"/services/api/start", nil)
+	run := waitService(t, srv, "api", readyOn(2))
+	sb := waitSandbox(t, srv, run.Status.SandboxID, sbxState(api.SandboxRunning))
+	if sb.Spec.Root.Source.Reference != "registry.example/api:2" {
+		t.Fatalf("image %s", sb.Spec.Root.Source.Reference)
+	}
+}
+
+// Start during a stop runs again once stopped; stop during a restart wins.
+func TestStartDuringStop(t *testing.T) {
+	srv := testserver.Start(t, func(o *testserver.Options) { o.StopDelay = 100 * time.Millisecond })
+	mustCreate(t, srv, sandboxService("api", "registry.example/api:1"))
+	do(t, srv, "POST", tp+"/services/api/start", nil)
+	waitService(t, srv, "api", readyOn(1))
+	do(t, srv, "POST", tp+"/services/api/stop", nil)
+	do(t, srv, "POST", tp+"/services/api/start", nil)
+	waitService(t, srv, "api", readyOn(1))
+	do(t, srv, "POST", tp+"/services/api/restart", nil)
+	do(t, srv, "POST", tp+"/services/api/stop", nil)
+	waitService(t, srv, "api", stateIs(api.ServiceStopped))
+	time.Sleep(150 * time.Millisecond)
+	if s := getService(t, srv, "api"); s.Status.LifecycleState != api.ServiceStopped {
+		t.Fatalf("stop during restart did not win: %s", s.Status.LifecycleState)
 	}
 }

@@ -187,6 +187,8 @@ func (s *Server) onOwnedSandbox(tenant, name, sbxID string) {
 			}
 			return
 		}
+		// A stopped service describes its current spec.
+		st.ObservedGeneration = next.Service.Metadata.Generation
 		setServiceStatus(st, api.ServiceStopped, api.ReadinessNotReady, api.HealthUnknown, "stopped", nil, now)
 	default:
 		return
@@ -369,6 +371,7 @@ func (s *Server) stopServiceLocked(r *serviceRec, restart bool) (*serviceRec, er
 		r = clone(r)
 		st = &r.Service.Status
 	}
+	st.ObservedGeneration = r.Service.Metadata.Generation
 	setServiceStatus(st, api.ServiceStopped, api.ReadinessNotReady, api.HealthUnknown, "stopped", nil, s.now())
 	if err := s.putService(r); err != nil {
 		return nil, err
