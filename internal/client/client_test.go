@@ -256,7 +256,10 @@ func TestTenantOverrideAndPaths(t *testing.T) {
 	gen := int64(3)
 	steps := []func() error{
 		func() error { _, err := c.Services.Get(ctx, "svc", other); return err },
-		func() error { _, err := c.Services.Update(ctx, "svc", api.UpdateServiceRequest{IfMatchGeneration: &gen}); return err },
+		func() error {
+			_, err := c.Services.Update(ctx, "svc", api.UpdateServiceRequest{IfMatchGeneration: &gen})
+			return err
+		},
 		func() error { return c.Services.Delete(ctx, "svc", DeleteOptions{IfMatchGeneration: 3, Force: true}) },
 		func() error { _, err := c.Services.Restart(ctx, "svc", ActionOptions{}, other); return err },
 		func() error { _, err := c.Sandboxes.Create(ctx, api.CreateSandboxRequest{}); return err },
@@ -269,7 +272,10 @@ func TestTenantOverrideAndPaths(t *testing.T) {
 		func() error { _, err := c.Sessions.Open(ctx, api.OpenSessionRequest{}, other); return err },
 		func() error { _, err := c.Sessions.List(ctx, ListSessionsOptions{State: "open", Limit: 2}); return err },
 		func() error { _, err := c.Sessions.Close(ctx, "ses-1", "done"); return err },
-		func() error { _, err := c.Sessions.Get(ctx, "ses-1", ChangedSince("rv9", 1500*time.Millisecond)); return err },
+		func() error {
+			_, err := c.Sessions.Get(ctx, "ses-1", ChangedSince("rv9", 1500*time.Millisecond))
+			return err
+		},
 	}
 	for i, s := range steps {
 		if err := s(); err != nil {

@@ -135,4 +135,6 @@ func wantCode(t *testing.T, err error, code string) *client.Error {
 
 func gen(g int64) *int64 { return &g }
 
-func labels(m map[string]string) *map[string]string { return &m }
+// labels returns a present labels map for a PATCH (the API type is a
+// pointer so that absent and empty differ).
+func labels(m map[string]string) *map[string]string { return &m } //nolint:gocritic // the PATCH wire type is *map

@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -93,9 +94,7 @@ func TestProcessRuntime(t *testing.T) {
 }
 
 func asWait(err error, we **client.WaitError) bool {
-	e, ok := err.(*client.WaitError)
-	*we = e
-	return ok
+	return errors.As(err, we)
 }
 
 // TestExternalServiceHealth: an external service is really health-checked

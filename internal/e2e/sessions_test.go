@@ -77,7 +77,8 @@ func TestSessionExpiryWithFakeClock(t *testing.T) {
 	}
 }
 
-// TestSessionsCloseWhenTargetStopsOrIsDeleted.
+// TestSessionsCloseWhenTargetStopsOrIsDeleted: sessions close (with a
+// reason) when their service stops or their sandbox is deleted.
 func TestSessionsCloseWhenTargetStopsOrIsDeleted(t *testing.T) {
 	srv := testserver.Start(t, testserver.WithFakeClock())
 	c := newClient(t, srv)
