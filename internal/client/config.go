@@ -66,7 +66,8 @@ type Config struct {
 	Token string
 	// APIKey is an API key (X-Nimbus-Api-Key).
 	APIKey string
-	// Credential is a workload-identity token (Authorization: Bearer).
+	// Credential is a workload-identity token (Authorization: Bearer); the
+	// provider calls this option "workload_identity_token".
 	Credential string
 	// CredentialsFile is an explicit credential-file path; it overrides
 	// NIMBUS_APPLICATION_CREDENTIALS and the default
@@ -180,7 +181,7 @@ func (c Config) resolve() (*resolved, error) {
 	case c.APIKey != "":
 		r.cred, s.CredentialSource = credential{kind: CredentialAPIKey, value: c.APIKey}, `option "api_key"`
 	case c.Credential != "":
-		r.cred, s.CredentialSource = credential{kind: CredentialWorkloadIdentity, value: c.Credential}, `option "credential"`
+		r.cred, s.CredentialSource = credential{kind: CredentialWorkloadIdentity, value: c.Credential}, `option "workload_identity_token"`
 	case c.getenv(EnvToken) != "":
 		r.cred, s.CredentialSource = credential{kind: CredentialToken, value: c.getenv(EnvToken)}, "environment variable "+EnvToken
 	case c.getenv(EnvBearerToken) != "":
@@ -369,7 +370,7 @@ func missingEndpointError(credFile string) *ConfigError {
 
 func missingCredentialError(credFile string) *ConfigError {
 	return &ConfigError{Setting: SettingCredential, Message: fmt.Sprintf(
-		`no Nimbus credential configured: set one of the "token", "api_key" or "credential" options; or one of the environment variables %s, %s, %s or %s; or "token", "apiKey" or "workloadIdentityToken" in the credential file %s (path set by the "credentials_file" option or %s); or name a workload-identity token file in %s`,
+		`no Nimbus credential configured: set one of the "token", "api_key" or "workload_identity_token" (workload-identity credential) options; or one of the environment variables %s, %s, %s or %s; or "token", "apiKey" or "workloadIdentityToken" in the credential file %s (path set by the "credentials_file" option or %s); or name a workload-identity token file in %s`,
 		EnvToken, EnvBearerToken, EnvAPIKey, EnvWorkloadIdentityToken, credFile, EnvApplicationCredentials, EnvWorkloadIdentityTokenFile)}
 }
 

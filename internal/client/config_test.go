@@ -118,7 +118,7 @@ func TestDiscovery_CredentialOrder(t *testing.T) {
 		{"api key option", Config{APIKey: "opt-key", Credential: "opt-wi"}, env{EnvToken: "env-token"}, nil,
 			CredentialAPIKey, `option "api_key"`, "key opt-key"},
 		{"credential option", Config{Credential: "opt-wi"}, env{EnvToken: "env-token"}, nil,
-			CredentialWorkloadIdentity, `option "credential"`, "Bearer opt-wi"},
+			CredentialWorkloadIdentity, `option "workload_identity_token"`, "Bearer opt-wi"},
 		{"NIMBUS_TOKEN", Config{}, env{EnvToken: "env-token", EnvBearerToken: "env-bearer", EnvAPIKey: "env-key", EnvWorkloadIdentityToken: "env-wi"}, &CredentialFile{Token: "file-token"},
 			CredentialToken, "environment variable NIMBUS_TOKEN", "Bearer env-token"},
 		{"NIMBUS_BEARER_TOKEN", Config{}, env{EnvBearerToken: "env-bearer", EnvAPIKey: "env-key", EnvWorkloadIdentityToken: "env-wi"}, nil,
@@ -317,7 +317,7 @@ func TestMissingSettingsFailFirstRequest(t *testing.T) {
 	if !errors.As(err, &ce) || ce.Setting != SettingCredential {
 		t.Fatalf("want credential ConfigError, got %v", err)
 	}
-	for _, want := range []string{`"token"`, `"api_key"`, `"credential"`, EnvToken, EnvBearerToken, EnvAPIKey, EnvWorkloadIdentityToken, EnvApplicationCredentials, EnvWorkloadIdentityTokenFile, "application_default_credentials.json"} {
+	for _, want := range []string{`"token"`, `"api_key"`, `"workload_identity_token"`, EnvToken, EnvBearerToken, EnvAPIKey, EnvWorkloadIdentityToken, EnvApplicationCredentials, EnvWorkloadIdentityTokenFile, "application_default_credentials.json"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("credential error %q does not mention %s", err, want)
 		}
