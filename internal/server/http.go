@@ -80,7 +80,17 @@ func (w *respWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 type ctxKey int
 
-const reqIDKey ctxKey = 1
+const (
+	reqIDKey ctxKey = iota + 1
+	reqInfoKey
+)
+
+// reqInfo collects what the request log reports about the caller: the
+// credential's name (never its secret) and the tenant.
+type reqInfo struct {
+	credential string
+	tenant     string
+}
 
 func requestID(r *http.Request) string {
 	id, _ := r.Context().Value(reqIDKey).(string)
@@ -129,7 +139,9 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		rid := newRequestID()
+		info := &reqInfo{}
 		r = r.WithContext(contextWithValue(r, reqIDKey, rid))
+		r = r.WithContext(contextWithValue(r, reqInfoKey, info))
 		w.Header().Set(api.HeaderRequestID, rid)
 		rw := &respWriter{ResponseWriter: w}
 		s.inflight.Add(1)
@@ -149,7 +161,7 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 				lvl = slog.LevelError
 			}
 			s.log.Log(r.Context(), lvl, "request", "requestId", rid, "method", r.Method, "path", r.URL.Path,
-				"status", rw.status, "durationMs", time.Since(start).Milliseconds())
+				"status", rw.status, "durationMs", time.Since(start).Milliseconds(), "credential", info.credential, "tenant", info.tenant)
 		}()
 		if n := s.inflightN.Add(1); s.cfg.MaxInFlight > 0 && n > int64(s.cfg.MaxInFlight) {
 			s.inflightN.Add(-1)

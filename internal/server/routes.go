@@ -71,6 +71,10 @@ func (s *Server) routes() http.Handler {
 func (s *Server) authRoute(h func(w http.ResponseWriter, r *http.Request, p principal)) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p, e := s.auth.authenticate(r)
+		if info, ok := r.Context().Value(reqInfoKey).(*reqInfo); ok && e == nil {
+			info.credential = p.cred.name
+			info.tenant = r.PathValue("tenant")
+		}
 		if e == nil {
 			e = s.rateCheck(p)
 		}
