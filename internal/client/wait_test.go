@@ -136,7 +136,9 @@ func TestWait_LongPollWakesPromptly(t *testing.T) {
 		t.Fatalf("returned %+v", svc.Status)
 	}
 	gets, lp := f.counts()
-	if gets != 3 || lp != 2 {
+	// One plain GET, then one long-poll per change (a loaded machine may
+	// fold both changes into one).
+	if gets < 2 || gets > 3 || lp != gets-1 {
 		t.Fatalf("gets=%d long-poll gets=%d, want 3 and 2", gets, lp)
 	}
 }
@@ -157,7 +159,7 @@ func TestWait_FallsBackToPolling(t *testing.T) {
 	}
 	gets, lp := f.counts()
 	// One plain GET, one long-poll probe answered at once, then polling.
-	if lp != 1 || gets < 5 || gets > 40 {
+	if lp != 1 || gets < 3 || gets > 40 {
 		t.Fatalf("gets=%d long-poll probes=%d", gets, lp)
 	}
 }
