@@ -77,9 +77,7 @@ func (s *Server) expireSessionLocked(tenant, id string) error {
 	next := clone(cur)
 	at := cur.Session.Spec.ExpiresAt
 	next.Session.Status = api.SessionStatus{LifecycleState: api.SessionExpired, ClosedAt: &at, CloseReason: "expired at expiresAt"}
-	s.sessMu.Lock()
-	delete(s.sessTimers, objKey(kindSession, tenant, id))
-	s.sessMu.Unlock()
+	s.disarmSessionTimer(tenant, id)
 	if err := s.putSession(next); err != nil {
 		return err
 	}
