@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"fmt"
+	"net/url"
 	"time"
 
 	"github.com/nimbus/terraform-provider-nimbus/internal/api"
@@ -230,7 +231,7 @@ func (s *Server) startServiceLocked(r *serviceRec) (*serviceRec, error) {
 		setServiceStatus(&r.Service.Status, api.ServiceRunning, api.ReadinessReady, api.HealthHealthy, "built-in provider "+b.Provider+" is running", eps, s.now())
 	case api.BackendKindExternal:
 		setServiceStatus(st, api.ServiceRunning, api.ReadinessReady, api.HealthUnknown,
-			"external service; waiting for the first health check", []api.Endpoint{{Name: "http", URL: b.Endpoint.URL}}, now)
+			"external service; waiting for the first health check", []api.Endpoint{{Name: "http", URL: redactURL(b.Endpoint.URL)}}, now)
 		if err := s.putService(r); err != nil {
 			return nil, err
 		}
@@ -462,4 +463,13 @@ func (s *Server) reconcile() {
 			}
 		}
 	}
+}
+
+// redactURL hides a password in a URL's user info.
+func redactURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return raw
+	}
+	return u.Redacted()
 }
