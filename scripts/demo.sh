@@ -193,10 +193,11 @@ up() {
 	mkdir -p "$work"
 	find "$work" -maxdepth 1 -name '*.tf' -delete
 	cp examples/demo/*.tf "$work/"
+	printf '# Written by scripts/demo.sh\nsearch_url = "%s"\n' "$(upstream_url)" >"$work/demo.auto.tfvars"
 	# The provider binary changes between runs: resolve it afresh from the mirror.
 	rm -rf "$work/.terraform/providers" "$work/.terraform.lock.hcl"
 	tf init -input=false -no-color >"$demo/init.log" 2>&1 || { cat "$demo/init.log" >&2; die "terraform init failed"; }
-	tf apply "${color[@]}" -input=false -auto-approve -var "search_url=$(upstream_url)"
+	tf apply "${color[@]}" -input=false -auto-approve
 
 	summary
 }
@@ -212,7 +213,7 @@ summary() {
 To look around with your own terraform and the API:
 
   export NIMBUS_ENDPOINT=$(endpoint) NIMBUS_TENANT_ID=$tenant NIMBUS_TOKEN=\$(cat .demo/token)
-  TF_CLI_CONFIG_FILE=.demo/terraformrc bin/terraform -chdir=.demo/work plan -var search_url=$(upstream_url)   # no changes
+  TF_CLI_CONFIG_FILE=.demo/terraformrc bin/terraform -chdir=.demo/work plan    # no changes
   curl -s -H "Authorization: Bearer \$NIMBUS_TOKEN" \$NIMBUS_ENDPOINT/v1/tenants/$tenant/services
 
   make demo         # run it again: rebuilds, restarts the servers (services come back), re-applies
@@ -227,7 +228,8 @@ clean() {
 		running "$pidfile" || start_server
 		write_cli_config
 		step "terraform destroy"
-		if ! tf destroy "${color[@]}" -input=false -auto-approve -var "search_url=$(upstream_url)"; then
+		printf '# Written by scripts/demo.sh\nsearch_url = "%s"\n' "$(upstream_url)" >"$work/demo.auto.tfvars"
+		if ! tf destroy "${color[@]}" -input=false -auto-approve; then
 			echo "terraform destroy failed; removing .demo/ anyway (the server's data goes with it)" >&2
 		fi
 	fi
