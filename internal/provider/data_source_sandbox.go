@@ -98,12 +98,8 @@ outer:
 // sandboxDataValues converts a sandbox to the data sources' attribute values.
 func sandboxDataValues(sb *api.Sandbox) (map[string]attr.Value, diag.Diagnostics) {
 	var diags diag.Diagnostics
-	labels := types.MapNull(types.StringType)
-	if len(sb.Metadata.Labels) > 0 {
-		l, d := types.MapValueFrom(context.Background(), types.StringType, sb.Metadata.Labels)
-		diags.Append(d...)
-		labels = l
-	}
+	labels, d := stringMapValue(sb.Metadata.Labels, types.MapNull(types.StringType))
+	diags.Append(d...)
 	eps, d := endpointsValue(sb.Status.Endpoints)
 	diags.Append(d...)
 	return map[string]attr.Value{

@@ -3,7 +3,6 @@ package provider
 import (
 	"context"
 	"fmt"
-	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework-timetypes/timetypes"
 	"github.com/hashicorp/terraform-plugin-framework/attr"
@@ -90,25 +89,29 @@ var serviceInfoAttrTypes = map[string]attr.Type{
 	"built_in_provider": types.StringType, "external_url": types.StringType,
 	"generation": types.Int64Type, "observed_generation": types.Int64Type,
 	"lifecycle_state": types.StringType, "readiness": types.StringType, "health": types.StringType,
-	"endpoints":  types.ListType{ElemType: types.ObjectType{AttrTypes: svcEndpointAttrTypes}},
+	"endpoints":  types.ListType{ElemType: types.ObjectType{AttrTypes: endpointAttrTypes}},
 	"sandbox_id": types.StringType, "status_message": types.StringType,
 	"created_at": timetypes.RFC3339Type{}, "updated_at": timetypes.RFC3339Type{},
 }
 
 func serviceInfo(svc *api.Service, diags *diag.Diagnostics) serviceInfoModel {
 	md, st, b := svc.Metadata, svc.Status, svc.Spec.Backend
+	labels, d := stringMapValue(md.Labels, types.MapNull(types.StringType))
+	diags.Append(d...)
+	eps, d := endpointsValue(st.Endpoints)
+	diags.Append(d...)
 	m := serviceInfoModel{
 		ID: types.StringValue(md.TenantID + "/" + md.Name), Name: types.StringValue(md.Name), TenantID: types.StringValue(md.TenantID),
-		Labels:          svcMapValue(md.Labels, types.MapNull(types.StringType), diags),
+		Labels:          labels,
 		BackendKind:     types.StringValue(b.Kind),
 		SandboxBackend:  types.StringNull(),
 		Image:           types.StringNull(),
-		BuiltInProvider: svcStr(b.Provider),
+		BuiltInProvider: stringOrNull(b.Provider),
 		ExternalURL:     types.StringNull(),
 		Generation:      types.Int64Value(md.Generation), ObservedGeneration: types.Int64Value(st.ObservedGeneration),
-		LifecycleState: types.StringValue(st.LifecycleState), Readiness: svcStr(st.Readiness), Health: svcStr(st.Health),
-		Endpoints: svcEndpoints(st.Endpoints, diags), SandboxID: svcStr(st.SandboxID), StatusMessage: svcStr(st.Message),
-		CreatedAt: svcTime(md.CreatedAt), UpdatedAt: svcTime(md.UpdatedAt),
+		LifecycleState: types.StringValue(st.LifecycleState), Readiness: stringOrNull(st.Readiness), Health: stringOrNull(st.Health),
+		Endpoints: eps, SandboxID: stringOrNull(st.SandboxID), StatusMessage: stringOrNull(st.Message),
+		CreatedAt: rfc3339(md.CreatedAt), UpdatedAt: rfc3339(md.UpdatedAt),
 	}
 	if b.Sandbox != nil {
 		m.SandboxBackend = types.StringValue(b.Sandbox.Backend)
@@ -150,12 +153,12 @@ func (d *ServiceDataSource) Read(ctx context.Context, req datasource.ReadRequest
 	if c == nil {
 		return
 	}
-	tenant := svcTenant(c, cfg.TenantID, &resp.Diagnostics)
+	tenant := resolveTenant(c, cfg.TenantID, &resp.Diagnostics)
 	if resp.Diagnostics.HasError() {
 		return
 	}
 	name := cfg.Name.ValueString()
-	svc, err := c.Services.Get(ctx, name, svcTenantOpts(types.StringValue(tenant))...)
+	svc, err := c.Services.Get(ctx, name, client.InTenant(tenant))
 	if err != nil {
 		diagnostics.Append(&resp.Diagnostics, fmt.Sprintf("Could not read service %s in tenant %s", name, tenant), err)
 		return
@@ -163,41 +166,3 @@ func (d *ServiceDataSource) Read(ctx context.Context, req datasource.ReadRequest
 	m := serviceInfo(svc, &resp.Diagnostics)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
 }
-
-// Small conversions shared by the service data sources.
-var svcEndpointAttrTypes = endpointAttrTypes
-
-func svcStr(s string) types.String {
-	if s == "" {
-		return types.StringNull()
-	}
-	return types.StringValue(s)
-}
-
-func svcTime(t time.Time) timetypes.RFC3339 {
-	if t.IsZero() {
-		return timetypes.NewRFC3339Null()
-	}
-	return timetypes.NewRFC3339TimeValue(t.UTC())
-}
-
-func svcMapValue(m map[string]string, empty types.Map, diags *diag.Diagnostics) types.Map {
-	if len(m) == 0 {
-		return empty
-	}
-	v, d := types.MapValueFrom(context.Background(), types.StringType, m)
-	diags.Append(d...)
-	return v
-}
-
-func svcEndpoints(eps []api.Endpoint, diags *diag.Diagnostics) types.List {
-	l, d := endpointsValue(eps)
-	diags.Append(d...)
-	return l
-}
-
-func svcTenant(c *client.Client, configured types.String, diags *diag.Diagnostics) string {
-	return resolveTenant(c, configured, diags)
-}
-
-func svcTenantOpts(tenant types.String) []client.CallOption { return tenantCall(tenant) }

@@ -21,8 +21,7 @@ func TestAccServiceDataSources(t *testing.T) {
 	c := env.Client(t)
 	ctx := context.Background()
 	// Pages of one item, so every page must be followed.
-	servicesPageSize = 1
-	t.Cleanup(func() { servicesPageSize = 0 })
+	smallPages(t, 1)
 
 	mk := func(name, team string, start bool) {
 		_, err := c.Services.Create(ctx, api.CreateServiceRequest{Name: name, Labels: map[string]string{"team": team},

@@ -22,10 +22,6 @@ var (
 	_ datasource.DataSourceWithConfigure = &ServicesDataSource{}
 )
 
-// servicesPageSize is the page size nimbus_services asks for (0 = server
-// default); tests lower it to prove every page is followed.
-var servicesPageSize = 0
-
 // NewServicesDataSource returns the nimbus_services data source.
 func NewServicesDataSource() datasource.DataSource { return &ServicesDataSource{} }
 
@@ -87,12 +83,12 @@ func (d *ServicesDataSource) Read(ctx context.Context, req datasource.ReadReques
 	if c == nil {
 		return
 	}
-	tenant := svcTenant(c, cfg.TenantID, &resp.Diagnostics)
+	tenant := resolveTenant(c, cfg.TenantID, &resp.Diagnostics)
 	if resp.Diagnostics.HasError() {
 		return
 	}
 	opts := client.ListServicesOptions{
-		Limit:          servicesPageSize,
+		Limit:          listPageSize,
 		LabelKey:       cfg.LabelKey.ValueString(),
 		LabelValue:     cfg.LabelValue.ValueString(),
 		LifecycleState: cfg.LifecycleState.ValueString(),

@@ -152,7 +152,11 @@ func (e *SessionEphemeralResource) Open(ctx context.Context, req ephemeral.OpenR
 	}
 	ref, err := json.Marshal(ephemeralSessionRef{ID: s.Metadata.ID, Tenant: tenant})
 	if err != nil {
-		resp.Diagnostics.AddError("Could not record the session for closing", err.Error())
+		resp.Diagnostics.AddError("Could not record the session for closing",
+			"This is a bug in the Nimbus provider; please report it. The session is closed again now. Error: "+err.Error())
+		if cerr := closeSession(ctx, c, s.Metadata.ID, []client.CallOption{client.InTenant(tenant)}); cerr != nil {
+			addAPIError(&resp.Diagnostics, fmt.Sprintf("Could not close session %s", s.Metadata.ID), cerr)
+		}
 		return
 	}
 	resp.Diagnostics.Append(resp.Private.SetKey(ctx, privateEphemeralSession, ref)...)

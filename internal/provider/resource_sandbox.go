@@ -237,13 +237,11 @@ func (r *SandboxResource) Create(ctx context.Context, req resource.CreateRequest
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	createTimeout, d := plan.Timeouts.Create(ctx, defaultSandboxTimeout)
-	resp.Diagnostics.Append(d...)
+	ctx, cancel := operationContext(ctx, plan.Timeouts.Create, defaultSandboxTimeout, &resp.Diagnostics)
+	defer cancel()
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	ctx, cancel := context.WithTimeout(ctx, createTimeout)
-	defer cancel()
 
 	env := mapFromValue(ctx, plan.Environment, &resp.Diagnostics)
 	if !config.EnvironmentWO.IsNull() {
@@ -371,13 +369,11 @@ func (r *SandboxResource) Update(ctx context.Context, req resource.UpdateRequest
 		// Planned as running (the plan modifier replaces stopped or failed
 		// sandboxes): a pending or starting one gets there within the update
 		// timeout, a failure ends the wait with the server's message.
-		updateTimeout, d := plan.Timeouts.Update(ctx, defaultSandboxTimeout)
-		resp.Diagnostics.Append(d...)
+		wctx, cancel := operationContext(ctx, plan.Timeouts.Update, defaultSandboxTimeout, &resp.Diagnostics)
+		defer cancel()
 		if resp.Diagnostics.HasError() {
 			return
 		}
-		wctx, cancel := context.WithTimeout(ctx, updateTimeout)
-		defer cancel()
 		sb, err = c.Sandboxes.Wait(wctx, state.ID.ValueString(), client.WaitOptions{Until: api.WaitRunning}, opts...)
 		if err != nil {
 			addAPIError(&resp.Diagnostics, fmt.Sprintf("Sandbox %s did not start", state.ID.ValueString()), err)
@@ -402,13 +398,11 @@ func (r *SandboxResource) Delete(ctx context.Context, req resource.DeleteRequest
 	if c == nil {
 		return
 	}
-	deleteTimeout, d := state.Timeouts.Delete(ctx, defaultSandboxTimeout)
-	resp.Diagnostics.Append(d...)
+	ctx, cancel := operationContext(ctx, state.Timeouts.Delete, defaultSandboxTimeout, &resp.Diagnostics)
+	defer cancel()
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	ctx, cancel := context.WithTimeout(ctx, deleteTimeout)
-	defer cancel()
 	id := state.ID.ValueString()
 	opts := tenantCall(state.TenantID)
 
@@ -445,21 +439,15 @@ func (r *SandboxResource) Delete(ctx context.Context, req resource.DeleteRequest
 // ImportState imports a sandbox by "sbx-…" or "tenant/sbx-…". argv and
 // environment cannot be recovered: the API redacts them.
 func (r *SandboxResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
-	tenant, id, err := splitImportID(req.ID, "sandbox", "sbx-0123abcd")
-	if err == nil && !api.ValidSandboxID(id) {
-		err = fmt.Errorf("%q is not a sandbox id: sandbox ids look like sbx-0123abcd", id)
-	}
-	if err != nil {
-		resp.Diagnostics.AddError("Invalid import id", err.Error())
-		return
-	}
-	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), id)...)
-	if tenant != "" {
-		resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("tenant_id"), tenant)...)
-	}
-	// argv and environment are unknown from here on: the next plan adopts
-	// the configured values when their counts match the server's.
-	resp.Diagnostics.Append(resp.Private.SetKey(ctx, privateImported, []byte("true"))...)
+	// argv and environment are unknown from here on (importByID marks the
+	// state as imported): the next plan adopts the configured values when
+	// their counts match the server's.
+	importByID(ctx, req, resp, "nimbus_sandbox", "id", "sbx-0123abcd", func(id string) error {
+		if !api.ValidSandboxID(id) {
+			return fmt.Errorf("%q is not a sandbox ID: sandbox IDs look like sbx-0123abcd", id)
+		}
+		return nil
+	})
 }
 
 // setState copies the server's view into m. Launch inputs (argv,
@@ -503,7 +491,9 @@ func setLaunchCounts(ctx context.Context, p privateSetter, sb *api.Sandbox) diag
 	b, err := json.Marshal(launchCounts{Argv: sb.Spec.Process.Argv.Len(), Env: sb.Spec.Process.Environment.Len()})
 	if err != nil {
 		var d diag.Diagnostics
-		d.AddError("Could not record the sandbox's launch input counts", err.Error())
+		d.AddError("Could not record the sandbox's launch input counts",
+			"This is a bug in the Nimbus provider; please report it. Until it is fixed, an import of this sandbox "+
+				"may plan a replacement. Error: "+err.Error())
 		return d
 	}
 	return p.SetKey(ctx, privateLaunchCounts, b)

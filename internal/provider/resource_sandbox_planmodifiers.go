@@ -21,10 +21,6 @@ const defaultSandboxTimeout = 10 * time.Minute
 
 var noWhitespace = regexp.MustCompile(`^\S+$`)
 
-// privateImported marks a sandbox imported since its last apply: its argv
-// and environment are unknown to Terraform (the API redacts them).
-const privateImported = "imported"
-
 // privateGetter is the part of private state plan modifiers see.
 type privateGetter interface {
 	GetKey(ctx context.Context, key string) ([]byte, diag.Diagnostics)

@@ -8,7 +8,6 @@ import (
 	"slices"
 	"time"
 
-	"github.com/hashicorp/terraform-plugin-framework-timetypes/timetypes"
 	"github.com/hashicorp/terraform-plugin-framework-validators/resourcevalidator"
 	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
@@ -26,8 +25,6 @@ const (
 	defaultServiceUpdateTimeout = 20 * time.Minute
 	defaultServiceDeleteTimeout = 10 * time.Minute
 	waitNone                    = "none"
-	// privateServiceImported marks state that came from an import (private state).
-	privateServiceImported = "imported"
 )
 
 var healthPathRe = regexp.MustCompile(`^/`)
@@ -96,13 +93,11 @@ func (r *ServiceResource) Create(ctx context.Context, req resource.CreateRequest
 	if c == nil {
 		return
 	}
-	timeout, d := plan.Timeouts.Create(ctx, defaultServiceCreateTimeout)
-	resp.Diagnostics.Append(d...)
+	ctx, cancel := operationContext(ctx, plan.Timeouts.Create, defaultServiceCreateTimeout, &resp.Diagnostics)
+	defer cancel()
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
 
 	name := plan.Name.ValueString()
 	tenant := resolveTenant(c, plan.TenantID, &resp.Diagnostics)
@@ -110,7 +105,7 @@ func (r *ServiceResource) Create(ctx context.Context, req resource.CreateRequest
 		return
 	}
 	backend := plan.backend(ctx, &resp.Diagnostics)
-	labels := stringMap(ctx, plan.Labels, &resp.Diagnostics)
+	labels := mapFromValue(ctx, plan.Labels, &resp.Diagnostics)
 	if resp.Diagnostics.HasError() {
 		return
 	}
@@ -191,13 +186,11 @@ func (r *ServiceResource) Update(ctx context.Context, req resource.UpdateRequest
 	if c == nil {
 		return
 	}
-	timeout, d := plan.Timeouts.Update(ctx, defaultServiceUpdateTimeout)
-	resp.Diagnostics.Append(d...)
+	ctx, cancel := operationContext(ctx, plan.Timeouts.Update, defaultServiceUpdateTimeout, &resp.Diagnostics)
+	defer cancel()
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
 
 	name := state.Name.ValueString()
 	plan.TenantID = state.TenantID
@@ -223,7 +216,7 @@ func (r *ServiceResource) Update(ctx context.Context, req resource.UpdateRequest
 		upd.Backend = &b
 	}
 	if !plan.Labels.Equal(state.Labels) {
-		l := stringMap(ctx, plan.Labels, &resp.Diagnostics)
+		l := mapFromValue(ctx, plan.Labels, &resp.Diagnostics)
 		if l == nil {
 			l = map[string]string{}
 		}
@@ -250,11 +243,13 @@ func (r *ServiceResource) Update(ctx context.Context, req resource.UpdateRequest
 	restart := !plan.RestartTriggers.Equal(state.RestartTriggers)
 	// restart_triggers cannot be imported: the first apply after an import
 	// records them without restarting the service.
-	if imported, d := req.Private.GetKey(ctx, privateServiceImported); d == nil && len(imported) > 0 {
+	imported, d := req.Private.GetKey(ctx, privateImported)
+	resp.Diagnostics.Append(d...)
+	if len(imported) > 0 {
 		if state.RestartTriggers.IsNull() {
 			restart = false
 		}
-		resp.Diagnostics.Append(resp.Private.SetKey(ctx, privateServiceImported, nil)...)
+		resp.Diagnostics.Append(resp.Private.SetKey(ctx, privateImported, nil)...)
 	}
 	var err error
 	switch {
@@ -306,13 +301,11 @@ func (r *ServiceResource) Delete(ctx context.Context, req resource.DeleteRequest
 	if c == nil {
 		return
 	}
-	timeout, d := state.Timeouts.Delete(ctx, defaultServiceDeleteTimeout)
-	resp.Diagnostics.Append(d...)
+	ctx, cancel := operationContext(ctx, state.Timeouts.Delete, defaultServiceDeleteTimeout, &resp.Diagnostics)
+	defer cancel()
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
 
 	name := state.Name.ValueString()
 	opt := client.InTenant(state.TenantID.ValueString())
@@ -335,20 +328,7 @@ func (r *ServiceResource) Delete(ctx context.Context, req resource.DeleteRequest
 // sandbox backend's argv and environment and the external backend's bearer
 // token are not returned by the API and cannot be imported.
 func (r *ServiceResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
-	tenant, name, err := splitImportID(req.ID, "service", "web")
-	if err == nil {
-		err = api.ValidateName(name)
-	}
-	if err != nil {
-		resp.Diagnostics.AddError("Invalid import ID",
-			fmt.Sprintf("Import a nimbus_service by NAME or TENANT/NAME, such as `web` or `acme/web`: %s", err))
-		return
-	}
-	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("name"), name)...)
-	resp.Diagnostics.Append(resp.Private.SetKey(ctx, privateServiceImported, []byte(`true`))...)
-	if tenant != "" {
-		resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("tenant_id"), tenant)...)
-	}
+	importByID(ctx, req, resp, "nimbus_service", "name", "web", api.ValidateName)
 }
 
 // ---------------------------------------------------------------- helpers
@@ -391,7 +371,7 @@ func (m *serviceModel) backend(ctx context.Context, diags *diag.Diagnostics) api
 		if !s.Argv.IsNull() && !s.Argv.IsUnknown() {
 			diags.Append(s.Argv.ElementsAs(ctx, &argv, false)...)
 		}
-		env := stringMap(ctx, s.Environment, diags)
+		env := mapFromValue(ctx, s.Environment, diags)
 		return api.Backend{Kind: api.BackendKindSandbox, Sandbox: &api.SandboxSpec{
 			Owner:   api.Owner{Kind: api.OwnerKindService, ServiceName: m.Name.ValueString()},
 			Backend: s.Backend.ValueString(),
@@ -473,11 +453,9 @@ func sortedKeys(m map[string]string) []string {
 func (m *serviceModel) readSpec(ctx context.Context, svc *api.Service, diags *diag.Diagnostics) {
 	m.Name = types.StringValue(svc.Metadata.Name)
 	// No labels on the server keeps a configured null or {} as it is.
-	if len(svc.Metadata.Labels) > 0 || (!m.Labels.IsNull() && len(m.Labels.Elements()) > 0) {
-		l, d := types.MapValueFrom(ctx, types.StringType, svc.Metadata.Labels)
-		diags.Append(d...)
-		m.Labels = l
-	}
+	l, d := stringMapValue(svc.Metadata.Labels, m.Labels)
+	diags.Append(d...)
+	m.Labels = l
 
 	b := svc.Spec.Backend
 	prevSandbox, prevExternal := m.Sandbox, m.External
@@ -549,9 +527,11 @@ func (m *serviceModel) setStatus(ctx context.Context, svc *api.Service, diags *d
 	m.StatusMessage = types.StringValue(st.Message)
 	m.SandboxID = types.StringValue(st.SandboxID)
 	m.Conditions = conditionsValue(ctx, st.Conditions, diags)
-	m.Endpoints = svcEndpoints(st.Endpoints, diags)
-	m.CreatedAt = timetypes.NewRFC3339TimeValue(md.CreatedAt.UTC())
-	m.UpdatedAt = timetypes.NewRFC3339TimeValue(md.UpdatedAt.UTC())
+	eps, d := endpointsValue(st.Endpoints)
+	diags.Append(d...)
+	m.Endpoints = eps
+	m.CreatedAt = rfc3339(md.CreatedAt)
+	m.UpdatedAt = rfc3339(md.UpdatedAt)
 }
 
 func conditionsValue(ctx context.Context, cs []api.Condition, diags *diag.Diagnostics) types.List {
@@ -561,7 +541,7 @@ func conditionsValue(ctx context.Context, cs []api.Condition, diags *diag.Diagno
 			"type": types.StringValue(c.Type), "status": types.StringValue(c.Status),
 			"reason": types.StringValue(c.Reason), "message": types.StringValue(c.Message),
 			"observed_generation":  types.Int64Value(c.ObservedGeneration),
-			"last_transition_time": timetypes.NewRFC3339TimeValue(c.LastTransitionTime.UTC()),
+			"last_transition_time": rfc3339(c.LastTransitionTime),
 		})
 		diags.Append(d...)
 		elems = append(elems, o)
@@ -569,14 +549,4 @@ func conditionsValue(ctx context.Context, cs []api.Condition, diags *diag.Diagno
 	l, d := types.ListValue(types.ObjectType{AttrTypes: conditionAttrTypes}, elems)
 	diags.Append(d...)
 	return l
-}
-
-// stringMap converts a known map(string) to a Go map (nil when null).
-func stringMap(ctx context.Context, v types.Map, diags *diag.Diagnostics) map[string]string {
-	if v.IsNull() || v.IsUnknown() {
-		return nil
-	}
-	out := map[string]string{}
-	diags.Append(v.ElementsAs(ctx, &out, false)...)
-	return out
 }

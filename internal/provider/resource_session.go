@@ -351,18 +351,12 @@ func closeSession(ctx context.Context, c *client.Client, id string, opts []clien
 
 // ImportState imports a session by "ses-…" or "tenant/ses-…".
 func (r *SessionResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
-	tenant, id, err := splitImportID(req.ID, "session", "ses-0123abcd")
-	if err == nil && !api.ValidSessionID(id) {
-		err = fmt.Errorf("%q is not a session id: session ids look like ses-0123abcd", id)
-	}
-	if err != nil {
-		resp.Diagnostics.AddError("Invalid import id", err.Error())
-		return
-	}
-	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), id)...)
-	if tenant != "" {
-		resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("tenant_id"), tenant)...)
-	}
+	importByID(ctx, req, resp, "nimbus_session", "id", "ses-0123abcd", func(id string) error {
+		if !api.ValidSessionID(id) {
+			return fmt.Errorf("%q is not a session ID: session IDs look like ses-0123abcd", id)
+		}
+		return nil
+	})
 }
 
 // setSessionState copies the server-owned values into m.

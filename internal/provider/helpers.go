@@ -1,8 +1,8 @@
 package provider
 
-// Helpers shared by the sandbox and session resources, ephemeral resource and
-// data sources: conversions between API objects and Terraform values, import
-// ids, and the glue to the provider's client and error mapper.
+// Helpers shared by every resource, data source and the ephemeral resource:
+// conversions between API objects and Terraform values, import IDs, tenants
+// and the timeouts-bounded operation context. Keep one copy of each here.
 
 import (
 	"context"
@@ -15,6 +15,8 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework-timetypes/timetypes"
 	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/nimbus/terraform-provider-nimbus/internal/api"
@@ -109,6 +111,12 @@ func formatDuration(d time.Duration) string {
 	return s
 }
 
+// privateImported is the private-state key that marks state made by an
+// import and not yet applied: values the API never returns (sandbox argv
+// and environment, a service's restart_triggers) are still unknown to
+// Terraform.
+const privateImported = "imported"
+
 // splitImportID parses "id" or "tenant/id".
 func splitImportID(raw, kind, example string) (tenant, id string, err error) {
 	parts := strings.Split(raw, "/")
@@ -118,7 +126,48 @@ func splitImportID(raw, kind, example string) (tenant, id string, err error) {
 	case len(parts) == 2 && parts[0] != "" && parts[1] != "":
 		return parts[0], parts[1], nil
 	}
-	return "", "", fmt.Errorf("the import id %q is not a %s id: use %q or %q", raw, kind, example, "TENANT/"+example)
+	return "", "", fmt.Errorf("the import ID %q is not a %s ID: use %q or %q", raw, kind, example, "TENANT/"+example)
+}
+
+// importByID is the ImportState of every importable resource: it accepts
+// "ID" or "TENANT/ID", checks the ID part with check, sets idAttr (and
+// tenant_id when given) and marks the state as imported. It reports false
+// after adding a diagnostic.
+func importByID(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse,
+	kind, idAttr, example string, check func(string) error) bool {
+	tenant, id, err := splitImportID(req.ID, kind, example)
+	if err == nil {
+		err = check(id)
+	}
+	if err == nil && tenant != "" {
+		err = api.ValidateName(tenant)
+	}
+	if err != nil {
+		resp.Diagnostics.AddError("Invalid import ID",
+			fmt.Sprintf("Import a %s by %s or TENANT/%s, such as %q or %q: %s.", kind, strings.ToUpper(idAttr), strings.ToUpper(idAttr),
+				example, "acme/"+example, err))
+		return false
+	}
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root(idAttr), id)...)
+	if tenant != "" {
+		resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("tenant_id"), tenant)...)
+	}
+	resp.Diagnostics.Append(resp.Private.SetKey(ctx, privateImported, []byte("true"))...)
+	return !resp.Diagnostics.HasError()
+}
+
+// operationContext bounds one create, update or delete by the resource's
+// `timeouts` block (the provider's only timeout mechanism): pass
+// plan.Timeouts.Create, .Update or state.Timeouts.Delete and its default.
+// On a diagnostic the returned context is ctx itself.
+func operationContext(ctx context.Context, timeout func(context.Context, time.Duration) (time.Duration, diag.Diagnostics),
+	def time.Duration, diags *diag.Diagnostics) (context.Context, context.CancelFunc) {
+	d, dd := timeout(ctx, def)
+	diags.Append(dd...)
+	if dd.HasError() {
+		return ctx, func() {}
+	}
+	return context.WithTimeout(ctx, d)
 }
 
 // tenantCall returns the per-call tenant option for a known, non-empty tenant.
