@@ -57,12 +57,21 @@ type NimbusProvider struct {
 	// getenv and homeDir are injected by unit tests; nil/"" = the process's.
 	getenv  func(string) string
 	homeDir string
+	// now is the provider's clock (nil = time.Now). Acceptance tests inject
+	// the test server's fake clock, so session expiry is tested without
+	// sleeping (the terraform-provider-time pattern).
+	now func() time.Time
 }
 
 // New returns the provider factory for the given version ("dev", "test" or
 // a release version).
 func New(version string) func() provider.Provider {
 	return func() provider.Provider { return &NimbusProvider{version: version} }
+}
+
+// newWithClock is New with an injected clock (tests).
+func newWithClock(version string, now func() time.Time) func() provider.Provider {
+	return func() provider.Provider { return &NimbusProvider{version: version, now: now} }
 }
 
 // providerModel is the provider block.
@@ -159,7 +168,7 @@ func (p *NimbusProvider) Configure(ctx context.Context, req provider.ConfigureRe
 	ctx = tflog.MaskAllFieldValuesStrings(ctx, secrets...)
 	ctx = tflog.MaskFieldValuesWithFieldKeys(ctx, "token", "api_key", "workload_identity_token", "authorization")
 
-	data := &providerData{version: p.version}
+	data := &providerData{version: p.version, now: p.now}
 	attrs := []struct {
 		name string
 		v    types.String
@@ -243,6 +252,16 @@ type providerData struct {
 	// configure time; err is a configuration error from client.New.
 	unknown []string
 	err     error
+	// now is the provider's clock; use clock().
+	now func() time.Time
+}
+
+// clock returns the provider's clock; time.Now before configuration.
+func (pd *providerData) clock() func() time.Time {
+	if pd == nil || pd.now == nil {
+		return time.Now
+	}
+	return pd.now
 }
 
 // configureProviderData type-asserts the provider data given to a

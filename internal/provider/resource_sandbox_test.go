@@ -72,6 +72,9 @@ func TestAccSandbox_basic(t *testing.T) {
 				Config: env.Config(sandboxConfig("docker.io/library/alpine:3", `{ team = "b", tier = "gold" }`)),
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
 					plancheck.ExpectResourceAction("nimbus_sandbox.test", plancheck.ResourceActionUpdate),
+					// The server sets the new generation: honest plan, no stale value.
+					plancheck.ExpectUnknownValue("nimbus_sandbox.test", tfjsonpath.New("generation")),
+					plancheck.ExpectKnownValue("nimbus_sandbox.test", tfjsonpath.New("id"), knownvalue.StringRegexp(regexp.MustCompile(`^sbx-`))),
 				}},
 				ConfigStateChecks: []statecheck.StateCheck{
 					statecheck.ExpectKnownValue("nimbus_sandbox.test", tfjsonpath.New("generation"), knownvalue.Int64Exact(2)),

@@ -207,6 +207,11 @@ resource "nimbus_service" "test" {
 				},
 			},
 			{ResourceName: svcAddr, ImportState: true, ImportStateId: name, ImportStateVerify: true},
+			// A malformed import ID says which forms are accepted.
+			{
+				ResourceName: svcAddr, ImportState: true, ImportStateId: "acc/" + name + "/extra",
+				ExpectError: regexp.MustCompile(`(?s)Invalid import ID.*NAME or TENANT/NAME`),
+			},
 			// An import block plans no change at all.
 			{
 				Config: env.Config(fmt.Sprintf(`

@@ -33,10 +33,6 @@ var (
 	_ resource.ResourceWithModifyPlan  = &SessionResource{}
 )
 
-// sessionNow is the provider's clock for session expiry plans. Tests point
-// it at the test server's fake clock (the time_rotating pattern).
-var sessionNow = time.Now
-
 // sessionCloseReason is the reason Terraform gives when it closes a session.
 const sessionCloseReason = "closed by Terraform"
 
@@ -209,7 +205,8 @@ func (r *SessionResource) ModifyPlan(ctx context.Context, req resource.ModifyPla
 	}
 	t, d := expiresAt.ValueRFC3339Time()
 	resp.Diagnostics.Append(d...)
-	if resp.Diagnostics.HasError() || sessionNow().Before(t) {
+	// The provider's clock (injected by tests, as terraform-provider-time does).
+	if resp.Diagnostics.HasError() || r.data.clock()().Before(t) {
 		return
 	}
 	resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("expires_at"), timetypes.NewRFC3339Unknown())...)

@@ -4,9 +4,12 @@ import (
 	"context"
 	"fmt"
 	"regexp"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/hashicorp/terraform-plugin-framework/providerserver"
+	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
 	"github.com/hashicorp/terraform-plugin-testing/compare"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
@@ -170,15 +173,18 @@ func TestAccSession_expiry(t *testing.T) {
 	c := env.Client(t)
 	web := testAccName("web")
 	createRunningService(t, c, web)
-	var skew time.Duration
-	prev := sessionNow
-	sessionNow = func() time.Time { return fake.Now().Add(skew) }
-	t.Cleanup(func() { sessionNow = prev })
+	// The provider's clock is the server's fake clock plus skew.
+	var skew atomic.Int64
+	factories := map[string]func() (tfprotov6.ProviderServer, error){
+		"nimbus": providerserver.NewProtocol6WithError(newWithClock("test", func() time.Time {
+			return fake.Now().Add(time.Duration(skew.Load()))
+		})()),
+	}
 	cfg := env.Config(sessionOnServiceConfig(web, "10m"))
 	var id string
 	resource.Test(t, resource.TestCase{
 		PreCheck:                 func() { testAccPreCheck(t) },
-		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		ProtoV6ProviderFactories: factories,
 		CheckDestroy:             checkSessionsClosed(c),
 		Steps: []resource.TestStep{
 			{
@@ -188,7 +194,7 @@ func TestAccSession_expiry(t *testing.T) {
 			{
 				// The provider's clock is past expires_at, the server has not
 				// expired the session yet: the plan already replaces it.
-				PreConfig:          func() { skew = 11 * time.Minute },
+				PreConfig:          func() { skew.Store(int64(11 * time.Minute)) },
 				Config:             cfg,
 				PlanOnly:           true,
 				ExpectNonEmptyPlan: true,
@@ -205,7 +211,7 @@ func TestAccSession_expiry(t *testing.T) {
 				// The server's clock passes expires_at: the session expires on the
 				// server, refresh drops it, apply opens a new one.
 				PreConfig: func() {
-					skew = 0
+					skew.Store(0)
 					fake.Advance(11 * time.Minute)
 					// The server's expiry timer fires asynchronously.
 					state := ""
