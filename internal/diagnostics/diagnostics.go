@@ -126,14 +126,17 @@ func Detail(err error) string {
 		advice = "The credential is valid but not allowed in this tenant. Check `tenant_id` (on the resource, " +
 			"in the provider block or NIMBUS_TENANT_ID) or use a credential granted that tenant."
 	case api.CodeNotFound:
-		advice = "The object does not exist (it may have been deleted outside Terraform)."
+		advice = "The object does not exist (it may have been deleted outside Terraform). Check the name or ID " +
+			"and tenant; for a managed object, `terraform plan` shows it for re-creation."
 	case api.CodeAlreadyExists:
 		advice = "An object with this name already exists. Choose another name, or bring the existing one " +
 			"under Terraform with `terraform import` or an `import` block."
 	case api.CodeConflict:
-		advice = "The operation is not allowed in the object's current state."
+		advice = "The operation is not allowed in the object's current state (see the server's message below). " +
+			"Bring the object into a state that allows it (for example start a stopped target, or wait for a " +
+			"transition to finish), then apply again."
 	case api.CodeInvalid:
-		advice = "The server rejected the request as invalid."
+		advice = "The server rejected the request as invalid. Fix the values it names in the configuration and apply again."
 		if vs := e.FieldViolations(); len(vs) > 0 {
 			parts := make([]string, len(vs))
 			for i, v := range vs {
@@ -141,6 +144,11 @@ func Detail(err error) string {
 			}
 			advice += "\n" + strings.Join(parts, "\n")
 		}
+	case api.CodeTooLarge:
+		advice = "The request is larger than the server accepts. Shorten the largest values (argv, environment, labels) and apply again."
+	case api.CodeUnsupportedMedia, api.CodeMethodNotAllowed:
+		advice = "The server does not accept the request the provider sent: the provider and server versions may not " +
+			"match. Upgrade the provider or the server; if they match, this is a bug, please report it."
 	case api.CodeRateLimited, api.CodeUnavailable:
 		advice = "The server is busy or unavailable and the provider's retries were exhausted. Try again later."
 	case api.CodeInternal:

@@ -121,3 +121,18 @@ func TestNoRetryAdvice(t *testing.T) {
 		t.Errorf("precondition advice must not suggest retrying blindly: %s", d.Detail())
 	}
 }
+
+// TestEveryCodeHasAdvice: each error code of the API catalogue gets advice
+// (what to do next) before the underlying error.
+func TestEveryCodeHasAdvice(t *testing.T) {
+	for _, code := range []string{api.CodeInvalid, api.CodeTooLarge, api.CodeUnsupportedMedia, api.CodeMethodNotAllowed,
+		api.CodeUnauthenticated, api.CodePermissionDenied, api.CodeNotFound, api.CodeAlreadyExists, api.CodeConflict,
+		api.CodePreconditionFailed, api.CodePreconditionRequired, api.CodeRateLimited, api.CodeUnavailable, api.CodeInternal} {
+		e := &client.Error{Code: code, HTTPStatus: 400, Message: "server says no"}
+		d := Detail(e)
+		advice, _, ok := strings.Cut(d, "\n\n"+e.Error())
+		if !ok || strings.TrimSpace(advice) == "" {
+			t.Errorf("%s: no advice before the error:\n%s", code, d)
+		}
+	}
+}

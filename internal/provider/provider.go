@@ -166,7 +166,7 @@ func (p *NimbusProvider) Configure(ctx context.Context, req provider.ConfigureRe
 		}
 	}
 	ctx = tflog.MaskAllFieldValuesStrings(ctx, secrets...)
-	ctx = tflog.MaskFieldValuesWithFieldKeys(ctx, "token", "api_key", "workload_identity_token", "authorization")
+	ctx = tflog.MaskFieldValuesWithFieldKeys(ctx, secretFieldKeys...)
 
 	data := &providerData{version: p.version, now: p.now}
 	attrs := []struct {
@@ -197,7 +197,7 @@ func (p *NimbusProvider) Configure(ctx context.Context, req provider.ConfigureRe
 		UserAgent:       fmt.Sprintf("terraform-provider-nimbus/%s (terraform %s)", p.version, req.TerraformVersion),
 		Getenv:          p.getenv,
 		HomeDir:         p.homeDir,
-		RequestLog:      logAPICall,
+		RequestLog:      apiCallLogger(secrets),
 	}
 	c, err := client.New(cfg)
 	if err != nil {
@@ -217,16 +217,26 @@ func (p *NimbusProvider) Configure(ctx context.Context, req provider.ConfigureRe
 	resp.DataSourceData, resp.ResourceData, resp.EphemeralResourceData = data, data, data
 }
 
-// logAPICall logs one API call in the "api" subsystem. It carries no
-// header or body, and every value that looks like a credential is masked.
-func logAPICall(ctx context.Context, method, path string, status int, duration time.Duration, requestID string) {
-	ctx = tflog.NewSubsystem(ctx, LogSubsystemAPI)
-	ctx = tflog.SubsystemMaskFieldValuesWithFieldKeys(ctx, LogSubsystemAPI, "token", "api_key", "authorization", "workload_identity_token")
-	tflog.SubsystemDebug(ctx, LogSubsystemAPI, "Nimbus API call", map[string]any{
-		"method": method, "path": path, "status": status,
-		"duration_ms": duration.Milliseconds(), "request_id": requestID,
-	})
+// apiCallLogger returns the client's request logger: one line per API call
+// in the "api" subsystem. It carries no header or body; fields named like
+// credentials and every occurrence of a configured secret are masked (the
+// masks set in Configure do not reach the contexts of later RPCs, so the
+// logger sets its own).
+func apiCallLogger(secrets []string) func(ctx context.Context, method, path string, status int, duration time.Duration, requestID string) {
+	return func(ctx context.Context, method, path string, status int, duration time.Duration, requestID string) {
+		ctx = tflog.NewSubsystem(ctx, LogSubsystemAPI)
+		ctx = tflog.SubsystemMaskFieldValuesWithFieldKeys(ctx, LogSubsystemAPI, secretFieldKeys...)
+		ctx = tflog.SubsystemMaskAllFieldValuesStrings(ctx, LogSubsystemAPI, secrets...)
+		ctx = tflog.SubsystemMaskMessageStrings(ctx, LogSubsystemAPI, secrets...)
+		tflog.SubsystemDebug(ctx, LogSubsystemAPI, "Nimbus API call", map[string]any{
+			"method": method, "path": path, "status": status,
+			"duration_ms": duration.Milliseconds(), "request_id": requestID,
+		})
+	}
 }
+
+// secretFieldKeys are log field keys whose values are always masked.
+var secretFieldKeys = []string{"token", "api_key", "workload_identity_token", "authorization"}
 
 // Resources implements provider.Provider.
 func (p *NimbusProvider) Resources(context.Context) []func() resource.Resource {
