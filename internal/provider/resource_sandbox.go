@@ -25,6 +25,7 @@ import (
 
 	"github.com/nimbus/terraform-provider-nimbus/internal/api"
 	"github.com/nimbus/terraform-provider-nimbus/internal/client"
+	"github.com/nimbus/terraform-provider-nimbus/internal/planmodifiers"
 	"github.com/nimbus/terraform-provider-nimbus/internal/validators"
 )
 
@@ -177,7 +178,11 @@ func (r *SandboxResource) Schema(ctx context.Context, _ resource.SchemaRequest, 
 				Computed: true,
 				MarkdownDescription: "Lifecycle state: `running` after apply. A sandbox found stopped or failed " +
 					"(for example stopped outside Terraform) is planned for replacement.",
-				PlanModifiers: []planmodifier.String{sandboxRunningModifier{}},
+				// Planned running; a sandbox found stopping, stopped or failed
+				// cannot be started again, so it is replaced. One still on its
+				// way up is updated in place (the update waits until it runs).
+				PlanModifiers: []planmodifier.String{planmodifiers.DesiredState(api.SandboxRunning,
+					api.SandboxRunning, api.SandboxPending, api.SandboxStarting)},
 			},
 			"message": schema.StringAttribute{
 				Computed:            true,

@@ -10,9 +10,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/listplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/mapplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
-	"github.com/hashicorp/terraform-plugin-framework/types"
-
-	"github.com/nimbus/terraform-provider-nimbus/internal/api"
 )
 
 // defaultSandboxTimeout bounds create (until running) and delete (stop, wait,
@@ -70,37 +67,4 @@ func launchInputReplaceMap(ctx context.Context, req planmodifier.MapRequest, res
 	adopt, diags := adoptLaunchInput(ctx, req.Private, req.StateValue.IsNull(), count, func(lc launchCounts) int { return lc.Env })
 	resp.Diagnostics.Append(diags...)
 	resp.RequiresReplace = !adopt
-}
-
-// sandboxRunningModifier plans lifecycle_state "running" (what create and a
-// healthy sandbox give) and requires replacement when the refreshed state is
-// stopping, stopped or failed: such a sandbox cannot be started again, so the
-// next apply replaces it. A pending or starting sandbox is updated in place
-// (the update waits until it runs).
-type sandboxRunningModifier struct{}
-
-func (sandboxRunningModifier) Description(context.Context) string {
-	return "Plans `running`; a sandbox found stopping, stopped or failed is replaced."
-}
-
-func (m sandboxRunningModifier) MarkdownDescription(ctx context.Context) string {
-	return m.Description(ctx)
-}
-
-func (sandboxRunningModifier) PlanModifyString(_ context.Context, req planmodifier.StringRequest, resp *planmodifier.StringResponse) {
-	if req.Plan.Raw.IsNull() {
-		return // destroy
-	}
-	resp.PlanValue = types.StringValue(api.SandboxRunning)
-	if req.State.Raw.IsNull() || req.StateValue.IsNull() || req.StateValue.IsUnknown() {
-		return
-	}
-	switch req.StateValue.ValueString() {
-	case api.SandboxRunning:
-	case api.SandboxPending, api.SandboxStarting:
-		// Still on its way up (e.g. imported right after creation): the
-		// update waits until it runs.
-	default:
-		resp.RequiresReplace = true
-	}
 }

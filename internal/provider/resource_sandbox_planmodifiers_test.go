@@ -5,49 +5,7 @@ import (
 	"testing"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
-	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
-	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
-	"github.com/hashicorp/terraform-plugin-framework/types"
-	"github.com/hashicorp/terraform-plugin-go/tftypes"
 )
-
-func TestSandboxRunningModifier(t *testing.T) {
-	obj := tftypes.NewValue(tftypes.Object{}, map[string]tftypes.Value{})
-	null := tftypes.NewValue(tftypes.Object{}, nil)
-	for _, tc := range []struct {
-		name        string
-		state       types.String
-		create      bool
-		wantReplace bool
-	}{
-		{"create", types.StringNull(), true, false},
-		{"running", types.StringValue("running"), false, false},
-		{"starting", types.StringValue("starting"), false, false},
-		{"pending", types.StringValue("pending"), false, false},
-		{"stopped out of band", types.StringValue("stopped"), false, true},
-		{"stopping", types.StringValue("stopping"), false, true},
-		{"failed", types.StringValue("failed"), false, true},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			state := tfsdk.State{Raw: obj}
-			if tc.create {
-				state.Raw = null
-			}
-			req := planmodifier.StringRequest{
-				StateValue: tc.state, PlanValue: types.StringUnknown(),
-				State: state, Plan: tfsdk.Plan{Raw: obj},
-			}
-			resp := &planmodifier.StringResponse{PlanValue: req.PlanValue}
-			sandboxRunningModifier{}.PlanModifyString(context.Background(), req, resp)
-			if resp.PlanValue.ValueString() != "running" {
-				t.Errorf("planned %s, want running", resp.PlanValue)
-			}
-			if resp.RequiresReplace != tc.wantReplace {
-				t.Errorf("RequiresReplace = %v, want %v", resp.RequiresReplace, tc.wantReplace)
-			}
-		})
-	}
-}
 
 type fakePrivate map[string]string
 
