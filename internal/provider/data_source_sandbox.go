@@ -161,22 +161,33 @@ func (d *SandboxDataSource) Configure(_ context.Context, req datasource.Configur
 }
 
 func (d *SandboxDataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {
+	readByID(ctx, req, resp, d.data, "sandbox",
+		func(c *client.Client) getFunc[api.Sandbox] { return c.Sandboxes.Get }, sandboxDataValues)
+}
+
+// getFunc is a client's Get of one object by ID.
+type getFunc[T any] func(ctx context.Context, id string, opts ...client.CallOption) (*T, error)
+
+// readByID is the Read of the data sources that read one object by `id`
+// (and optional `tenant_id`): get it and set every attribute from values.
+func readByID[T any](ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse, pd *providerData,
+	kind string, get func(*client.Client) getFunc[T], values func(*T) (map[string]attr.Value, diag.Diagnostics)) {
 	var id, tenant types.String
 	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("id"), &id)...)
 	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("tenant_id"), &tenant)...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	c := clientFor(ctx, d.data, &resp.Diagnostics)
+	c := clientFor(ctx, pd, &resp.Diagnostics)
 	if c == nil {
 		return
 	}
-	sb, err := c.Sandboxes.Get(ctx, id.ValueString(), tenantCall(tenant)...)
+	obj, err := get(c)(ctx, id.ValueString(), tenantCall(tenant)...)
 	if err != nil {
-		addAPIError(&resp.Diagnostics, fmt.Sprintf("Could not read sandbox %s", id.ValueString()), err)
+		addAPIError(&resp.Diagnostics, fmt.Sprintf("Could not read %s %s", kind, id.ValueString()), err)
 		return
 	}
-	vals, diags := sandboxDataValues(sb)
+	vals, diags := values(obj)
 	resp.Diagnostics.Append(diags...)
 	for name, v := range vals {
 		resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root(name), v)...)

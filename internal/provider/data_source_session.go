@@ -2,7 +2,6 @@ package provider
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework-timetypes/timetypes"
@@ -11,7 +10,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/datasource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
-	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
@@ -171,26 +169,8 @@ func (d *SessionDataSource) Configure(_ context.Context, req datasource.Configur
 }
 
 func (d *SessionDataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {
-	var id, tenant types.String
-	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("id"), &id)...)
-	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("tenant_id"), &tenant)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	c := clientFor(ctx, d.data, &resp.Diagnostics)
-	if c == nil {
-		return
-	}
-	s, err := c.Sessions.Get(ctx, id.ValueString(), tenantCall(tenant)...)
-	if err != nil {
-		addAPIError(&resp.Diagnostics, fmt.Sprintf("Could not read session %s", id.ValueString()), err)
-		return
-	}
-	vals, diags := sessionDataValues(s)
-	resp.Diagnostics.Append(diags...)
-	for name, v := range vals {
-		resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root(name), v)...)
-	}
+	readByID(ctx, req, resp, d.data, "session",
+		func(c *client.Client) getFunc[api.Session] { return c.Sessions.Get }, sessionDataValues)
 }
 
 // ----------------------------------------------------------- nimbus_sessions
