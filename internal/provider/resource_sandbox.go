@@ -22,6 +22,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-log/tflog"
 
 	"github.com/nimbus/terraform-provider-nimbus/internal/api"
 	"github.com/nimbus/terraform-provider-nimbus/internal/client"
@@ -310,6 +311,7 @@ func (r *SandboxResource) Read(ctx context.Context, req resource.ReadRequest, re
 	}
 	sb, err := c.Sandboxes.Get(ctx, state.ID.ValueString(), tenantCall(state.TenantID)...)
 	if client.IsNotFound(err) {
+		tflog.Warn(ctx, "Nimbus sandbox no longer exists; removing it from state", map[string]any{"id": state.ID.ValueString()})
 		resp.State.RemoveResource(ctx)
 		return
 	}

@@ -20,6 +20,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-log/tflog"
 
 	"github.com/nimbus/terraform-provider-nimbus/internal/api"
 	"github.com/nimbus/terraform-provider-nimbus/internal/client"
@@ -272,6 +273,7 @@ func (r *SessionResource) Read(ctx context.Context, req resource.ReadRequest, re
 	}
 	s, err := c.Sessions.Get(ctx, state.ID.ValueString(), tenantCall(state.TenantID)...)
 	if client.IsNotFound(err) {
+		tflog.Warn(ctx, "Nimbus session no longer exists; removing it from state", map[string]any{"id": state.ID.ValueString()})
 		resp.State.RemoveResource(ctx)
 		return
 	}
@@ -282,6 +284,8 @@ func (r *SessionResource) Read(ctx context.Context, req resource.ReadRequest, re
 	if s.Status.LifecycleState != api.SessionOpen {
 		// Closed or expired: it cannot be reopened. Dropping it from state
 		// makes the next plan open a new one.
+		tflog.Info(ctx, "Nimbus session is no longer open; removing it from state", map[string]any{
+			"id": s.Metadata.ID, "lifecycle_state": s.Status.LifecycleState})
 		resp.State.RemoveResource(ctx)
 		return
 	}
