@@ -82,9 +82,9 @@ func New(cfg Config) (*Client, error) {
 	if c.maxRetryWait <= 0 {
 		c.maxRetryWait = DefaultMaxRetryWait
 	}
-	c.Services = &ServicesClient{c: c}
-	c.Sandboxes = &SandboxesClient{c: c}
-	c.Sessions = &SessionsClient{c: c}
+	c.Services = &ServicesClient{r: collection{c: c, segment: "services", kind: "service", idField: "name"}}
+	c.Sandboxes = &SandboxesClient{r: collection{c: c, segment: "sandboxes", kind: "sandbox", idField: "id"}}
+	c.Sessions = &SessionsClient{r: collection{c: c, segment: "sessions", kind: "session", idField: "id"}}
 	return c, nil
 }
 
@@ -169,11 +169,7 @@ func (c *Client) credFileForMessage() string {
 
 // Tenants lists the tenants the client's credential may use.
 func (c *Client) Tenants(ctx context.Context) (*api.TenantList, error) {
-	var out api.TenantList
-	if err := c.do(ctx, http.MethodGet, api.BasePath+"/tenants", nil, nil, &out, 0); err != nil {
-		return nil, err
-	}
-	return &out, nil
+	return call[api.TenantList](ctx, c, http.MethodGet, api.BasePath+"/tenants", nil, nil, 0)
 }
 
 // request describes one API call.
