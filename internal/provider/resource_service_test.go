@@ -687,3 +687,55 @@ resource "nimbus_service" "test" {
 		},
 	})
 }
+
+// TestAccService_importThenApplyDoesNotRoll: after importing a running
+// sandbox-backed service, the first apply sends the configured argv and
+// environment (the API never returns them). When they equal the server's,
+// the update changes nothing: same generation, no roll; the next plan is
+// empty. (Values that differ are a real change and roll the service.)
+func TestAccService_importThenApplyDoesNotRoll(t *testing.T) {
+	t.Parallel()
+	env := newTestServer(t)
+	c := env.Client(t)
+	ctx := context.Background()
+	name := testAccName("adopt")
+	if _, err := c.Services.Create(ctx, api.CreateServiceRequest{Name: name, Backend: api.Backend{
+		Kind: api.BackendKindSandbox, Sandbox: &api.SandboxSpec{
+			Owner: api.Owner{Kind: api.OwnerKindService, ServiceName: name}, Backend: api.RuntimeContainer,
+			Root: api.Root{Kind: api.RootKindOCIImage, Source: api.RootSource{Kind: api.SourceKindReference, Reference: "example/app:1"}},
+			Process: api.Process{Argv: api.RedactableList{Values: []string{"/bin/app", "--port=8080"}},
+				Environment: api.RedactableMap{Values: map[string]string{"SECRET": "s3cr3t"}}},
+		}}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Services.Start(ctx, name, client.ActionOptions{WaitUntil: api.WaitReady}); err != nil {
+		t.Fatal(err)
+	}
+	var before time.Time
+	resource.Test(t, resource.TestCase{
+		PreCheck:                 func() { testAccPreCheck(t) },
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		CheckDestroy:             checkServiceDestroyed(t, env, name),
+		Steps: []resource.TestStep{{
+			PreConfig: func() { before = readyTransition(t, c, name) },
+			Config: env.Config(fmt.Sprintf(`
+import {
+  to = nimbus_service.test
+  id = %q
+}
+`, name), sandboxServiceConfig(name, "example/app:1", "null", "")),
+			ConfigStateChecks: []statecheck.StateCheck{
+				stateIs(svcAddr, "generation", knownvalue.Int64Exact(1)),
+				stateIs(svcAddr, "sandbox", knownvalue.ObjectPartial(map[string]knownvalue.Check{
+					"argv": knownvalue.ListExact([]knownvalue.Check{knownvalue.StringExact("/bin/app"), knownvalue.StringExact("--port=8080")}),
+				})),
+			},
+			Check: func(*terraform.State) error {
+				if after := readyTransition(t, c, name); !after.Equal(before) {
+					return fmt.Errorf("the first apply after the import rolled the service (Ready changed at %s)", after)
+				}
+				return nil
+			},
+		}},
+	})
+}
