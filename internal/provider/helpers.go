@@ -18,6 +18,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-log/tflog"
 
 	"github.com/nimbus/terraform-provider-nimbus/internal/api"
 	"github.com/nimbus/terraform-provider-nimbus/internal/client"
@@ -202,4 +203,22 @@ func sortedStrings(ctx context.Context, v types.Set, diags *diag.Diagnostics) []
 	diags.Append(v.ElementsAs(ctx, &out, false)...)
 	sort.Strings(out)
 	return out
+}
+
+// readRemote is the one place a resource's Read fetches its object: an object
+// gone from the server (resource.not_found) is removed from the state so the
+// next plan recreates it, and any other error becomes a diagnostic. It
+// returns nil when Read has nothing more to do.
+func readRemote[T any](ctx context.Context, resp *resource.ReadResponse, what string, get func() (*T, error)) *T {
+	obj, err := get()
+	if client.IsNotFound(err) {
+		tflog.Warn(ctx, "Nimbus object no longer exists; removing it from state", map[string]any{"object": what})
+		resp.State.RemoveResource(ctx)
+		return nil
+	}
+	if err != nil {
+		addAPIError(&resp.Diagnostics, "Could not read "+what, err)
+		return nil
+	}
+	return obj
 }

@@ -22,7 +22,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
-	"github.com/hashicorp/terraform-plugin-log/tflog"
 
 	"github.com/nimbus/terraform-provider-nimbus/internal/api"
 	"github.com/nimbus/terraform-provider-nimbus/internal/client"
@@ -309,14 +308,10 @@ func (r *SandboxResource) Read(ctx context.Context, req resource.ReadRequest, re
 	if c == nil {
 		return
 	}
-	sb, err := c.Sandboxes.Get(ctx, state.ID.ValueString(), tenantCall(state.TenantID)...)
-	if client.IsNotFound(err) {
-		tflog.Warn(ctx, "Nimbus sandbox no longer exists; removing it from state", map[string]any{"id": state.ID.ValueString()})
-		resp.State.RemoveResource(ctx)
-		return
-	}
-	if err != nil {
-		addAPIError(&resp.Diagnostics, fmt.Sprintf("Could not read sandbox %s", state.ID.ValueString()), err)
+	sb := readRemote(ctx, resp, "sandbox "+state.ID.ValueString(), func() (*api.Sandbox, error) {
+		return c.Sandboxes.Get(ctx, state.ID.ValueString(), tenantCall(state.TenantID)...)
+	})
+	if sb == nil {
 		return
 	}
 	if sb.Spec.Owner.Kind == api.OwnerKindService {

@@ -153,14 +153,10 @@ func (r *ServiceResource) Read(ctx context.Context, req resource.ReadRequest, re
 		return
 	}
 	name := state.Name.ValueString()
-	svc, err := c.Services.Get(ctx, name, tenantCall(state.TenantID)...)
-	if client.IsNotFound(err) {
-		tflog.Warn(ctx, "Nimbus service no longer exists; removing it from state", map[string]any{"name": name})
-		resp.State.RemoveResource(ctx)
-		return
-	}
-	if err != nil {
-		addAPIError(&resp.Diagnostics, fmt.Sprintf("Could not read service %q", name), err)
+	svc := readRemote(ctx, resp, fmt.Sprintf("service %q", name), func() (*api.Service, error) {
+		return c.Services.Get(ctx, name, tenantCall(state.TenantID)...)
+	})
+	if svc == nil {
 		return
 	}
 	state.TenantID = types.StringValue(svc.Metadata.TenantID)

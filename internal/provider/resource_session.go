@@ -271,14 +271,10 @@ func (r *SessionResource) Read(ctx context.Context, req resource.ReadRequest, re
 	if c == nil {
 		return
 	}
-	s, err := c.Sessions.Get(ctx, state.ID.ValueString(), tenantCall(state.TenantID)...)
-	if client.IsNotFound(err) {
-		tflog.Warn(ctx, "Nimbus session no longer exists; removing it from state", map[string]any{"id": state.ID.ValueString()})
-		resp.State.RemoveResource(ctx)
-		return
-	}
-	if err != nil {
-		addAPIError(&resp.Diagnostics, fmt.Sprintf("Could not read session %s", state.ID.ValueString()), err)
+	s := readRemote(ctx, resp, "session "+state.ID.ValueString(), func() (*api.Session, error) {
+		return c.Sessions.Get(ctx, state.ID.ValueString(), tenantCall(state.TenantID)...)
+	})
+	if s == nil {
 		return
 	}
 	if s.Status.LifecycleState != api.SessionOpen {
