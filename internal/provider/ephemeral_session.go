@@ -147,7 +147,7 @@ func (e *SessionEphemeralResource) Open(ctx context.Context, req ephemeral.OpenR
 	}
 	s, err := c.Sessions.Open(ctx, oreq, client.InTenant(tenant))
 	if err != nil {
-		addAPIError(&resp.Diagnostics, "Could not open the session on "+describeTarget(oreq.Target), err)
+		addCallError(ctx, c, &resp.Diagnostics, "Could not open the session on "+describeTarget(oreq.Target), err)
 		return
 	}
 	ref, err := json.Marshal(ephemeralSessionRef{ID: s.Metadata.ID, Tenant: tenant})
@@ -155,7 +155,7 @@ func (e *SessionEphemeralResource) Open(ctx context.Context, req ephemeral.OpenR
 		resp.Diagnostics.AddError("Could not record the session for closing",
 			"This is a bug in the Nimbus provider; please report it. The session is closed again now. Error: "+err.Error())
 		if cerr := closeSession(ctx, c, s.Metadata.ID, []client.CallOption{client.InTenant(tenant)}); cerr != nil {
-			addAPIError(&resp.Diagnostics, fmt.Sprintf("Could not close session %s", s.Metadata.ID), cerr)
+			addCallError(ctx, c, &resp.Diagnostics, fmt.Sprintf("Could not close session %s", s.Metadata.ID), cerr)
 		}
 		return
 	}
@@ -191,6 +191,6 @@ func (e *SessionEphemeralResource) Close(ctx context.Context, req ephemeral.Clos
 		return
 	}
 	if err := closeSession(ctx, c, ref.ID, []client.CallOption{client.InTenant(ref.Tenant)}); err != nil {
-		addAPIError(&resp.Diagnostics, fmt.Sprintf("Could not close session %s", ref.ID), err)
+		addCallError(ctx, c, &resp.Diagnostics, fmt.Sprintf("Could not close session %s", ref.ID), err)
 	}
 }

@@ -253,7 +253,7 @@ func (r *SessionResource) Create(ctx context.Context, req resource.CreateRequest
 	}
 	s, err := c.Sessions.Open(ctx, oreq, client.InTenant(tenant))
 	if err != nil {
-		addAPIError(&resp.Diagnostics, "Could not open the session on "+describeTarget(oreq.Target), err)
+		addCallError(ctx, c, &resp.Diagnostics, "Could not open the session on "+describeTarget(oreq.Target), err)
 		return
 	}
 	plan.TenantID = types.StringValue(tenant)
@@ -271,7 +271,7 @@ func (r *SessionResource) Read(ctx context.Context, req resource.ReadRequest, re
 	if c == nil {
 		return
 	}
-	s := readRemote(ctx, resp, "session "+state.ID.ValueString(), func() (*api.Session, error) {
+	s := readRemote(ctx, c, resp, "session "+state.ID.ValueString(), func() (*api.Session, error) {
 		return c.Sessions.Get(ctx, state.ID.ValueString(), tenantCall(state.TenantID)...)
 	})
 	if s == nil {
@@ -326,7 +326,7 @@ func (r *SessionResource) Delete(ctx context.Context, req resource.DeleteRequest
 		return
 	}
 	if err := closeSession(ctx, c, state.ID.ValueString(), tenantCall(state.TenantID)); err != nil {
-		addAPIError(&resp.Diagnostics, fmt.Sprintf("Could not close session %s", state.ID.ValueString()), err)
+		addCallError(ctx, c, &resp.Diagnostics, fmt.Sprintf("Could not close session %s", state.ID.ValueString()), err)
 	}
 }
 
