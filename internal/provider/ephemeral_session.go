@@ -10,7 +10,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/ephemeral"
 	"github.com/hashicorp/terraform-plugin-framework/ephemeral/schema"
-	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
@@ -39,6 +38,7 @@ type sessionEphemeralModel struct {
 	ID             types.String         `tfsdk:"id"`
 	TenantID       types.String         `tfsdk:"tenant_id"`
 	ServiceName    types.String         `tfsdk:"service_name"`
+	ServiceID      types.String         `tfsdk:"service_id"`
 	SandboxID      types.String         `tfsdk:"sandbox_id"`
 	Channels       types.Set            `tfsdk:"channels"`
 	TTL            timetypes.GoDuration `tfsdk:"ttl"`
@@ -84,15 +84,17 @@ func (e *SessionEphemeralResource) Schema(_ context.Context, _ ephemeral.SchemaR
 			},
 			"service_name": schema.StringAttribute{
 				Optional:            true,
-				MarkdownDescription: "Name of the running service to attach to. Exactly one of `service_name` and `sandbox_id` is required.",
-				Validators: []validator.String{
-					stringvalidator.ExactlyOneOf(path.MatchRoot("service_name"), path.MatchRoot("sandbox_id")),
-					validators.Name(),
-				},
+				MarkdownDescription: sessionServiceNameDescription,
+				Validators:          sessionServiceNameValidators(),
+			},
+			"service_id": schema.StringAttribute{
+				Optional:            true,
+				MarkdownDescription: sessionServiceIDDescription,
+				Validators:          []validator.String{serviceIDValidator{}},
 			},
 			"sandbox_id": schema.StringAttribute{
 				Optional:            true,
-				MarkdownDescription: "Id of the running sandbox to attach to. Exactly one of `service_name` and `sandbox_id` is required.",
+				MarkdownDescription: sessionSandboxIDDescription,
 				Validators:          []validator.String{stringvalidator.RegexMatches(sandboxIDPattern, "must be a sandbox id such as sbx-0123abcd")},
 			},
 			"channels": schema.SetAttribute{
@@ -136,12 +138,32 @@ func (e *SessionEphemeralResource) Open(ctx context.Context, req ephemeral.OpenR
 	if resp.Diagnostics.HasError() {
 		return
 	}
+	if sessionTargetUnknown(m.ServiceName, m.ServiceID, m.SandboxID) {
+		// The target is created in this run (service_id = nimbus_service.x.id
+		// is unknown until then). Terraform and OpenTofu do not open an
+		// ephemeral resource whose configuration is not known; should one
+		// ask anyway, defer where the CLI allows it, else return unknown
+		// values and open nothing.
+		if req.ClientCapabilities.DeferralAllowed {
+			resp.Deferred = &ephemeral.Deferred{Reason: ephemeral.DeferredReasonEphemeralResourceConfigUnknown}
+			return
+		}
+		m.ID, m.LifecycleState = types.StringUnknown(), types.StringUnknown()
+		m.TenantID = types.StringUnknown()
+		m.ExpiresAt = timetypes.NewRFC3339Unknown()
+		m.TargetSnapshot = types.ObjectUnknown(targetSnapshotAttrTypes)
+		if m.TTL.IsNull() {
+			m.TTL = timetypes.NewGoDurationUnknown()
+		}
+		resp.Diagnostics.Append(resp.Result.Set(ctx, &m)...)
+		return
+	}
 	c := clientFor(ctx, e.data, &resp.Diagnostics)
 	if c == nil {
 		return
 	}
-	tenant := resolveTenant(c, m.TenantID, &resp.Diagnostics)
-	oreq := openSessionRequest(ctx, m.ServiceName, m.SandboxID, m.Channels, m.TTL, &resp.Diagnostics)
+	tenant := sessionTenant(c, m.TenantID, m.ServiceID, &resp.Diagnostics)
+	oreq := openSessionRequest(ctx, m.ServiceName, m.ServiceID, m.SandboxID, m.Channels, m.TTL, &resp.Diagnostics)
 	if resp.Diagnostics.HasError() {
 		return
 	}

@@ -3,9 +3,11 @@ package provider
 import (
 	"context"
 	"fmt"
+	"regexp"
 	"testing"
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/plancheck"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 
 	"github.com/nimbus/terraform-provider-nimbus/internal/api"
@@ -92,6 +94,113 @@ func expectEphemeralSessionsClosed(c *client.Client, sandboxID string) error {
 	}
 	if seen == 0 {
 		return fmt.Errorf("no session was opened on sandbox %s", sandboxID)
+	}
+	return nil
+}
+
+// TestAccSessionEphemeral_targetCreatedInSameRun: one apply of a new service
+// and an ephemeral session on it. The session names the service by its id
+// (unknown until the service exists), so the CLI does not open it during
+// plan (with `service_name = nimbus_service.web.name`, known at plan time,
+// the plan fails with "target service not found"); it is opened during
+// apply once the service runs, handed to a write-only attribute, and closed
+// at the end of the run. Needs ephemeral resources (skipped on Terraform
+// 1.8; runs on OpenTofu and Terraform 1.11+).
+func TestAccSessionEphemeral_targetCreatedInSameRun(t *testing.T) {
+	env := newTestServer(t)
+	c := env.Client(t)
+	web := testAccName("web")
+	cfg := env.Config(fmt.Sprintf(`
+resource "nimbus_service" "web" {
+  name     = %q
+  built_in = { provider = "browser" }
+}
+
+ephemeral "nimbus_session" "test" {
+  service_id = nimbus_service.web.id
+  channels   = ["page"]
+  ttl        = "5m"
+}
+
+resource "nimbus_sandbox" "consumer" {
+  image                  = "docker.io/library/alpine:3"
+  environment_wo         = { SESSION_ID = ephemeral.nimbus_session.test.id }
+  environment_wo_version = 1
+}
+`, web))
+	resource.Test(t, resource.TestCase{
+		PreCheck:                 func() { testAccPreCheck(t) },
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		TerraformVersionChecks:   skipBelowWriteOnly,
+		CheckDestroy:             checkSandboxesGone(c),
+		Steps: []resource.TestStep{
+			{
+				Config: cfg,
+				Check: resource.ComposeTestCheckFunc(
+					func(*terraform.State) error { return expectEphemeralServiceSessionsClosed(c, web) },
+					func(s *terraform.State) error {
+						id := s.RootModule().Resources["nimbus_sandbox.consumer"].Primary.ID
+						return expectSandboxOnServer(c, id, api.SandboxRunning, 0, 1)
+					},
+				),
+			},
+			{
+				// Once everything exists, a plan opens the session again
+				// (the id is known) and changes nothing.
+				Config: cfg,
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
+				},
+			},
+		},
+	})
+}
+
+// TestAccSessionEphemeral_serviceIDValidation: a malformed service_id and a
+// tenant_id that contradicts it are plan-time errors; exactly one target.
+func TestAccSessionEphemeral_serviceIDValidation(t *testing.T) {
+	env := newTestServer(t)
+	session := func(body string) string {
+		return env.Config(`
+ephemeral "nimbus_session" "test" {
+  channels = ["page"]
+` + body + `
+}
+`)
+	}
+	resource.Test(t, resource.TestCase{
+		PreCheck:                 func() { testAccPreCheck(t) },
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		TerraformVersionChecks:   skipBelowWriteOnly,
+		Steps: []resource.TestStep{
+			{Config: session(`  service_id = "web"`), ExpectError: regexp.MustCompile(`(?s)Invalid\s+service\s+id.*TENANT/NAME`)},
+			{Config: session(`  service_id = "acc/web"
+  service_name = "web"`), ExpectError: regexp.MustCompile(`(?s)Invalid\s+Attribute\s+Combination`)},
+			{Config: session(`  service_id = "acc/web"
+  tenant_id  = "other"`), ExpectError: regexp.MustCompile(`(?s)Conflicting\s+tenants`)},
+		},
+	})
+}
+
+// expectEphemeralServiceSessionsClosed checks that sessions on the service
+// were opened and that every one of them is closed with Terraform's reason.
+func expectEphemeralServiceSessionsClosed(c *client.Client, service string) error {
+	seen := 0
+	for s, err := range c.Sessions.All(context.Background(), client.ListSessionsOptions{}) {
+		if err != nil {
+			return err
+		}
+		if s.Spec.Target.Service == nil || s.Spec.Target.Service.Name != service {
+			continue
+		}
+		seen++
+		if s.Status.LifecycleState != api.SessionClosed || s.Status.CloseReason != sessionCloseReason {
+			return fmt.Errorf("session %s is %s (reason %q) after the run; want closed with %q",
+				s.Metadata.ID, s.Status.LifecycleState, s.Status.CloseReason, sessionCloseReason)
+		}
+	}
+	if seen == 0 {
+		return fmt.Errorf("no session was opened on service %s", service)
 	}
 	return nil
 }
