@@ -149,7 +149,9 @@ func (e *SessionEphemeralResource) Open(ctx context.Context, req ephemeral.OpenR
 			return
 		}
 		m.ID, m.LifecycleState = types.StringUnknown(), types.StringUnknown()
-		m.TenantID = types.StringUnknown()
+		if m.TenantID.IsNull() {
+			m.TenantID = types.StringUnknown()
+		}
 		m.ExpiresAt = timetypes.NewRFC3339Unknown()
 		m.TargetSnapshot = types.ObjectUnknown(targetSnapshotAttrTypes)
 		if m.TTL.IsNull() {

@@ -6,6 +6,9 @@ import (
 	"regexp"
 	"testing"
 
+	"github.com/hashicorp/terraform-plugin-framework/ephemeral"
+	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
+	"github.com/hashicorp/terraform-plugin-go/tftypes"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
@@ -157,7 +160,8 @@ resource "nimbus_sandbox" "consumer" {
 }
 
 // TestAccSessionEphemeral_serviceIDValidation: a malformed service_id and a
-// tenant_id that contradicts it are plan-time errors; exactly one target.
+// tenant_id that contradicts it are plan-time errors; exactly one target; a
+// tenant the server does not have is reported as such.
 func TestAccSessionEphemeral_serviceIDValidation(t *testing.T) {
 	env := newTestServer(t)
 	session := func(body string) string {
@@ -178,6 +182,11 @@ ephemeral "nimbus_session" "test" {
   service_name = "web"`), ExpectError: regexp.MustCompile(`(?s)Invalid\s+Attribute\s+Combination`)},
 			{Config: session(`  service_id = "acc/web"
   tenant_id  = "other"`), ExpectError: regexp.MustCompile(`(?s)Conflicting\s+tenants`)},
+			// A tenant the server does not have is named as such (not "target
+			// service not found").
+			{Config: session(`  service_id = "ghost/web"`), ExpectError: tenantMissing("ghost")},
+			{Config: session(`  service_name = "web"
+  tenant_id    = "ghost"`), ExpectError: tenantMissing("ghost")},
 		},
 	})
 }
@@ -203,4 +212,44 @@ func expectEphemeralServiceSessionsClosed(c *client.Client, service string) erro
 		return fmt.Errorf("no session was opened on service %s", service)
 	}
 	return nil
+}
+
+// TestSessionEphemeral_openUnknownTarget: asked to open a session whose
+// target is not known yet (a service created in the same run), Open opens
+// nothing and returns unknown values, or defers when the CLI allows it.
+func TestSessionEphemeral_openUnknownTarget(t *testing.T) {
+	ctx := context.Background()
+	// No client: reaching the API would add a "not configured" error.
+	e := &SessionEphemeralResource{data: nil}
+	var sr ephemeral.SchemaResponse
+	e.Schema(ctx, ephemeral.SchemaRequest{}, &sr)
+	typ := sr.Schema.Type().TerraformType(ctx).(tftypes.Object)
+	vals := map[string]tftypes.Value{}
+	for name, at := range typ.AttributeTypes {
+		vals[name] = tftypes.NewValue(at, nil)
+	}
+	vals["service_id"] = tftypes.NewValue(tftypes.String, tftypes.UnknownValue)
+	vals["channels"] = tftypes.NewValue(tftypes.Set{ElementType: tftypes.String}, []tftypes.Value{tftypes.NewValue(tftypes.String, "page")})
+	cfg := tfsdk.Config{Schema: sr.Schema, Raw: tftypes.NewValue(typ, vals)}
+
+	for _, deferral := range []bool{false, true} {
+		resp := ephemeral.OpenResponse{Result: tfsdk.EphemeralResultData{Schema: sr.Schema, Raw: cfg.Raw.Copy()}}
+		e.Open(ctx, ephemeral.OpenRequest{Config: cfg, ClientCapabilities: ephemeral.OpenClientCapabilities{DeferralAllowed: deferral}}, &resp)
+		if resp.Diagnostics.HasError() {
+			t.Fatalf("deferral=%v: %v", deferral, resp.Diagnostics)
+		}
+		if deferral {
+			if resp.Deferred == nil || resp.Deferred.Reason != ephemeral.DeferredReasonEphemeralResourceConfigUnknown {
+				t.Fatalf("not deferred: %+v", resp.Deferred)
+			}
+			continue
+		}
+		var m sessionEphemeralModel
+		if d := resp.Result.Get(ctx, &m); d.HasError() {
+			t.Fatal(d)
+		}
+		if !m.ID.IsUnknown() || !m.ExpiresAt.IsUnknown() || !m.ServiceID.IsUnknown() {
+			t.Fatalf("want unknown results, got id %s expires_at %s", m.ID, m.ExpiresAt)
+		}
+	}
 }
