@@ -10,6 +10,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/ephemeral"
 	"github.com/hashicorp/terraform-plugin-framework/ephemeral/schema"
+	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
@@ -170,6 +171,16 @@ func (e *SessionEphemeralResource) Open(ctx context.Context, req ephemeral.OpenR
 		return
 	}
 	s, err := c.Sessions.Open(ctx, oreq, client.InTenant(tenant))
+	if client.IsNotFound(err) && !m.ServiceName.IsNull() {
+		// Most often a service this configuration creates: its name is
+		// known at plan time, so the session is opened before it exists.
+		resp.Diagnostics.AddAttributeError(path.Root("service_name"),
+			fmt.Sprintf("Could not open the session on service %q: the service does not exist", m.ServiceName.ValueString()),
+			fmt.Sprintf("Tenant %q has no service %q. If this configuration creates the service, name it by its id instead: "+
+				"`service_id = nimbus_service.<name>.id`. The id is unknown until the service exists, so the session is opened "+
+				"during apply, after the service is created, instead of during plan.\n\n%s", tenant, m.ServiceName.ValueString(), err))
+		return
+	}
 	if err != nil {
 		addCallError(ctx, c, &resp.Diagnostics, "Could not open the session on "+describeTarget(oreq.Target), err)
 		return

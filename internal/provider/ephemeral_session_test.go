@@ -187,6 +187,10 @@ ephemeral "nimbus_session" "test" {
 			{Config: session(`  service_id = "ghost/web"`), ExpectError: tenantMissing("ghost")},
 			{Config: session(`  service_name = "web"
   tenant_id    = "ghost"`), ExpectError: tenantMissing("ghost")},
+			// A service that does not exist: the hint for one created in the
+			// same run.
+			{Config: session(`  service_name = "nowhere"`), ExpectError: regexp.MustCompile(
+				`(?s)the\s+service\s+does\s+not\s+exist.*service_id\s+=\s+nimbus_service\.<name>\.id`)},
 		},
 	})
 }
