@@ -156,6 +156,8 @@ func (p *NimbusProvider) Schema(_ context.Context, _ provider.SchemaRequest, res
 // settings: a *client.ConfigError surfaces on the first API call, naming the
 // attribute and environment variable to set. Values unknown at this point
 // (computed from another resource) are recorded and reported the same way.
+// A setting that is present but unusable (a malformed endpoint) fails here,
+// once for the whole run.
 func (p *NimbusProvider) Configure(ctx context.Context, req provider.ConfigureRequest, resp *provider.ConfigureResponse) {
 	var m providerModel
 	resp.Diagnostics.Append(req.Config.Get(ctx, &m)...)
@@ -274,9 +276,8 @@ type providerData struct {
 	version string
 	client  *client.Client
 	// unknown lists provider attributes whose values were unknown at
-	// configure time; err is a configuration error from client.New.
+	// configure time.
 	unknown []string
-	err     error
 	// now is the provider's clock; use clock().
 	now func() time.Time
 }
@@ -327,10 +328,6 @@ func (pd *providerData) clientOrDiag(diags *diag.Diagnostics) *client.Client {
 				"(for example another resource's attribute), so the provider cannot talk to the Nimbus server in this run. "+
 				"It does not fall back to other settings. Set "+strings.Join(vars, ", ")+" to values known at plan time, "+
 				"or create the resources they depend on first with `terraform apply -target=…`.")
-		return nil
-	}
-	if pd.err != nil {
-		diagnostics.Append(diags, "Invalid Nimbus provider configuration", pd.err)
 		return nil
 	}
 	return pd.client
