@@ -232,14 +232,24 @@ resource "nimbus_session" "test" {
 	}
 	var steps []resource.TestStep
 	for _, im := range imports {
+		// An import block (Terraform 1.5+, OpenTofu) imports during plan.
 		steps = append(steps, resource.TestStep{
-			Config:        env.Config(im.cfg),
-			ResourceName:  im.addr,
-			ImportState:   true,
-			ImportStateId: im.id,
-			ExpectError:   tenantMissing("ghost"),
+			Config:      env.Config(fmt.Sprintf("import {\n  to = %s\n  id = %q\n}\n", im.addr, im.id) + im.cfg),
+			ExpectError: tenantMissing("ghost"),
 		})
 	}
+	// The CLI's import command as well.
+	steps = append(steps, resource.TestStep{
+		Config: env.Config(`resource "nimbus_service" "other" {
+  name     = "other"
+  built_in = { provider = "serviceDiscovery" }
+}`),
+	}, resource.TestStep{
+		ResourceName:  "nimbus_service.other",
+		ImportState:   true,
+		ImportStateId: "ghost/other",
+		ExpectError:   tenantMissing("ghost"),
+	})
 	resource.Test(t, resource.TestCase{
 		PreCheck:                 func() { testAccPreCheck(t) },
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,

@@ -402,7 +402,6 @@ resource "nimbus_session" "test" {
 				Check: captureAttr("nimbus_session.test", "id", &sessionID),
 			},
 			{
-				Config:                  cfg,
 				ResourceName:            "nimbus_session.test",
 				ImportState:             true,
 				ImportStateVerify:       true,
