@@ -60,11 +60,15 @@ func TestNotFound_TenantIsNotAnObject(t *testing.T) {
 	if !IsTenantNotFound(err) || IsNotFound(err) || Code(err) != api.CodeNotFound || err.Error() != calls["services.get"].Error() {
 		t.Fatalf("the explained error must keep the original's code and text: %v", err)
 	}
-	if again := c.ExplainTenantNotFound(ctx, err); again != err {
+	var twice *TenantNotFoundError
+	if !errors.As(c.ExplainTenantNotFound(ctx, err), &twice) || errors.As(twice.Err, new(*TenantNotFoundError)) {
 		t.Fatalf("explaining twice wrapped again")
 	}
-	for _, other := range []error{nil, objErr, errors.New("x")} {
-		if got := c.ExplainTenantNotFound(ctx, other); got != other {
+	if c.ExplainTenantNotFound(ctx, nil) != nil {
+		t.Fatal("ExplainTenantNotFound(nil) is not nil")
+	}
+	for _, other := range []error{objErr, errors.New("x")} {
+		if got := c.ExplainTenantNotFound(ctx, other); errors.As(got, new(*TenantNotFoundError)) || got.Error() != other.Error() {
 			t.Fatalf("ExplainTenantNotFound(%v) = %v, want it unchanged", other, got)
 		}
 	}

@@ -63,7 +63,7 @@ func TestExactlyOnce(t *testing.T) {
 		"(exit (exit":         false,
 		"none":                false,
 		"(ex(exit\n(exi(exit": false,
-		"(exi\n(exit\n(e":      true,
+		"(exi\n(exit\n(e":     true,
 	} {
 		if got := re.MatchString(s); got != want {
 			t.Errorf("%q: %v, want %v", s, got, want)

@@ -263,7 +263,9 @@ func (serviceIDValidator) Description(context.Context) string {
 	return "value must be a service id TENANT/NAME, such as a nimbus_service's id"
 }
 
-func (v serviceIDValidator) MarkdownDescription(ctx context.Context) string { return v.Description(ctx) }
+func (v serviceIDValidator) MarkdownDescription(ctx context.Context) string {
+	return v.Description(ctx)
+}
 
 func (serviceIDValidator) ValidateString(_ context.Context, req validator.StringRequest, resp *validator.StringResponse) {
 	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
