@@ -60,13 +60,7 @@ resource "nimbus_service" "lb" {
 	cli.MustRun("init", "-no-color")
 	cli.MustRun("apply", "-auto-approve", "-no-color")
 
-	c, err := client.New(client.Config{
-		Endpoint: srv.URL, Token: srv.Token, TenantID: srv.Tenant,
-		Getenv: func(string) string { return "" }, HomeDir: t.TempDir(),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := newClient(t, srv)
 	s, err := c.Services.Get(context.Background(), "testcli-lb")
 	if err != nil {
 		t.Fatalf("the applied service is not on the server: %v", err)
@@ -101,4 +95,54 @@ func TestAccCLI_failureIsReported(t *testing.T) {
 	if !strings.Contains(stderr, `"name" is required`) {
 		t.Fatalf("stderr does not name the missing argument:\n%s", stderr)
 	}
+}
+
+// TestAccCLI_terraformTest runs `terraform test` (a run block that applies,
+// asserts and destroys) with the provider served in-process.
+func TestAccCLI_terraformTest(t *testing.T) {
+	srv := testserver.Start(t)
+	cli := testcli.New(t, testcli.Options{Providers: nimbus})
+	cli.WriteFile("main.tf", fmt.Sprintf(`
+provider "nimbus" {
+  endpoint  = %q
+  tenant_id = %q
+  token     = %q
+}
+
+resource "nimbus_service" "lb" {
+  name = "testcli-tftest"
+  built_in = {
+    provider = "loadBalancer"
+  }
+}
+`, srv.URL, srv.Tenant, srv.Token))
+	cli.WriteFile("tests/service.tftest.hcl", `
+run "service_runs" {
+  assert {
+    condition     = nimbus_service.lb.lifecycle_state == "running"
+    error_message = "the service is not running"
+  }
+}
+`)
+	cli.MustRun("init", "-no-color")
+	out := cli.MustRun("test", "-no-color")
+	if !strings.Contains(out, "1 passed, 0 failed") {
+		t.Fatalf("terraform test did not pass its run block:\n%s", out)
+	}
+	// terraform test destroys what its run blocks created.
+	if _, err := newClient(t, srv).Services.Get(context.Background(), "testcli-tftest"); !client.IsNotFound(err) {
+		t.Fatalf("after terraform test, get service: %v, want not found", err)
+	}
+}
+
+func newClient(t *testing.T, srv *testserver.Server) *client.Client {
+	t.Helper()
+	c, err := client.New(client.Config{
+		Endpoint: srv.URL, Token: srv.Token, TenantID: srv.Tenant,
+		Getenv: func(string) string { return "" }, HomeDir: t.TempDir(),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
 }
