@@ -120,7 +120,7 @@ func New(t testing.TB, opts Options) *CLI {
 	if dir == "" {
 		dir = t.TempDir()
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := os.MkdirAll(dir, 0o750); err != nil {
 		t.Fatal(err)
 	}
 	cfgDir := t.TempDir()
@@ -160,7 +160,7 @@ func (c *CLI) Path() string { return c.path }
 func (c *CLI) WriteFile(name, content string) {
 	c.t.Helper()
 	p := filepath.Join(c.dir, filepath.FromSlash(name))
-	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+	if err := os.MkdirAll(filepath.Dir(p), 0o750); err != nil {
 		c.t.Fatal(err)
 	}
 	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
@@ -182,33 +182,42 @@ func (c *CLI) ReadFile(name string) string {
 // into Dir, skipping .terraform directories, lock and state files.
 func (c *CLI) CopyDir(src string) {
 	c.t.Helper()
-	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, err := filepath.Rel(src, p)
+	if err := copyDir(c.dir, src); err != nil {
+		c.t.Fatalf("copy %s: %v", src, err)
+	}
+}
+
+func copyDir(dst, src string) error {
+	from, err := os.OpenRoot(src)
+	if err != nil {
+		return err
+	}
+	defer from.Close()
+	to, err := os.OpenRoot(dst)
+	if err != nil {
+		return err
+	}
+	defer to.Close()
+	return fs.WalkDir(from.FS(), ".", func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
 		name := d.Name()
 		if d.IsDir() {
 			if name == ".terraform" {
-				return filepath.SkipDir
+				return fs.SkipDir
 			}
-			return os.MkdirAll(filepath.Join(c.dir, rel), 0o755)
+			return to.MkdirAll(p, 0o750)
 		}
 		if name == ".terraform.lock.hcl" || strings.HasSuffix(name, ".tfstate") || strings.Contains(name, ".tfstate.") {
 			return nil
 		}
-		b, err := os.ReadFile(p)
+		b, err := from.ReadFile(p)
 		if err != nil {
 			return err
 		}
-		return os.WriteFile(filepath.Join(c.dir, rel), b, 0o644)
+		return to.WriteFile(p, b, 0o644)
 	})
-	if err != nil {
-		c.t.Fatalf("copy %s: %v", src, err)
-	}
 }
 
 // Run runs the CLI with args in Dir, the providers served for the duration

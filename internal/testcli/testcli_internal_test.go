@@ -1,6 +1,9 @@
 package testcli
 
 import (
+	"io/fs"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -29,5 +32,44 @@ func TestParseVersion(t *testing.T) {
 	}
 	if _, err := parseVersion(strings.NewReader("something else v1\n")); err == nil {
 		t.Error("no error for output without a version line")
+	}
+}
+
+func TestCopyDir(t *testing.T) {
+	src, dst := t.TempDir(), t.TempDir()
+	for name, content := range map[string]string{
+		"main.tf":                    "# main\n",
+		"tests/a.tftest.hcl":         "# test\n",
+		".terraform/providers/x":     "skip",
+		".terraform.lock.hcl":        "skip",
+		"terraform.tfstate":          "skip",
+		"terraform.tfstate.backup":   "skip",
+		"modules/child/variables.tf": "# child\n",
+	} {
+		p := filepath.Join(src, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o750); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := copyDir(dst, src); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	err := filepath.WalkDir(dst, func(p string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			rel, _ := filepath.Rel(dst, p)
+			got = append(got, filepath.ToSlash(rel))
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"main.tf", "modules/child/variables.tf", "tests/a.tftest.hcl"}
+	if strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Fatalf("copied %v, want %v", got, want)
 	}
 }
