@@ -92,7 +92,7 @@ func TestRetryDecisions(t *testing.T) {
 		deleteChecked call = func(ctx context.Context, c *Client) error {
 			return c.Services.Delete(ctx, "web", DeleteOptions{IfMatchGeneration: 1})
 		}
-		get call = func(ctx context.Context, c *Client) error { _, err := c.Services.Get(ctx, "web"); return err }
+		get    call = func(ctx context.Context, c *Client) error { _, err := c.Services.Get(ctx, "web"); return err }
 		create call = func(ctx context.Context, c *Client) error {
 			_, err := c.Services.Create(ctx, api.CreateServiceRequest{Name: "web"})
 			return err

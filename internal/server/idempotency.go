@@ -47,7 +47,9 @@ type idemRec struct {
 	CreatedAt time.Time       `json:"createdAt"`
 }
 
-func (r *idemRec) expired(now time.Time) bool { return !now.Before(r.CreatedAt.Add(api.IdempotencyKeyTTL)) }
+func (r *idemRec) expired(now time.Time) bool {
+	return !now.Before(r.CreatedAt.Add(api.IdempotencyKeyTTL))
+}
 
 // validIdempotencyKey: 1–255 printable ASCII characters.
 func validIdempotencyKey(k string) bool {
