@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
 	"github.com/hashicorp/terraform-plugin-framework-timetypes/timetypes"
 	"github.com/hashicorp/terraform-plugin-framework-validators/setvalidator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
@@ -60,6 +61,7 @@ type sessionModel struct {
 	ExpiresAt      timetypes.RFC3339    `tfsdk:"expires_at"`
 	LifecycleState types.String         `tfsdk:"lifecycle_state"`
 	TargetSnapshot types.Object         `tfsdk:"target_snapshot"`
+	Timeouts       timeouts.Value       `tfsdk:"timeouts"`
 }
 
 // targetSnapshotAttrTypes is the object type of target_snapshot.
@@ -108,7 +110,7 @@ func sessionChannelsValidators() []validator.Set {
 	}
 }
 
-func (r *SessionResource) Schema(_ context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
+func (r *SessionResource) Schema(ctx context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
 	replace := []planmodifier.String{stringplanmodifier.RequiresReplace()}
 	snapshotAttrs := map[string]schema.Attribute{}
 	for name, typ := range targetSnapshotAttrTypes {
@@ -186,6 +188,10 @@ func (r *SessionResource) Schema(_ context.Context, _ resource.SchemaRequest, re
 				PlanModifiers:       []planmodifier.Object{objectplanmodifier.UseStateForUnknown()},
 			},
 		},
+		Blocks: map[string]schema.Block{
+			"timeouts": timeoutsBlock(ctx, timeouts.Opts{Create: true, Read: true, Delete: true},
+				"How long opening (create) and closing (delete) the session may take. Default 5m each."+readTimeoutDoc),
+		},
 	}
 }
 
@@ -246,6 +252,8 @@ func (r *SessionResource) Create(ctx context.Context, req resource.CreateRequest
 	if c == nil {
 		return
 	}
+	ctx, cancel := operationContext(ctx, plan.Timeouts.Create, defaultSessionOpTimeout, &resp.Diagnostics)
+	defer cancel()
 	tenant := resolveTenant(c, plan.TenantID, &resp.Diagnostics)
 	oreq := openSessionRequest(ctx, plan.ServiceName, plan.SandboxID, plan.Channels, plan.TTL, &resp.Diagnostics)
 	if resp.Diagnostics.HasError() {
@@ -269,6 +277,11 @@ func (r *SessionResource) Read(ctx context.Context, req resource.ReadRequest, re
 	}
 	c := clientFor(ctx, r.data, &resp.Diagnostics)
 	if c == nil {
+		return
+	}
+	ctx, cancel := operationContext(ctx, state.Timeouts.Read, defaultReadTimeout, &resp.Diagnostics)
+	defer cancel()
+	if resp.Diagnostics.HasError() {
 		return
 	}
 	s := readRemote(ctx, resp, "session "+state.ID.ValueString(), func() (*api.Session, error) {
@@ -308,6 +321,10 @@ func (r *SessionResource) Read(ctx context.Context, req resource.ReadRequest, re
 	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
 }
 
+// defaultSessionOpTimeout bounds opening and closing a session when the
+// `timeouts` block does not.
+const defaultSessionOpTimeout = 5 * time.Minute
+
 // Update is never called with a change: every input forces a new session.
 func (r *SessionResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
 	var plan sessionModel
@@ -323,6 +340,11 @@ func (r *SessionResource) Delete(ctx context.Context, req resource.DeleteRequest
 	}
 	c := clientFor(ctx, r.data, &resp.Diagnostics)
 	if c == nil {
+		return
+	}
+	ctx, cancel := operationContext(ctx, state.Timeouts.Delete, defaultSessionOpTimeout, &resp.Diagnostics)
+	defer cancel()
+	if resp.Diagnostics.HasError() {
 		return
 	}
 	if err := closeSession(ctx, c, state.ID.ValueString(), tenantCall(state.TenantID)); err != nil {
