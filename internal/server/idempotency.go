@@ -41,7 +41,11 @@ type idemRec struct {
 	Op string `json:"op"`
 	// BodyHash is the SHA-256 of the request body in canonical JSON.
 	BodyHash string `json:"bodyHash"`
-	// Status and Body are the original response.
+	// ObjectKey is the service name or the sandbox or session id the
+	// create stores its object under (reserved before it runs).
+	ObjectKey string `json:"objectKey,omitempty"`
+	// Status and Body are the original response; Status 0 while the create
+	// is pending.
 	Status    int             `json:"status"`
 	Body      json.RawMessage `json:"body"`
 	CreatedAt time.Time       `json:"createdAt"`
@@ -91,8 +95,74 @@ func canonicalBodyHash(op string, body []byte) string {
 	return hex.EncodeToString(sum[:])
 }
 
+// idemOp is one idempotent create: its name and how to find the object a
+// create under a reserved key made (see idempotent).
+type idemOp struct {
+	name string
+	// objectKey returns the key the create will store its object under:
+	// the service name from the body, or a fresh sandbox or session id
+	// that the handler then uses (reservedID).
+	objectKey func(body []byte) string
+	// current returns the object stored under key, as the create answers
+	// it, or nil.
+	current func(tenant, key string) any
+}
+
+func (s *Server) idemOps() (services, sandboxes, sessions idemOp) {
+	services = idemOp{name: "services.create",
+		objectKey: func(body []byte) string {
+			var b struct {
+				Name string `json:"name"`
+			}
+			_ = json.Unmarshal(body, &b)
+			return b.Name
+		},
+		current: func(tenant, key string) any {
+			if r := s.services.get(tenant, key); r != nil {
+				return r.Service.Redacted()
+			}
+			return nil
+		}}
+	sandboxes = idemOp{name: "sandboxes.create",
+		objectKey: func([]byte) string { return newID("sbx-") },
+		current: func(tenant, key string) any {
+			if r := s.sandboxes.get(tenant, key); r != nil {
+				return r.Sandbox.Redacted()
+			}
+			return nil
+		}}
+	sessions = idemOp{name: "sessions.open",
+		objectKey: func([]byte) string { return newID("ses-") },
+		current: func(tenant, key string) any {
+			if r := s.sessions.get(tenant, key); r != nil {
+				return r.Session
+			}
+			return nil
+		}}
+	return services, sandboxes, sessions
+}
+
+// reservedIDCtxKey carries the object id reserved for a keyed create.
+const reservedIDCtxKey ctxKey = -2
+
+// reservedID is the id a create handler gives its new object: the one its
+// Idempotency-Key reserved, else a fresh one.
+func reservedID(r *http.Request, prefix string) string {
+	if id, ok := r.Context().Value(reservedIDCtxKey).(string); ok && id != "" {
+		return id
+	}
+	return newID(prefix)
+}
+
 // idempotent wraps the create handler of op with idempotency keys.
-func (s *Server) idempotent(op string, h handlerFunc) handlerFunc {
+//
+// Crash safety: before the handler runs, a pending record (the body's hash
+// and the key of the object the create will make) is stored. A repeat that
+// finds a pending record — the server died between storing it and storing
+// the answer — answers the object when it exists (the create had landed)
+// and otherwise runs the create again under the same object key. So
+// neither a lost answer nor a crash at any point makes a second object.
+func (s *Server) idempotent(op idemOp, h handlerFunc) handlerFunc {
 	return func(w http.ResponseWriter, r *http.Request, tenant string) *apiError {
 		vals, sent := r.Header[http.CanonicalHeaderKey(api.HeaderIdempotencyKey)]
 		if !sent {
@@ -115,7 +185,7 @@ func (s *Server) idempotent(op string, h handlerFunc) handlerFunc {
 			return errf(api.CodeInvalid, "cannot read the request body: %v", err)
 		}
 		r.Body = io.NopCloser(bytes.NewReader(body))
-		hash := canonicalBodyHash(op, body)
+		hash := canonicalBodyHash(op.name, body)
 		skey := idemStoreKey(p, key)
 
 		// One request per key at a time: a repeat sent while the first is
@@ -123,36 +193,77 @@ func (s *Server) idempotent(op string, h handlerFunc) handlerFunc {
 		unlock := s.lockObj(kindIdempotency, tenant, skey)
 		defer unlock()
 		now := s.now()
-		if rec := s.idem.get(tenant, skey); rec != nil && !rec.expired(now) {
-			if rec.Op != op || rec.BodyHash != hash {
-				return errf(api.CodeIdempotencyMismatch,
-					"the Idempotency-Key was already used by this credential in tenant %q for a %s with another body; "+
-						"send a new key for a new request, or repeat the original request unchanged", tenant, rec.Op)
+		rec := s.idem.get(tenant, skey)
+		if rec != nil && rec.expired(now) {
+			rec = nil
+		}
+		if rec != nil && (rec.Op != op.name || rec.BodyHash != hash) {
+			return errf(api.CodeIdempotencyMismatch,
+				"the Idempotency-Key was already used by this credential in tenant %q for a %s with another body; "+
+					"send a new key for a new request, or repeat the original request unchanged", tenant, rec.Op)
+		}
+		if rec != nil && rec.Status == 0 && rec.ObjectKey != "" {
+			// Pending: the server stopped during this create. Did it land?
+			if obj := op.current(tenant, rec.ObjectKey); obj != nil {
+				b, err := json.Marshal(obj)
+				if err != nil {
+					return internalErr(err)
+				}
+				done := *rec
+				done.Status, done.Body = http.StatusCreated, b
+				if err := s.putIdem(tenant, skey, &done); err != nil {
+					return internalErr(err)
+				}
+				rec = &done
 			}
-			s.log.Info("idempotent replay", "tenant", tenant, "op", op, "requestId", requestID(r))
+		}
+		if rec != nil && rec.Status != 0 {
+			s.log.Info("idempotent replay", "tenant", tenant, "op", op.name, "requestId", requestID(r))
 			w.Header().Set("Content-Type", "application/json")
 			w.Header().Set("Idempotent-Replayed", "true")
 			w.WriteHeader(rec.Status)
 			_, _ = w.Write(append(append([]byte(nil), rec.Body...), '\n'))
 			return nil
 		}
+		if rec == nil {
+			rec = &idemRec{Op: op.name, BodyHash: hash, ObjectKey: op.objectKey(body), CreatedAt: now}
+			if err := s.putIdem(tenant, skey, rec); err != nil {
+				return internalErr(err)
+			}
+		}
+		r = r.WithContext(context.WithValue(r.Context(), reservedIDCtxKey, rec.ObjectKey))
 
 		rw := &recordingWriter{header: w.Header()}
 		if e := h(rw, r, tenant); e != nil {
-			return e // nothing was created: nothing to remember
+			if api.HTTPStatus(e.code) < 500 {
+				// Refused: nothing was created, so nothing to remember and
+				// the key may be used again.
+				s.dropIdem(tenant, skey)
+			}
+			return e
 		}
 		if rw.status >= 200 && rw.status < 300 {
-			rec := &idemRec{Op: op, BodyHash: hash, Status: rw.status, Body: bytes.TrimSpace(rw.body.Bytes()), CreatedAt: now}
-			if err := s.putIdem(tenant, skey, rec); err != nil {
-				// The object exists; the client gets it. Only a repeat of
-				// this request would not be recognised.
-				s.log.Error("store idempotency key", "tenant", tenant, "op", op, "err", err)
+			done := *rec
+			done.Status, done.Body = rw.status, bytes.TrimSpace(rw.body.Bytes())
+			if err := s.putIdem(tenant, skey, &done); err != nil {
+				// The object exists and the client gets it; the pending
+				// record still lets a repeat find it.
+				s.log.Error("store idempotency record", "tenant", tenant, "op", op.name, "err", err)
 			}
 		}
 		w.WriteHeader(rw.status)
 		_, _ = w.Write(rw.body.Bytes())
 		return nil
 	}
+}
+
+// dropIdem forgets a record (the create it was for was refused).
+func (s *Server) dropIdem(tenant, key string) {
+	if err := s.store.Delete(kindIdempotency, tenant, key); err != nil {
+		s.log.Error("delete idempotency record", "tenant", tenant, "err", err)
+		return
+	}
+	s.idem.del(tenant, key)
 }
 
 // recordingWriter holds a handler's response until its idempotency record

@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -216,5 +217,106 @@ func TestIdempotencyConcurrentRepeats(t *testing.T) {
 	}
 	if n := count[api.Sandbox](t, srv, tp+"/sandboxes"); n != 1 {
 		t.Fatalf("%d sandboxes", n)
+	}
+}
+
+// crashingStore fails every Put after the first one of kind failAfter (and
+// every Put of kind failOn): what a server killed at that moment has left
+// on disk.
+type crashingStore struct {
+	server.Store
+	mu        sync.Mutex
+	failAfter string
+	failOn    string
+	crashed   bool
+}
+
+func (c *crashingStore) Put(kind, tenant, key string, data []byte) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.crashed || kind == c.failOn {
+		return errors.New("crashed")
+	}
+	if err := c.Store.Put(kind, tenant, key, data); err != nil {
+		return err
+	}
+	if kind == c.failAfter {
+		c.crashed = true
+	}
+	return nil
+}
+
+func (c *crashingStore) Close() error { return nil }
+
+// A server killed between storing a keyed create's object and storing its
+// answer, or before storing the object: the repeat against the restarted
+// server answers the object, or creates it, but never a second one.
+func TestIdempotencySurvivesCrashMidCreate(t *testing.T) {
+	creds := []server.Credential{{Kind: server.CredentialToken, Secret: testserver.Token, Tenants: []string{"*"}}}
+	body := string(mustJSON(t, standaloneSandbox("img:1")))
+	post := func(s *server.Server) (int, api.Sandbox) {
+		h := httptest.NewServer(s.Handler())
+		defer h.Close()
+		req, _ := http.NewRequest("POST", h.URL+tp+"/sandboxes", strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+testserver.Token)
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set(api.HeaderIdempotencyKey, "k")
+		r, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer r.Body.Close()
+		var sb api.Sandbox
+		_ = json.NewDecoder(r.Body).Decode(&sb)
+		return r.StatusCode, sb
+	}
+	list := func(s *server.Server) int {
+		h := httptest.NewServer(s.Handler())
+		defer h.Close()
+		req, _ := http.NewRequest("GET", h.URL+tp+"/sandboxes", nil)
+		req.Header.Set("Authorization", "Bearer "+testserver.Token)
+		r, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer r.Body.Close()
+		var l api.SandboxList
+		_ = json.NewDecoder(r.Body).Decode(&l)
+		return len(l.Items)
+	}
+	for _, tc := range []struct {
+		name              string
+		failAfter, failOn string
+	}{
+		{"after the object was stored", "sandboxes", ""},
+		{"before the object was stored", "", "sandboxes"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			disk := server.NewMemStore()
+			first, err := server.New(server.Config{Store: &crashingStore{Store: disk, failAfter: tc.failAfter, failOn: tc.failOn},
+				Credentials: creds, Tenants: []string{"acc"}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, _ = post(first) // the answer is lost with the crash
+			first.Drain()
+			_ = first.Close()
+
+			again, err := server.New(server.Config{Store: keepOpen{disk}, Credentials: creds, Tenants: []string{"acc"}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer func() { again.Drain(); _ = again.Close() }()
+			status, sb := post(again)
+			if status != 201 || sb.Metadata.ID == "" {
+				t.Fatalf("repeat after the crash: %d %+v", status, sb)
+			}
+			if n := list(again); n != 1 {
+				t.Fatalf("%d sandboxes after a crash and a repeat", n)
+			}
+			if status2, sb2 := post(again); status2 != 201 || sb2.Metadata.ID != sb.Metadata.ID {
+				t.Fatalf("second repeat: %d %s, want %s", status2, sb2.Metadata.ID, sb.Metadata.ID)
+			}
+		})
 	}
 }
