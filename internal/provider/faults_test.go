@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
@@ -19,36 +20,37 @@ import (
 // Applies against a throttling server: --rate-limit answers 429 with
 // Retry-After, --max-in-flight answers 503 (server.unavailable). Nothing
 // was done in either case, so every request — writes included — is retried
-// after the server's delay until the resource's timeout; many services at a
-// high parallelism all succeed.
+// after the server's delay until the resource's timeout; applies of many
+// services all succeed.
 
-// manyServicesConfig is n built-in services named prefix-0…prefix-(n-1).
-func manyServicesConfig(env *testAccEnv, prefix string, n int) string {
+// Backends of manyServicesConfig: built-in services are ready at once;
+// sandbox-backed ones take the simulated runtime's start delay, which their
+// waits spend in a long-poll.
+const (
+	builtInBackend = `built_in = { provider = "loadBalancer" }`
+	sandboxBackend = `sandbox = {
+    image = "example/app:1"
+    argv  = ["/bin/app"]
+  }`
+)
+
+// manyServicesConfig is n services named prefix-0…prefix-(n-1).
+func manyServicesConfig(env *testAccEnv, prefix string, n int, backend string) string {
 	return env.Config(fmt.Sprintf(`
 resource "nimbus_service" "s" {
-  count    = %d
-  name     = "%s-${count.index}"
-  labels   = { batch = %q }
-  built_in = { provider = "loadBalancer" }
+  count  = %d
+  name   = "%s-${count.index}"
+  labels = { batch = %q }
+  %s
 }
-`, n, prefix, prefix))
-}
-
-// highParallelism makes Terraform and OpenTofu run 30 operations at once
-// (the default is 10). It sets process environment, so tests using it are
-// not parallel.
-func highParallelism(t *testing.T) {
-	t.Setenv("TF_CLI_ARGS_apply", "-parallelism=30")
-	t.Setenv("TF_CLI_ARGS_plan", "-parallelism=30")
-	t.Setenv("TF_CLI_ARGS_destroy", "-parallelism=30")
+`, n, prefix, prefix, backend))
 }
 
-func testThrottledApply(t *testing.T, prefix string, n int, opt func(*testserver.Options)) {
+func testThrottledApply(t *testing.T, prefix string, n int, backend string, opt func(*testserver.Options)) {
 	env := newTestServer(t, opt)
 	requireLocalServer(t, env)
-	highParallelism(t)
 	name := testAccName(prefix)
-	cfg := manyServicesConfig(env, name, n)
+	cfg := manyServicesConfig(env, name, n, backend)
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		Steps: []resource.TestStep{{
@@ -62,16 +64,29 @@ func testThrottledApply(t *testing.T, prefix string, n int, opt func(*testserver
 	})
 }
 
-// TestAccService_rateLimited: 40 services at -parallelism=30 against a
-// server allowing 20 requests per second.
+// The CLI runs 10 operations at once (terraform-plugin-testing always
+// passes -parallelism=10), so the servers throttle harder than the issue's
+// repro (50 services at -parallelism=30 against 20 requests/s or 8 in
+// flight) to get the same pressure: several times more requests wanted than
+// allowed.
+
+// TestAccService_rateLimited: 30 services against a server allowing 5
+// requests per second per credential.
 func TestAccService_rateLimited(t *testing.T) {
-	testThrottledApply(t, "rl", 40, func(o *testserver.Options) { o.RateLimit = 20 })
+	t.Parallel()
+	testThrottledApply(t, "rl", 30, builtInBackend, func(o *testserver.Options) { o.RateLimit = 5 })
 }
 
-// TestAccService_maxInFlight: 40 services at -parallelism=30 against a
-// server serving at most 8 requests at once (waits' long-polls included).
+// TestAccService_maxInFlight: 30 sandbox-backed services that take a
+// second to start against a server serving at most 4 requests at once:
+// the waits' long-polls hold most of the slots, so creates and starts are
+// refused (503) again and again.
 func TestAccService_maxInFlight(t *testing.T) {
-	testThrottledApply(t, "mif", 40, func(o *testserver.Options) { o.MaxInFlight = 8 })
+	t.Parallel()
+	testThrottledApply(t, "mif", 30, sandboxBackend, func(o *testserver.Options) {
+		o.MaxInFlight = 4
+		o.StartDelay = time.Second
+	})
 }
 
 // checkOnePerService checks that the server holds exactly the n services
