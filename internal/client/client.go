@@ -253,33 +253,36 @@ func (c *Client) do(ctx context.Context, rq *request, out any) error {
 		if err == nil {
 			return nil
 		}
-		if c.maxRetries < 0 || (c.maxRetries > 0 && attempt >= c.maxRetries) || ctx.Err() != nil {
-			return gaveUp(err, attempt, start)
+		if c.maxRetries < 0 || (c.maxRetries > 0 && attempt >= c.maxRetries) {
+			return gaveUp(err, attempt, start, false)
+		}
+		if ctx.Err() != nil {
+			return gaveUp(err, attempt, start, errors.Is(ctx.Err(), context.DeadlineExceeded))
 		}
 		delay, ok := c.retryDelay(err, rq, attempt)
 		if ok && rq.mayHaveLanded && !rq.repeatable && rq.happened != nil {
 			done, herr := rq.happened(ctx)
 			switch {
 			case herr != nil:
-				return gaveUp(err, attempt, start)
+				return gaveUp(err, attempt, start, ctx.Err() != nil)
 			case done:
 				return errHappened
 			}
 			delay = 0 // it did not happen: send it again at once
 		}
 		if !ok {
-			return gaveUp(err, attempt, start)
+			return gaveUp(err, attempt, start, false)
 		}
 		if dl, has := ctx.Deadline(); has && time.Until(dl) < delay {
 			// The retry could not happen before the deadline.
-			return gaveUp(err, attempt, start)
+			return gaveUp(err, attempt, start, true)
 		}
 		if delay > 0 {
 			t := time.NewTimer(delay)
 			select {
 			case <-ctx.Done():
 				t.Stop()
-				return gaveUp(err, attempt, start)
+				return gaveUp(err, attempt, start, errors.Is(ctx.Err(), context.DeadlineExceeded))
 			case <-t.C:
 			}
 		}
@@ -287,26 +290,43 @@ func (c *Client) do(ctx context.Context, rq *request, out any) error {
 }
 
 // gaveUp is the error of a call whose last attempt failed with err after
-// attempt retries: err itself, saying how long it was retried.
-func gaveUp(err error, attempt int, start time.Time) error {
-	if attempt == 0 {
+// attempt retries: err itself, or, when it was retried or retrying ended at
+// the deadline (atDeadline), err saying so.
+func gaveUp(err error, attempt int, start time.Time, atDeadline bool) error {
+	if attempt == 0 && !atDeadline {
 		return err
 	}
-	return &retriedError{err: err, attempts: attempt + 1, elapsed: time.Since(start)}
+	return &retriedError{err: err, attempts: attempt + 1, elapsed: time.Since(start), atDeadline: atDeadline}
 }
 
-// retriedError is the last error of a call that was retried.
+// retriedError is the last error of a call that was retried, or whose
+// retrying ended at the deadline.
 type retriedError struct {
-	err      error
-	attempts int
-	elapsed  time.Duration
+	err        error
+	attempts   int
+	elapsed    time.Duration
+	atDeadline bool
 }
 
 func (e *retriedError) Error() string {
-	return fmt.Sprintf("%v (after %d attempts in %s)", e.err, e.attempts, e.elapsed.Round(100*time.Millisecond))
+	s := fmt.Sprintf("%v (after %d attempts in %s", e.err, e.attempts, e.elapsed.Round(100*time.Millisecond))
+	if e.attempts == 1 {
+		s = fmt.Sprintf("%v (after 1 attempt", e.err)
+	}
+	if e.atDeadline {
+		s += "; retrying stopped at the operation's deadline"
+	}
+	return s + ")"
 }
 
 func (e *retriedError) Unwrap() error { return e.err }
+
+// retriedUntilDeadline reports whether err is a call that was still being
+// retried when its deadline came (see Client.do).
+func retriedUntilDeadline(err error) bool {
+	var re *retriedError
+	return errors.As(err, &re) && re.atDeadline
+}
 
 // Backoff between attempts: exponential from retryBaseDelay, capped at the
 // client's maxRetryWait, with jitter.

@@ -391,3 +391,29 @@ func TestSessionCloseLandedIsRecognised(t *testing.T) {
 		t.Fatalf("calls=%d out=%+v err=%v", s.calls(), out, err)
 	}
 }
+
+// A wait whose long-poll is cut (the server restarted) reconnects and goes
+// on waiting; against a server that stays away it ends at its deadline.
+func TestWaitReconnectsAfterRestart(t *testing.T) {
+	starting := `{"metadata":{"name":"web","generation":1,"resourceVersion":"1"},"status":{"lifecycleState":"starting","observedGeneration":1}}`
+	ready := `{"metadata":{"name":"web","generation":1,"resourceVersion":"2"},"status":{"lifecycleState":"running","readiness":"ready","observedGeneration":1}}`
+	s, c := scripted(t, answer(200, starting), drop, drop, answer(200, ready))
+	svc, err := c.Services.Wait(deadline(t, 10*time.Second), "web", WaitOptions{Until: api.WaitReady})
+	if err != nil || !ServiceReady(svc) || s.calls() != 4 {
+		t.Fatalf("calls=%d svc=%+v err=%v", s.calls(), svc, err)
+	}
+	if q := s.seen[1].URL.Query(); q.Get(api.QueryChangedSince) != "1" {
+		t.Fatalf("the wait did not long-poll: %v", q)
+	}
+
+	_, c = scripted(t, answer(200, starting), drop)
+	start := time.Now()
+	_, err = c.Services.Wait(deadline(t, 10*time.Second), "web", WaitOptions{Until: api.WaitReady, Timeout: 700 * time.Millisecond})
+	var we *WaitError
+	if !errors.As(err, &we) || we.LastState != api.ServiceStarting {
+		t.Fatalf("want a WaitError with the last status, got %v", err)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Fatalf("the wait outlived its 700ms deadline: %s", d)
+	}
+}
