@@ -396,7 +396,7 @@ func jitter(d time.Duration) time.Duration {
 	if d <= 0 {
 		return 0
 	}
-	return rand.N(d)
+	return rand.N(d) //nolint:gosec // jitter spreads retries; it needs no unpredictability
 }
 
 // transportError is a failure to get any response.

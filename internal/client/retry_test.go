@@ -397,7 +397,8 @@ func TestSessionCloseLandedIsRecognised(t *testing.T) {
 func TestWaitReconnectsAfterRestart(t *testing.T) {
 	starting := `{"metadata":{"name":"web","generation":1,"resourceVersion":"1"},"status":{"lifecycleState":"starting","observedGeneration":1}}`
 	ready := `{"metadata":{"name":"web","generation":1,"resourceVersion":"2"},"status":{"lifecycleState":"running","readiness":"ready","observedGeneration":1}}`
-	s, c := scripted(t, answer(200, starting), drop, drop, answer(200, ready))
+	cut := drop // twice: the long-poll is cut, then the first reconnect too
+	s, c := scripted(t, answer(200, starting), drop, cut, answer(200, ready))
 	svc, err := c.Services.Wait(deadline(t, 10*time.Second), "web", WaitOptions{Until: api.WaitReady})
 	if err != nil || !ServiceReady(svc) || s.calls() != 4 {
 		t.Fatalf("calls=%d svc=%+v err=%v", s.calls(), svc, err)

@@ -50,7 +50,7 @@ func providerBinary(t *testing.T) string {
 		build := exec.Command("go", "build", "-ldflags", "-X main.version=9.8.7-test", "-o", binPath, ".")
 		build.Dir = filepath.Join("..", "..")
 		if out, err := build.CombinedOutput(); err != nil {
-			binErr = fmt.Errorf("go build: %v\n%s", err, out)
+			binErr = fmt.Errorf("go build: %w\n%s", err, out)
 		}
 	})
 	if binErr != nil {
@@ -179,7 +179,7 @@ func waitUp(t *testing.T, endpoint, token string) {
 	t.Helper()
 	deadline := time.Now().Add(60 * time.Second)
 	for time.Now().Before(deadline) {
-		req, _ := http.NewRequest(http.MethodGet, endpoint+"/v1/tenants", nil)
+		req, _ := http.NewRequest(http.MethodGet, endpoint+"/v1/tenants", http.NoBody)
 		req.Header.Set("Authorization", "Bearer "+token)
 		if resp, err := http.DefaultClient.Do(req); err == nil {
 			resp.Body.Close()

@@ -57,7 +57,7 @@ func (r *idemRec) expired(now time.Time) bool {
 
 // validIdempotencyKey: 1–255 printable ASCII characters.
 func validIdempotencyKey(k string) bool {
-	if len(k) == 0 || len(k) > api.MaxIdempotencyKeyLen {
+	if k == "" || len(k) > api.MaxIdempotencyKeyLen {
 		return false
 	}
 	for i := 0; i < len(k); i++ {

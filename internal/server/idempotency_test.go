@@ -273,7 +273,7 @@ func TestIdempotencySurvivesCrashMidCreate(t *testing.T) {
 	list := func(s *server.Server) int {
 		h := httptest.NewServer(s.Handler())
 		defer h.Close()
-		req, _ := http.NewRequest("GET", h.URL+tp+"/sandboxes", nil)
+		req, _ := http.NewRequest("GET", h.URL+tp+"/sandboxes", http.NoBody)
 		req.Header.Set("Authorization", "Bearer "+testserver.Token)
 		r, err := http.DefaultClient.Do(req)
 		if err != nil {
