@@ -12,6 +12,7 @@ const (
 	CodeTooLarge             = "request.too_large"
 	CodeUnsupportedMedia     = "request.unsupported_media_type"
 	CodeMethodNotAllowed     = "request.method_not_allowed"
+	CodeIdempotencyMismatch  = "request.idempotency_mismatch"
 	CodeUnauthenticated      = "auth.unauthenticated"
 	CodePermissionDenied     = "auth.permission_denied"
 	CodeNotFound             = "resource.not_found"
@@ -43,6 +44,8 @@ func HTTPStatus(code string) int {
 		return 412
 	case CodeTooLarge:
 		return 413
+	case CodeIdempotencyMismatch:
+		return 422
 	case CodeUnsupportedMedia:
 		return 415
 	case CodePreconditionRequired:

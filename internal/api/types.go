@@ -12,6 +12,15 @@ const (
 	BasePath        = "/v1"
 	HeaderRequestID = "X-Request-Id"
 	HeaderAPIKey    = "X-Nimbus-Api-Key"
+	// HeaderIdempotencyKey makes services.create, sandboxes.create and
+	// sessions.open idempotent: a repeat with the same key and body within
+	// IdempotencyKeyTTL answers the original response and creates nothing.
+	HeaderIdempotencyKey = "Idempotency-Key"
+	// MaxIdempotencyKeyLen is the longest Idempotency-Key accepted (1–255
+	// printable ASCII characters).
+	MaxIdempotencyKeyLen = 255
+	// IdempotencyKeyTTL is how long the server remembers a key.
+	IdempotencyKeyTTL = 24 * time.Hour
 	// Long-poll query parameters accepted by every single-object GET.
 	QueryChangedSince = "changedSince"
 	QueryWaitMs       = "waitMs"

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/url"
@@ -30,6 +31,7 @@ type Client struct {
 	requestTimeout time.Duration
 	maxRetries     int
 	maxRetryWait   time.Duration
+	retryTimeout   time.Duration
 	log            RequestLogFunc
 }
 
@@ -65,6 +67,7 @@ func New(cfg Config) (*Client, error) {
 		requestTimeout: cfg.RequestTimeout,
 		maxRetries:     cfg.MaxRetries,
 		maxRetryWait:   cfg.MaxRetryWait,
+		retryTimeout:   cfg.RetryTimeout,
 		log:            cfg.RequestLog,
 	}
 	if c.http == nil {
@@ -73,14 +76,11 @@ func New(cfg Config) (*Client, error) {
 	if c.requestTimeout <= 0 {
 		c.requestTimeout = DefaultRequestTimeout
 	}
-	switch {
-	case c.maxRetries == 0:
-		c.maxRetries = DefaultMaxRetries
-	case c.maxRetries < 0:
-		c.maxRetries = 0
-	}
 	if c.maxRetryWait <= 0 {
 		c.maxRetryWait = DefaultMaxRetryWait
+	}
+	if c.retryTimeout <= 0 {
+		c.retryTimeout = DefaultRetryTimeout
 	}
 	c.Services = &ServicesClient{r: collection{c: c, segment: "services", kind: "service", idField: "name"}}
 	c.Sandboxes = &SandboxesClient{r: collection{c: c, segment: "sandboxes", kind: "sandbox", idField: "id"}}
@@ -114,9 +114,18 @@ func (c *Client) Settings() Settings { return c.r.settings }
 type CallOption func(*callOptions)
 
 type callOptions struct {
-	tenant       string
-	changedSince string
-	wait         time.Duration
+	tenant         string
+	changedSince   string
+	wait           time.Duration
+	idempotencyKey string
+}
+
+// IdempotencyKey sends key (1–255 printable ASCII) as the Idempotency-Key of
+// a Create or Open instead of a fresh random one, so that a create repeated
+// by the caller (not only the client's own retries) creates nothing new.
+// Other calls ignore it.
+func IdempotencyKey(key string) CallOption {
+	return func(o *callOptions) { o.idempotencyKey = key }
 }
 
 // InTenant runs the call in tenant instead of the client's default tenant.
@@ -169,19 +178,48 @@ func (c *Client) credFileForMessage() string {
 
 // Tenants lists the tenants the client's credential may use.
 func (c *Client) Tenants(ctx context.Context) (*api.TenantList, error) {
-	return call[api.TenantList](ctx, c, http.MethodGet, api.BasePath+"/tenants", nil, nil, 0)
+	return call[api.TenantList](ctx, c, &request{method: http.MethodGet, path: api.BasePath + "/tenants", repeatable: true})
 }
 
-// request describes one API call.
+// response is what the log and the caller learn of one attempt.
 type response struct {
 	status    int
 	requestID string
 }
 
-// do performs one API call: method on path (already escaped) with query,
-// JSON body in (nil for none) and JSON result into out (nil to discard).
-// longPoll extends the per-attempt timeout for a long-poll GET.
-func (c *Client) do(ctx context.Context, method, path string, query url.Values, in, out any, longPoll time.Duration) error {
+// request describes one API call and how far it may be retried.
+type request struct {
+	method, path string // path already escaped
+	query        url.Values
+	body         any // JSON body (nil for none)
+	longPoll     time.Duration
+	// idempotencyKey, when set, is sent as Idempotency-Key on every attempt,
+	// so the server answers a repeat with the original response.
+	idempotencyKey string
+	// repeatable: sending the request again after an attempt that may have
+	// reached the server is harmless (reads, keyed creates,
+	// generation-checked writes, and start and stop, which are no-ops when
+	// repeated).
+	repeatable bool
+	// happened, for a request that is not repeatable, is asked after an
+	// attempt that may have reached the server: true means that attempt took
+	// effect, and do returns errHappened instead of sending it again.
+	happened func(ctx context.Context) (bool, error)
+
+	// mayHaveLanded is set by do once an attempt failed in a way that leaves
+	// open whether the server acted on it (a reset connection, a timeout).
+	// A later failure (412, 404, a conflict) may then be the effect of that
+	// attempt; the caller re-reads to tell.
+	mayHaveLanded bool
+}
+
+// errHappened is returned by do when request.happened found that an
+// attempt which may have reached the server did take effect.
+var errHappened = errors.New("nimbus: the earlier attempt took effect")
+
+// do performs one API call with JSON result into out (nil to discard),
+// retrying what is safe to retry until ctx's deadline (see retryDelay).
+func (c *Client) do(ctx context.Context, rq *request, out any) error {
 	if c.r.endpoint == nil {
 		return missingEndpointError(c.credFileForMessage())
 	}
@@ -189,79 +227,176 @@ func (c *Client) do(ctx context.Context, method, path string, query url.Values, 
 		return missingCredentialError(c.credFileForMessage())
 	}
 	var body []byte
-	if in != nil {
-		b, err := json.Marshal(in)
+	if rq.body != nil {
+		b, err := json.Marshal(rq.body)
 		if err != nil {
-			return fmt.Errorf("nimbus: encoding %s %s request: %w", method, path, err)
+			return fmt.Errorf("nimbus: encoding %s %s request: %w", rq.method, rq.path, err)
 		}
 		body = b
 	}
 	u := *c.r.endpoint
-	u.RawPath = c.r.endpoint.EscapedPath() + path
+	u.RawPath = c.r.endpoint.EscapedPath() + rq.path
 	if p, err := url.PathUnescape(u.RawPath); err == nil {
 		u.Path = p
 	}
-	u.RawQuery = query.Encode()
+	u.RawQuery = rq.query.Encode()
 
-	idempotent := method == http.MethodGet || method == http.MethodHead
+	// Without a deadline on ctx, retrying stops after retryTimeout.
+	if _, ok := ctx.Deadline(); !ok && c.maxRetries >= 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, c.retryTimeout)
+		defer cancel()
+	}
+	start := time.Now()
 	for attempt := 0; ; attempt++ {
-		_, err := c.attempt(ctx, method, path, u.String(), body, out, longPoll)
+		_, err := c.attempt(ctx, rq, u.String(), body, out)
 		if err == nil {
 			return nil
 		}
-		if attempt >= c.maxRetries || ctx.Err() != nil {
-			return err
+		if c.maxRetries < 0 || (c.maxRetries > 0 && attempt >= c.maxRetries) {
+			return gaveUp(err, attempt, start, false)
 		}
-		delay, ok := c.retryDelay(err, idempotent, attempt)
+		if ctx.Err() != nil {
+			return gaveUp(err, attempt, start, errors.Is(ctx.Err(), context.DeadlineExceeded))
+		}
+		delay, ok := c.retryDelay(err, rq, attempt)
+		if ok && rq.mayHaveLanded && !rq.repeatable && rq.happened != nil {
+			done, herr := rq.happened(ctx)
+			switch {
+			case herr != nil:
+				return gaveUp(err, attempt, start, ctx.Err() != nil)
+			case done:
+				return errHappened
+			}
+			delay = 0 // it did not happen: send it again at once
+		}
 		if !ok {
-			return err
+			return gaveUp(err, attempt, start, false)
 		}
-		t := time.NewTimer(delay)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return err
-		case <-t.C:
+		if dl, has := ctx.Deadline(); has && time.Until(dl) < delay {
+			// The retry could not happen before the deadline.
+			return gaveUp(err, attempt, start, true)
+		}
+		if delay > 0 {
+			t := time.NewTimer(delay)
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				return gaveUp(err, attempt, start, errors.Is(ctx.Err(), context.DeadlineExceeded))
+			case <-t.C:
+			}
 		}
 	}
 }
 
-// retryDelay decides whether a failed attempt is retried and after how long.
-// GETs are retried on rate.limited, server.unavailable and transport errors;
-// writes only on rate.limited (the server did nothing) and when the
-// connection was refused before the request was sent.
-func (c *Client) retryDelay(err error, idempotent bool, attempt int) (time.Duration, bool) {
-	backoff := time.Duration(100<<attempt) * time.Millisecond
-	if backoff > 2*time.Second {
-		backoff = 2 * time.Second
+// gaveUp is the error of a call whose last attempt failed with err after
+// attempt retries: err itself, or, when it was retried or retrying ended at
+// the deadline (atDeadline), err saying so.
+func gaveUp(err error, attempt int, start time.Time, atDeadline bool) error {
+	if attempt == 0 && !atDeadline {
+		return err
 	}
+	return &retriedError{err: err, attempts: attempt + 1, elapsed: time.Since(start), atDeadline: atDeadline}
+}
+
+// retriedError is the last error of a call that was retried, or whose
+// retrying ended at the deadline.
+type retriedError struct {
+	err        error
+	attempts   int
+	elapsed    time.Duration
+	atDeadline bool
+}
+
+func (e *retriedError) Error() string {
+	s := fmt.Sprintf("%v (after %d attempts in %s", e.err, e.attempts, e.elapsed.Round(100*time.Millisecond))
+	if e.attempts == 1 {
+		s = fmt.Sprintf("%v (after 1 attempt", e.err)
+	}
+	if e.atDeadline {
+		s += "; retrying stopped at the operation's deadline"
+	}
+	return s + ")"
+}
+
+func (e *retriedError) Unwrap() error { return e.err }
+
+// retriedUntilDeadline reports whether err is a call that was still being
+// retried when its deadline came (see Client.do).
+func retriedUntilDeadline(err error) bool {
+	var re *retriedError
+	return errors.As(err, &re) && re.atDeadline
+}
+
+// Backoff between attempts: exponential from retryBaseDelay, capped at the
+// client's maxRetryWait, with jitter.
+const retryBaseDelay = 100 * time.Millisecond
+
+// retryDelay decides whether a failed attempt is retried and after how long:
+//
+//   - rate.limited (429) and server.unavailable (503 with the API's error
+//     body: admission control, a draining server) mean the server did
+//     nothing: every request is retried, after the Retry-After it sent;
+//   - a refused connection means the request was never sent: every request
+//     is retried;
+//   - any other transport error (a reset connection, a timeout, a response
+//     cut short) and 502/504 or a 503 without the API's body (a proxy) leave
+//     open whether the server acted: only repeatable requests are retried,
+//     and a request with a happened check is re-read first (see do);
+//   - anything else is an answer and is returned.
+//
+// rq.mayHaveLanded is set for the third kind.
+func (c *Client) retryDelay(err error, rq *request, attempt int) (time.Duration, bool) {
+	backoff := c.backoff(attempt)
 	var apiErr *Error
 	if errors.As(err, &apiErr) {
 		switch {
-		case apiErr.Code == api.CodeRateLimited,
-			idempotent && (apiErr.Code == api.CodeUnavailable || apiErr.HTTPStatus == 502 || apiErr.HTTPStatus == 504):
-		default:
-			return 0, false
-		}
-		if apiErr.RetryAfter > 0 {
-			if apiErr.RetryAfter > c.maxRetryWait {
-				return 0, false
+		case apiErr.HTTPStatus == http.StatusTooManyRequests,
+			apiErr.Code == api.CodeUnavailable && apiErr.structured:
+			if apiErr.RetryAfter > 0 {
+				// Honour Retry-After, spreading the callers it was sent to
+				// over a quarter of it so they do not all return at once.
+				return apiErr.RetryAfter + jitter(apiErr.RetryAfter/4), true
 			}
-			return apiErr.RetryAfter, true
+			return backoff, true
+		case apiErr.HTTPStatus == http.StatusBadGateway || apiErr.HTTPStatus == http.StatusServiceUnavailable ||
+			apiErr.HTTPStatus == http.StatusGatewayTimeout:
+			rq.mayHaveLanded = true
+			return max(backoff, apiErr.RetryAfter), rq.repeatable || rq.happened != nil
 		}
-		return backoff, true
+		return 0, false
 	}
-	if IsConfigError(err) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+	if IsConfigError(err) {
 		return 0, false
 	}
 	var te *transportError
 	if !errors.As(err, &te) {
-		return 0, false
+		return 0, false // the caller's context ended, or a request that cannot be built
 	}
-	if idempotent || errors.Is(te.err, syscall.ECONNREFUSED) {
-		return backoff, true
+	if errors.Is(te.err, syscall.ECONNREFUSED) && !rq.mayHaveLanded {
+		return backoff, true // never sent
 	}
-	return 0, false
+	rq.mayHaveLanded = true
+	return backoff, rq.repeatable || rq.happened != nil
+}
+
+// backoff is the delay before retry attempt+1: exponential, capped, with
+// "equal jitter" (half fixed, half random) so that parallel callers spread
+// out.
+func (c *Client) backoff(attempt int) time.Duration {
+	d := c.maxRetryWait
+	if attempt < 20 {
+		d = min(retryBaseDelay<<attempt, c.maxRetryWait)
+	}
+	return d/2 + jitter(d/2)
+}
+
+// jitter returns a random duration in [0, d).
+func jitter(d time.Duration) time.Duration {
+	if d <= 0 {
+		return 0
+	}
+	return rand.N(d) //nolint:gosec // jitter spreads retries; it needs no unpredictability
 }
 
 // transportError is a failure to get any response.
@@ -283,8 +418,9 @@ func (e *transportError) Error() string {
 
 func (e *transportError) Unwrap() error { return e.err }
 
-func (c *Client) attempt(ctx context.Context, method, path, rawURL string, body []byte, out any, longPoll time.Duration) (*response, error) {
-	actx, cancel := context.WithTimeout(ctx, c.requestTimeout+longPoll)
+func (c *Client) attempt(ctx context.Context, rq *request, rawURL string, body []byte, out any) (*response, error) {
+	method, path := rq.method, rq.path
+	actx, cancel := context.WithTimeout(ctx, c.requestTimeout+rq.longPoll)
 	defer cancel()
 	var rd io.Reader
 	if body != nil {
@@ -298,6 +434,9 @@ func (c *Client) attempt(ctx context.Context, method, path, rawURL string, body 
 	req.Header.Set("User-Agent", c.r.settings.UserAgent)
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
+	}
+	if rq.idempotencyKey != "" {
+		req.Header.Set(api.HeaderIdempotencyKey, rq.idempotencyKey)
 	}
 	if err := c.authorize(req); err != nil {
 		return nil, err
@@ -371,6 +510,7 @@ func parseError(resp *http.Response, method, path string) *Error {
 	}
 	var body api.ErrorResponse
 	if err := json.Unmarshal(raw, &body); err == nil && body.Error.Code != "" {
+		e.structured = true
 		e.Code = body.Error.Code
 		e.Message = body.Error.Message
 		e.Details = body.Error.Details

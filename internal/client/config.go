@@ -44,8 +44,8 @@ const DefaultUserAgent = "terraform-provider-nimbus/dev"
 // Default timeouts and limits.
 const (
 	DefaultRequestTimeout = 60 * time.Second
-	DefaultMaxRetries     = 4
-	DefaultMaxRetryWait   = 10 * time.Second
+	DefaultMaxRetryWait   = 5 * time.Second
+	DefaultRetryTimeout   = 2 * time.Minute
 	DefaultWaitTimeout    = 30 * time.Second
 	DefaultWaitInterval   = 250 * time.Millisecond
 )
@@ -87,12 +87,19 @@ type Config struct {
 	// RequestTimeout bounds one HTTP attempt (default 60s; a long-poll GET
 	// gets its wait added).
 	RequestTimeout time.Duration
-	// MaxRetries is how often a retryable request is retried (0 = default 4,
-	// negative = never).
+	// MaxRetries caps how often a retryable request is retried: 0 (the
+	// default) = no count, retry until the context's deadline; negative =
+	// never retry. What is retried: see the package documentation.
 	MaxRetries int
-	// MaxRetryWait caps how long the client sleeps before one retry; a
-	// Retry-After longer than this is returned as an error instead.
+	// MaxRetryWait caps the exponential backoff between attempts (default
+	// 5s; the delays start at 100ms, double, and are jittered). A server's
+	// Retry-After is honoured even when longer, unless it ends after the
+	// context's deadline: then the error is returned at once.
 	MaxRetryWait time.Duration
+	// RetryTimeout bounds retrying for a call whose context has no deadline
+	// (default 2m). The provider always passes a deadline: the resource's
+	// `timeouts`.
+	RetryTimeout time.Duration
 	// RequestLog, if set, is called after every HTTP attempt.
 	RequestLog RequestLogFunc
 }

@@ -31,6 +31,9 @@ type Error struct {
 	// Method and Path identify the request (path only; never the query, never
 	// credentials).
 	Method, Path string
+
+	// structured: the body was the API's JSON error (not a proxy's page).
+	structured bool
 }
 
 // Error implements error. It never contains credentials.

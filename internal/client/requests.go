@@ -2,6 +2,10 @@ package client
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"iter"
 	"net/http"
@@ -54,21 +58,37 @@ func (r collection) object(id string, opts []CallOption) (callOptions, string, e
 
 // call performs one API call (see Client.do) and decodes the JSON answer
 // into a new T.
-func call[T any](ctx context.Context, c *Client, method, path string, query url.Values, in any, longPoll time.Duration) (*T, error) {
+func call[T any](ctx context.Context, c *Client, rq *request) (*T, error) {
 	var out T
-	if err := c.do(ctx, method, path, query, in, &out, longPoll); err != nil {
+	if err := c.do(ctx, rq, &out); err != nil {
 		return nil, err
 	}
 	return &out, nil
 }
 
-// create POSTs req to the collection and returns the created object.
+// newIdempotencyKey returns a fresh Idempotency-Key: one per Create call,
+// sent on each of its attempts.
+func newIdempotencyKey() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails
+	return "nimbus-go-" + hex.EncodeToString(b[:])
+}
+
+// create POSTs req to the collection and returns the created object. The
+// POST carries an Idempotency-Key (the call's own, or IdempotencyKey's), so
+// it is retried even after an attempt that may have reached the server: the
+// server answers a repeat with the object the first attempt created.
 func create[T any](ctx context.Context, r collection, req any, opts []CallOption) (*T, error) {
-	p, err := r.path("", applyOptions(opts))
+	o := applyOptions(opts)
+	p, err := r.path("", o)
 	if err != nil {
 		return nil, err
 	}
-	return call[T](ctx, r.c, http.MethodPost, p, nil, req, 0)
+	key := o.idempotencyKey
+	if key == "" {
+		key = newIdempotencyKey()
+	}
+	return call[T](ctx, r.c, &request{method: http.MethodPost, path: p, body: req, idempotencyKey: key, repeatable: true})
 }
 
 // getObject reads the object id. With a ChangedSince option it long-polls.
@@ -79,21 +99,71 @@ func getObject[T any](ctx context.Context, r collection, id string, opts []CallO
 	}
 	q := url.Values{}
 	wait := longPollQuery(q, o)
-	return call[T](ctx, r.c, http.MethodGet, p, q, nil, wait)
+	return call[T](ctx, r.c, &request{method: http.MethodGet, path: p, query: q, longPoll: wait, repeatable: true})
+}
+
+// write says how a write may be retried after an attempt that may have
+// reached the server (see request): repeatable, or with a happened check;
+// and settle, if set, recognises a failure of a later attempt as the effect
+// of the earlier one (a 412 because that attempt already moved the
+// generation): it re-reads and returns the object when it shows what was
+// asked.
+type write[T any] struct {
+	repeatable bool
+	happened   func(ctx context.Context) (*T, bool, error)
+	settle     func(ctx context.Context, err error) (*T, bool)
 }
 
 // callObject sends method with body req to the object id, or to its
 // sub-resource suffix (such as "/close"), and returns the object it answers.
-func callObject[T any](ctx context.Context, r collection, method, id, suffix string, req any, opts []CallOption) (*T, error) {
+func callObject[T any](ctx context.Context, r collection, method, id, suffix string, req any, w write[T], opts []CallOption) (*T, error) {
 	_, p, err := r.object(id, opts)
 	if err != nil {
 		return nil, err
 	}
-	return call[T](ctx, r.c, method, p+suffix, nil, req, 0)
+	rq := &request{method: method, path: p + suffix, body: req, repeatable: w.repeatable}
+	var seen *T
+	if w.happened != nil {
+		rq.happened = func(ctx context.Context) (bool, error) {
+			obj, ok, err := w.happened(ctx)
+			seen = obj
+			return ok, err
+		}
+	}
+	out, err := call[T](ctx, r.c, rq)
+	switch {
+	case errors.Is(err, errHappened):
+		return seen, nil
+	case err != nil && rq.mayHaveLanded && w.settle != nil:
+		if obj, ok := w.settle(ctx, err); ok {
+			return obj, nil
+		}
+	}
+	return out, err
+}
+
+// settleUpdate is the settle of a generation-checked PATCH: a 412 after an
+// attempt that may have reached the server is that attempt's own effect
+// when the object is now at the next generation and shows what was asked
+// (matches).
+func settleUpdate[T any](r collection, id string, ifMatch *int64, generation func(*T) int64, matches func(*T) bool, opts []CallOption) func(context.Context, error) (*T, bool) {
+	return func(ctx context.Context, err error) (*T, bool) {
+		if !IsPreconditionFailed(err) || ifMatch == nil {
+			return nil, false
+		}
+		cur, gerr := getObject[T](ctx, r, id, opts)
+		if gerr != nil || generation(cur) != *ifMatch+1 || !matches(cur) {
+			return nil, false
+		}
+		return cur, true
+	}
 }
 
 // deleteObject deletes the object id. A non-zero ifMatchGeneration makes the
-// delete generation-checked; force tears down a running object.
+// delete generation-checked, and so safe to send again after an attempt
+// that may have reached the server; a resource.not_found answering such a
+// repeat means the first attempt deleted it, and is success. force tears
+// down a running object.
 func deleteObject(ctx context.Context, r collection, id string, ifMatchGeneration int64, force bool, opts []CallOption) error {
 	_, p, err := r.object(id, opts)
 	if err != nil {
@@ -106,19 +176,30 @@ func deleteObject(ctx context.Context, r collection, id string, ifMatchGeneratio
 	if force {
 		q.Set("force", "true")
 	}
-	return r.c.do(ctx, http.MethodDelete, p, q, nil, nil, 0)
+	rq := &request{method: http.MethodDelete, path: p, query: q, repeatable: ifMatchGeneration != 0}
+	err = r.c.do(ctx, rq, nil)
+	if err != nil && rq.mayHaveLanded && objectNotFound(err) {
+		return nil
+	}
+	return err
+}
+
+// objectNotFound: err is the object's resource.not_found (not its tenant's).
+func objectNotFound(err error) bool {
+	e, ok := AsError(err)
+	return ok && e.Code == api.CodeNotFound && (e.Details == nil || e.Details.Kind != "tenant")
 }
 
 // waitFunc is the signature of the clients' Wait methods.
 type waitFunc[T any] func(ctx context.Context, id string, wo WaitOptions, opts ...CallOption) (*T, error)
 
 // act runs the action verb on the object id (POST …/{id}/{verb} with body
-// req) and, when ao.WaitUntil is set, waits with wait for the object to
-// reach it. reject, called before anything is sent, returns the error for a
-// WaitUntil the action cannot reach (nil if it can); the id is checked
-// first so that a missing id is reported before a bad WaitUntil.
+// req, retried as w says) and, when ao.WaitUntil is set, waits with wait for
+// the object to reach it. reject, called before anything is sent, returns
+// the error for a WaitUntil the action cannot reach (nil if it can); the id
+// is checked first so that a missing id is reported before a bad WaitUntil.
 func act[T any](ctx context.Context, r collection, id, verb string, req any, ao ActionOptions,
-	reject func(until string) error, wait waitFunc[T], opts []CallOption,
+	reject func(until string) error, wait waitFunc[T], w write[T], opts []CallOption,
 ) (*T, error) {
 	if err := requireID(r.kind, r.idField, id); err != nil {
 		return nil, err
@@ -128,7 +209,7 @@ func act[T any](ctx context.Context, r collection, id, verb string, req any, ao 
 			return nil, err
 		}
 	}
-	out, err := callObject[T](ctx, r, http.MethodPost, id, "/"+verb, req, opts)
+	out, err := callObject[T](ctx, r, http.MethodPost, id, "/"+verb, req, w, opts)
 	if err != nil || ao.WaitUntil == "" {
 		return out, err
 	}
@@ -182,7 +263,7 @@ func listPage[T any](ctx context.Context, r collection, q url.Values, opts []Cal
 	if err != nil {
 		return nil, err
 	}
-	return call[page[T]](ctx, r.c, http.MethodGet, p, q, nil, 0)
+	return call[page[T]](ctx, r.c, &request{method: http.MethodGet, path: p, query: q, repeatable: true})
 }
 
 // allPages iterates over every item of the listing whose page at a token has
@@ -238,4 +319,11 @@ func paginate[T any](token string, fetch func(token string) ([]T, string, error)
 			token = next
 		}
 	}
+}
+
+// sameJSON reports whether a and b encode to the same JSON.
+func sameJSON(a, b any) bool {
+	x, errX := json.Marshal(a)
+	y, errY := json.Marshal(b)
+	return errX == nil && errY == nil && string(x) == string(y)
 }

@@ -101,7 +101,9 @@ func TestRequestsOnTheWire(t *testing.T) {
 		{"Services.Restart checked", func() error {
 			_, err := c.Services.Restart(ctx, "web", ActionOptions{IfMatchGeneration: 2})
 			return err
-		}, []string{"POST " + base + "/services/web/restart " + `{"ifMatchGeneration":2}`}},
+			// Restart reads the service first, to tell after a lost answer
+			// whether the restart happened (see TestRestartNotRepeated).
+		}, []string{"GET " + base + "/services/web", "POST " + base + "/services/web/restart " + `{"ifMatchGeneration":2}`}},
 		{"Services.Stop and wait", func() error {
 			_, err := c.Services.Stop(ctx, "web", ActionOptions{WaitUntil: api.WaitStopped})
 			return err

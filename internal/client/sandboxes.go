@@ -3,6 +3,7 @@ package client
 import (
 	"context"
 	"iter"
+	"maps"
 	"net/http"
 	"net/url"
 
@@ -64,8 +65,18 @@ func (s *SandboxesClient) All(ctx context.Context, lo ListSandboxesOptions, opts
 
 // Update replaces a sandbox's labels (generation-checked; IfMatchGeneration
 // is required by the server).
+// Like Services.Update, a repeat whose first attempt had landed is
+// recognised by re-reading the sandbox.
 func (s *SandboxesClient) Update(ctx context.Context, id string, req api.UpdateSandboxRequest, opts ...CallOption) (*api.Sandbox, error) {
-	return callObject[api.Sandbox](ctx, s.r, http.MethodPatch, id, "", req, opts)
+	matches := func(cur *api.Sandbox) bool {
+		return req.Labels == nil || maps.Equal(*req.Labels, cur.Metadata.Labels)
+	}
+	w := write[api.Sandbox]{
+		repeatable: req.IfMatchGeneration != nil,
+		settle: settleUpdate(s.r, id, req.IfMatchGeneration,
+			func(x *api.Sandbox) int64 { return x.Metadata.Generation }, matches, opts),
+	}
+	return callObject[api.Sandbox](ctx, s.r, http.MethodPatch, id, "", req, w, opts)
 }
 
 // Stop stops a sandbox and, with WaitUntil "stopped", waits for it.
@@ -76,7 +87,8 @@ func (s *SandboxesClient) Stop(ctx context.Context, id string, ao ActionOptions,
 		}
 		return errorf("stop of sandbox %q: waitUntil %q is not allowed; use %q", id, until, api.WaitStopped)
 	}
-	return act(ctx, s.r, id, "stop", nil, ao, reject, s.Wait, opts)
+	// A stop of a stopped sandbox is a no-op: repeatable.
+	return act(ctx, s.r, id, "stop", nil, ao, reject, s.Wait, write[api.Sandbox]{repeatable: true}, opts)
 }
 
 // Delete deletes a sandbox. A running sandbox needs Force (else op.conflict).

@@ -3,6 +3,7 @@ package client
 import (
 	"context"
 	"iter"
+	"maps"
 	"net/http"
 	"net/url"
 	"slices"
@@ -85,8 +86,25 @@ func (s *ServicesClient) All(ctx context.Context, lo ListServicesOptions, opts .
 
 // Update patches a service: present fields replace the stored value whole.
 // IfMatchGeneration is required by the server.
+//
+// The PATCH is generation-checked, so it is sent again after an attempt
+// that may have reached the server; when that attempt had landed, the
+// repeat fails with op.precondition_failed, and the service is re-read: at
+// the next generation and showing the requested labels and backend, it is
+// returned as the update's result.
 func (s *ServicesClient) Update(ctx context.Context, name string, req api.UpdateServiceRequest, opts ...CallOption) (*api.Service, error) {
-	return callObject[api.Service](ctx, s.r, http.MethodPatch, name, "", req, opts)
+	matches := func(cur *api.Service) bool {
+		if req.Labels != nil && !maps.Equal(*req.Labels, cur.Metadata.Labels) {
+			return false
+		}
+		return req.Backend == nil || sameJSON(req.Backend.Redacted(), cur.Spec.Backend)
+	}
+	w := write[api.Service]{
+		repeatable: req.IfMatchGeneration != nil,
+		settle: settleUpdate(s.r, name, req.IfMatchGeneration,
+			func(x *api.Service) int64 { return x.Metadata.Generation }, matches, opts),
+	}
+	return callObject[api.Service](ctx, s.r, http.MethodPatch, name, "", req, w, opts)
 }
 
 // Delete deletes a service. A running service needs Force (else op.conflict).
@@ -97,24 +115,69 @@ func (s *ServicesClient) Delete(ctx context.Context, name string, do DeleteOptio
 // Start starts a service (a no-op for a running one) and, with WaitUntil
 // "ready" or "healthy", waits for it.
 func (s *ServicesClient) Start(ctx context.Context, name string, ao ActionOptions, opts ...CallOption) (*api.Service, error) {
-	return s.action(ctx, name, "start", ao, []string{api.WaitReady, api.WaitHealthy}, opts)
+	return s.action(ctx, name, "start", ao, []string{api.WaitReady, api.WaitHealthy}, write[api.Service]{repeatable: true}, opts)
 }
 
 // Stop stops a service (a no-op for a stopped one) and, with WaitUntil
 // "stopped", waits for it.
 func (s *ServicesClient) Stop(ctx context.Context, name string, ao ActionOptions, opts ...CallOption) (*api.Service, error) {
-	return s.action(ctx, name, "stop", ao, []string{api.WaitStopped}, opts)
+	return s.action(ctx, name, "stop", ao, []string{api.WaitStopped}, write[api.Service]{repeatable: true}, opts)
 }
 
 // Restart stops and starts a service and, with WaitUntil "ready" or
 // "healthy", waits for it.
+//
+// A repeated restart is a second restart, so Restart reads the service
+// first; after an attempt that may have reached the server it re-reads it
+// and sends the restart again only when the service shows no sign of it
+// (see restarted).
 func (s *ServicesClient) Restart(ctx context.Context, name string, ao ActionOptions, opts ...CallOption) (*api.Service, error) {
-	return s.action(ctx, name, "restart", ao, []string{api.WaitReady, api.WaitHealthy}, opts)
+	if err := requireID(s.r.kind, s.r.idField, name); err != nil {
+		return nil, err
+	}
+	before, err := s.Get(ctx, name, opts...)
+	if err != nil {
+		return nil, err
+	}
+	w := write[api.Service]{happened: func(ctx context.Context) (*api.Service, bool, error) {
+		cur, err := s.Get(ctx, name, opts...)
+		if err != nil {
+			return nil, false, err
+		}
+		return cur, restarted(before, cur), nil
+	}}
+	return s.action(ctx, name, "restart", ao, []string{api.WaitReady, api.WaitHealthy}, w, opts)
+}
+
+// restarted reports whether cur, read after a restart request, shows that
+// the service went through a stop or start since before was read: its
+// lifecycle state or its Ready or Progressing condition changed.
+func restarted(before, cur *api.Service) bool {
+	if before.Status.LifecycleState != cur.Status.LifecycleState {
+		return true
+	}
+	for _, typ := range []string{api.ConditionReady, api.ConditionProgressing} {
+		if !conditionTime(before, typ).Equal(conditionTime(cur, typ)) {
+			return true
+		}
+	}
+	return false
+}
+
+func conditionTime(s *api.Service, typ string) time.Time {
+	for _, c := range s.Status.Conditions {
+		if c.Type == typ {
+			return c.LastTransitionTime
+		}
+	}
+	return time.Time{}
 }
 
 // action runs verb on the service name; a WaitUntil must be one of allowed.
-// A non-zero IfMatchGeneration makes the action generation-checked.
-func (s *ServicesClient) action(ctx context.Context, name, verb string, ao ActionOptions, allowed []string, opts []CallOption) (*api.Service, error) {
+// A non-zero IfMatchGeneration makes the action generation-checked. w says
+// how it is retried (start and stop are no-ops when repeated, so they are
+// repeatable; see Restart).
+func (s *ServicesClient) action(ctx context.Context, name, verb string, ao ActionOptions, allowed []string, w write[api.Service], opts []CallOption) (*api.Service, error) {
 	reject := func(until string) error {
 		if slices.Contains(allowed, until) {
 			return nil
@@ -126,7 +189,7 @@ func (s *ServicesClient) action(ctx context.Context, name, verb string, ao Actio
 		g := ao.IfMatchGeneration
 		body = api.ServiceActionRequest{IfMatchGeneration: &g}
 	}
-	return act(ctx, s.r, name, verb, body, ao, reject, s.Wait, opts)
+	return act(ctx, s.r, name, verb, body, ao, reject, s.Wait, w, opts)
 }
 
 // Wait waits until the service is "ready" (running ∧ readiness ready ∧

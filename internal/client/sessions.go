@@ -51,7 +51,20 @@ func (s *SessionsClient) All(ctx context.Context, lo ListSessionsOptions, opts .
 	return allPages[api.Session](ctx, s.r, lo.PageToken, lo.query, opts)
 }
 
-// Close closes a session with a reason.
+// Close closes a session with a reason. It is sent again after an attempt
+// that may have reached the server; when that attempt had closed it, the
+// repeat's op.conflict is recognised by re-reading the session (closed
+// with this reason) and the closed session is returned.
 func (s *SessionsClient) Close(ctx context.Context, id, reason string, opts ...CallOption) (*api.Session, error) {
-	return callObject[api.Session](ctx, s.r, http.MethodPost, id, "/close", api.CloseSessionRequest{Reason: reason}, opts)
+	w := write[api.Session]{repeatable: true, settle: func(ctx context.Context, err error) (*api.Session, bool) {
+		if !IsConflict(err) {
+			return nil, false
+		}
+		cur, gerr := s.Get(ctx, id, opts...)
+		if gerr != nil || cur.Status.LifecycleState != api.SessionClosed || (reason != "" && cur.Status.CloseReason != reason) {
+			return nil, false
+		}
+		return cur, true
+	}}
+	return callObject[api.Session](ctx, s.r, http.MethodPost, id, "/close", api.CloseSessionRequest{Reason: reason}, w, opts)
 }

@@ -100,8 +100,10 @@ func waitFor[T any](ctx context.Context, get getter[T], check checker[T], p wait
 		}
 		obj, newRV, err := get(wctx, changedSince, wait)
 		if err != nil {
-			if ctx.Err() == nil && wctx.Err() != nil {
-				// Our own deadline passed mid-request.
+			if ctx.Err() == nil && (wctx.Err() != nil || retriedUntilDeadline(err)) {
+				// Our own deadline passed mid-request, or while the read
+				// was being retried (the server restarting or throttling):
+				// the wait timed out.
 				return last, timeoutErr(context.DeadlineExceeded)
 			}
 			if errors.Is(ctx.Err(), context.DeadlineExceeded) {

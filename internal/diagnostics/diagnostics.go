@@ -152,7 +152,8 @@ func Detail(err error) string {
 		advice = "The server does not accept the request the provider sent: the provider and server versions may not " +
 			"match. Upgrade the provider or the server; if they match, this is a bug, please report it."
 	case api.CodeRateLimited, api.CodeUnavailable:
-		advice = "The server is busy or unavailable and the provider's retries were exhausted. Try again later."
+		advice = "The server stayed busy or unavailable: the provider retried with backoff until the operation's " +
+			"timeout. Try again later, or give the operation more time in the resource's `timeouts` block."
 	case api.CodeInternal:
 		advice = "The server failed with an internal error; this is a server bug. Retrying may help."
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	dstimeouts "github.com/hashicorp/terraform-plugin-framework-timeouts/datasource/timeouts"
 	"github.com/hashicorp/terraform-plugin-framework-timetypes/timetypes"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/attr"
@@ -137,7 +138,7 @@ func (d *SandboxDataSource) Metadata(_ context.Context, req datasource.MetadataR
 	resp.TypeName = req.ProviderTypeName + "_sandbox"
 }
 
-func (d *SandboxDataSource) Schema(_ context.Context, _ datasource.SchemaRequest, resp *datasource.SchemaResponse) {
+func (d *SandboxDataSource) Schema(ctx context.Context, _ datasource.SchemaRequest, resp *datasource.SchemaResponse) {
 	attrs := sandboxDataSchemaAttrs("id", "tenant_id")
 	attrs["id"] = schema.StringAttribute{
 		Required:            true,
@@ -153,6 +154,7 @@ func (d *SandboxDataSource) Schema(_ context.Context, _ datasource.SchemaRequest
 		MarkdownDescription: "Reads one Nimbus sandbox by id. `argv` and `environment` are never returned by the API; " +
 			"only their counts are.",
 		Attributes: attrs,
+		Blocks:     map[string]schema.Block{"timeouts": dataSourceTimeoutsBlock(ctx, "the sandbox")},
 	}
 }
 
@@ -175,6 +177,11 @@ func readByID[T any](ctx context.Context, req datasource.ReadRequest, resp *data
 	var id, tenant types.String
 	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("id"), &id)...)
 	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("tenant_id"), &tenant)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	ctx, cancel := dataSourceReadContext(ctx, req, &resp.Diagnostics)
+	defer cancel()
 	if resp.Diagnostics.HasError() {
 		return
 	}
@@ -205,19 +212,20 @@ type SandboxesDataSource struct {
 }
 
 type sandboxesModel struct {
-	TenantID       types.String `tfsdk:"tenant_id"`
-	LabelKey       types.String `tfsdk:"label_key"`
-	LabelValue     types.String `tfsdk:"label_value"`
-	LifecycleState types.String `tfsdk:"lifecycle_state"`
-	IDs            types.List   `tfsdk:"ids"`
-	Sandboxes      types.List   `tfsdk:"sandboxes"`
+	TenantID       types.String     `tfsdk:"tenant_id"`
+	LabelKey       types.String     `tfsdk:"label_key"`
+	LabelValue     types.String     `tfsdk:"label_value"`
+	LifecycleState types.String     `tfsdk:"lifecycle_state"`
+	IDs            types.List       `tfsdk:"ids"`
+	Sandboxes      types.List       `tfsdk:"sandboxes"`
+	Timeouts       dstimeouts.Value `tfsdk:"timeouts"`
 }
 
 func (d *SandboxesDataSource) Metadata(_ context.Context, req datasource.MetadataRequest, resp *datasource.MetadataResponse) {
 	resp.TypeName = req.ProviderTypeName + "_sandboxes"
 }
 
-func (d *SandboxesDataSource) Schema(_ context.Context, _ datasource.SchemaRequest, resp *datasource.SchemaResponse) {
+func (d *SandboxesDataSource) Schema(ctx context.Context, _ datasource.SchemaRequest, resp *datasource.SchemaResponse) {
 	resp.Schema = schema.Schema{
 		MarkdownDescription: "Lists Nimbus sandboxes (standalone and service-owned), optionally filtered by a label and by " +
 			"lifecycle state. Every page of the listing is read.",
@@ -253,6 +261,7 @@ func (d *SandboxesDataSource) Schema(_ context.Context, _ datasource.SchemaReque
 				NestedObject:        schema.NestedAttributeObject{Attributes: sandboxDataSchemaAttrs()},
 			},
 		},
+		Blocks: map[string]schema.Block{"timeouts": dataSourceTimeoutsBlock(ctx, "every page of the listing")},
 	}
 }
 
@@ -263,6 +272,11 @@ func (d *SandboxesDataSource) Configure(_ context.Context, req datasource.Config
 func (d *SandboxesDataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {
 	var m sandboxesModel
 	resp.Diagnostics.Append(req.Config.Get(ctx, &m)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	ctx, cancel := dataSourceReadContext(ctx, req, &resp.Diagnostics)
+	defer cancel()
 	if resp.Diagnostics.HasError() {
 		return
 	}

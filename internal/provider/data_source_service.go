@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	dstimeouts "github.com/hashicorp/terraform-plugin-framework-timeouts/datasource/timeouts"
 	"github.com/hashicorp/terraform-plugin-framework-timetypes/timetypes"
 	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
@@ -126,7 +127,7 @@ func (d *ServiceDataSource) Metadata(_ context.Context, req datasource.MetadataR
 	resp.TypeName = req.ProviderTypeName + "_service"
 }
 
-func (d *ServiceDataSource) Schema(_ context.Context, _ datasource.SchemaRequest, resp *datasource.SchemaResponse) {
+func (d *ServiceDataSource) Schema(ctx context.Context, _ datasource.SchemaRequest, resp *datasource.SchemaResponse) {
 	attrs := serviceInfoAttributes()
 	attrs["name"] = schema.StringAttribute{Required: true, Description: "Name of the service to read.",
 		Validators: []validator.String{validators.Name()}}
@@ -135,6 +136,7 @@ func (d *ServiceDataSource) Schema(_ context.Context, _ datasource.SchemaRequest
 	resp.Schema = schema.Schema{
 		Description: "Reads one Nimbus service by name: its backend (without the redacted launch inputs), labels and status.",
 		Attributes:  attrs,
+		Blocks:      map[string]schema.Block{"timeouts": dataSourceTimeoutsBlock(ctx, "the service")},
 	}
 }
 
@@ -142,9 +144,21 @@ func (d *ServiceDataSource) Configure(_ context.Context, req datasource.Configur
 	d.data = configureProviderData(req.ProviderData, &resp.Diagnostics)
 }
 
+// serviceDataSourceModel is nimbus_service's data: one service and the
+// `timeouts` block.
+type serviceDataSourceModel struct {
+	serviceInfoModel
+	Timeouts dstimeouts.Value `tfsdk:"timeouts"`
+}
+
 func (d *ServiceDataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {
-	var cfg serviceInfoModel
+	var cfg serviceDataSourceModel
 	resp.Diagnostics.Append(req.Config.Get(ctx, &cfg)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	ctx, cancel := dataSourceReadContext(ctx, req, &resp.Diagnostics)
+	defer cancel()
 	if resp.Diagnostics.HasError() {
 		return
 	}
@@ -162,6 +176,6 @@ func (d *ServiceDataSource) Read(ctx context.Context, req datasource.ReadRequest
 		addCallError(ctx, c, &resp.Diagnostics, fmt.Sprintf("Could not read service %s in tenant %s", name, tenant), err)
 		return
 	}
-	m := serviceInfo(svc, &resp.Diagnostics)
+	m := serviceDataSourceModel{serviceInfoModel: serviceInfo(svc, &resp.Diagnostics), Timeouts: cfg.Timeouts}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	dstimeouts "github.com/hashicorp/terraform-plugin-framework-timeouts/datasource/timeouts"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/datasource/schema"
@@ -30,19 +31,20 @@ type ServicesDataSource struct {
 }
 
 type servicesModel struct {
-	TenantID       types.String `tfsdk:"tenant_id"`
-	LabelKey       types.String `tfsdk:"label_key"`
-	LabelValue     types.String `tfsdk:"label_value"`
-	LifecycleState types.String `tfsdk:"lifecycle_state"`
-	Names          types.List   `tfsdk:"names"`
-	Services       types.List   `tfsdk:"services"`
+	TenantID       types.String     `tfsdk:"tenant_id"`
+	LabelKey       types.String     `tfsdk:"label_key"`
+	LabelValue     types.String     `tfsdk:"label_value"`
+	LifecycleState types.String     `tfsdk:"lifecycle_state"`
+	Names          types.List       `tfsdk:"names"`
+	Services       types.List       `tfsdk:"services"`
+	Timeouts       dstimeouts.Value `tfsdk:"timeouts"`
 }
 
 func (d *ServicesDataSource) Metadata(_ context.Context, req datasource.MetadataRequest, resp *datasource.MetadataResponse) {
 	resp.TypeName = req.ProviderTypeName + "_services"
 }
 
-func (d *ServicesDataSource) Schema(_ context.Context, _ datasource.SchemaRequest, resp *datasource.SchemaResponse) {
+func (d *ServicesDataSource) Schema(ctx context.Context, _ datasource.SchemaRequest, resp *datasource.SchemaResponse) {
 	item := serviceInfoAttributes()
 	item["name"] = schema.StringAttribute{Computed: true, Description: "Name of the service."}
 	item["tenant_id"] = schema.StringAttribute{Computed: true, Description: "Tenant of the service."}
@@ -65,6 +67,7 @@ func (d *ServicesDataSource) Schema(_ context.Context, _ datasource.SchemaReques
 			"services": schema.ListNestedAttribute{Computed: true, Description: "The matching services.",
 				NestedObject: schema.NestedAttributeObject{Attributes: item}},
 		},
+		Blocks: map[string]schema.Block{"timeouts": dataSourceTimeoutsBlock(ctx, "every page of the listing")},
 	}
 }
 
@@ -75,6 +78,11 @@ func (d *ServicesDataSource) Configure(_ context.Context, req datasource.Configu
 func (d *ServicesDataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {
 	var cfg servicesModel
 	resp.Diagnostics.Append(req.Config.Get(ctx, &cfg)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	ctx, cancel := dataSourceReadContext(ctx, req, &resp.Diagnostics)
+	defer cancel()
 	if resp.Diagnostics.HasError() {
 		return
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	dstimeouts "github.com/hashicorp/terraform-plugin-framework-timeouts/datasource/timeouts"
 	"github.com/hashicorp/terraform-plugin-framework-timetypes/timetypes"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/attr"
@@ -146,7 +147,7 @@ func (d *SessionDataSource) Metadata(_ context.Context, req datasource.MetadataR
 	resp.TypeName = req.ProviderTypeName + "_session"
 }
 
-func (d *SessionDataSource) Schema(_ context.Context, _ datasource.SchemaRequest, resp *datasource.SchemaResponse) {
+func (d *SessionDataSource) Schema(ctx context.Context, _ datasource.SchemaRequest, resp *datasource.SchemaResponse) {
 	attrs := sessionDataSchemaAttrs("id", "tenant_id")
 	attrs["id"] = schema.StringAttribute{
 		Required:            true,
@@ -161,6 +162,7 @@ func (d *SessionDataSource) Schema(_ context.Context, _ datasource.SchemaRequest
 	resp.Schema = schema.Schema{
 		MarkdownDescription: "Reads one Nimbus session by id, in any state (`open`, `closed` or `expired`).",
 		Attributes:          attrs,
+		Blocks:              map[string]schema.Block{"timeouts": dataSourceTimeoutsBlock(ctx, "the session")},
 	}
 }
 
@@ -184,17 +186,18 @@ type SessionsDataSource struct {
 }
 
 type sessionsModel struct {
-	TenantID types.String `tfsdk:"tenant_id"`
-	State    types.String `tfsdk:"state"`
-	IDs      types.List   `tfsdk:"ids"`
-	Sessions types.List   `tfsdk:"sessions"`
+	TenantID types.String     `tfsdk:"tenant_id"`
+	State    types.String     `tfsdk:"state"`
+	IDs      types.List       `tfsdk:"ids"`
+	Sessions types.List       `tfsdk:"sessions"`
+	Timeouts dstimeouts.Value `tfsdk:"timeouts"`
 }
 
 func (d *SessionsDataSource) Metadata(_ context.Context, req datasource.MetadataRequest, resp *datasource.MetadataResponse) {
 	resp.TypeName = req.ProviderTypeName + "_sessions"
 }
 
-func (d *SessionsDataSource) Schema(_ context.Context, _ datasource.SchemaRequest, resp *datasource.SchemaResponse) {
+func (d *SessionsDataSource) Schema(ctx context.Context, _ datasource.SchemaRequest, resp *datasource.SchemaResponse) {
 	resp.Schema = schema.Schema{
 		MarkdownDescription: "Lists Nimbus sessions, optionally only those in one state. Every page of the listing is read.",
 		Attributes: map[string]schema.Attribute{
@@ -219,6 +222,7 @@ func (d *SessionsDataSource) Schema(_ context.Context, _ datasource.SchemaReques
 				NestedObject:        schema.NestedAttributeObject{Attributes: sessionDataSchemaAttrs()},
 			},
 		},
+		Blocks: map[string]schema.Block{"timeouts": dataSourceTimeoutsBlock(ctx, "every page of the listing")},
 	}
 }
 
@@ -229,6 +233,11 @@ func (d *SessionsDataSource) Configure(_ context.Context, req datasource.Configu
 func (d *SessionsDataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {
 	var m sessionsModel
 	resp.Diagnostics.Append(req.Config.Get(ctx, &m)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	ctx, cancel := dataSourceReadContext(ctx, req, &resp.Diagnostics)
+	defer cancel()
 	if resp.Diagnostics.HasError() {
 		return
 	}

@@ -216,9 +216,9 @@ func (r *SandboxResource) Schema(ctx context.Context, _ resource.SchemaRequest, 
 			},
 		},
 		Blocks: map[string]schema.Block{
-			"timeouts": timeoutsBlock(ctx, timeouts.Opts{Create: true, Update: true, Delete: true},
+			"timeouts": timeoutsBlock(ctx, timeouts.Opts{Create: true, Read: true, Update: true, Delete: true},
 				"How long create (create and wait until running), update (labels; waits for a sandbox that is still starting) "+
-					"and delete (stop, wait and delete) may take. Default 10m each."),
+					"and delete (stop, wait and delete) may take. Default 10m each."+readTimeoutDoc),
 		},
 	}
 }
@@ -306,6 +306,11 @@ func (r *SandboxResource) Read(ctx context.Context, req resource.ReadRequest, re
 	}
 	c := clientFor(ctx, r.data, &resp.Diagnostics)
 	if c == nil {
+		return
+	}
+	ctx, cancel := operationContext(ctx, state.Timeouts.Read, defaultReadTimeout, &resp.Diagnostics)
+	defer cancel()
+	if resp.Diagnostics.HasError() {
 		return
 	}
 	sb := readRemote(ctx, c, resp, "sandbox "+state.ID.ValueString(), func() (*api.Sandbox, error) {

@@ -152,6 +152,11 @@ func (r *ServiceResource) Read(ctx context.Context, req resource.ReadRequest, re
 	if c == nil {
 		return
 	}
+	ctx, cancel := operationContext(ctx, state.Timeouts.Read, defaultReadTimeout, &resp.Diagnostics)
+	defer cancel()
+	if resp.Diagnostics.HasError() {
+		return
+	}
 	name := state.Name.ValueString()
 	svc := readRemote(ctx, c, resp, fmt.Sprintf("service %q", name), func() (*api.Service, error) {
 		return c.Services.Get(ctx, name, tenantCall(state.TenantID)...)
@@ -338,11 +343,10 @@ func (r *ServiceResource) wait(ctx context.Context, c *client.Client, name, wait
 }
 
 // reread returns the service's current state, or fallback if it cannot be
-// read (an error there is not worth a second diagnostic).
+// read before the operation's deadline (an error there is not worth a
+// second diagnostic).
 func (r *ServiceResource) reread(ctx context.Context, c *client.Client, name string, opt client.CallOption, fallback *api.Service) *api.Service {
-	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
-	defer cancel()
-	svc, err := c.Services.Get(rctx, name, opt)
+	svc, err := c.Services.Get(ctx, name, opt)
 	if err != nil {
 		tflog.Warn(ctx, "Could not re-read the Nimbus service", map[string]any{"name": name, "error": err.Error()})
 		return fallback

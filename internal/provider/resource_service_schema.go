@@ -269,9 +269,9 @@ func (r *ServiceResource) Schema(ctx context.Context, _ resource.SchemaRequest, 
 			},
 		},
 		Blocks: map[string]schema.Block{
-			"timeouts": timeoutsBlock(ctx, timeouts.Opts{Create: true, Update: true, Delete: true},
+			"timeouts": timeoutsBlock(ctx, timeouts.Opts{Create: true, Read: true, Update: true, Delete: true},
 				"How long create (create, start and wait), update (update, start/stop/restart and wait) and delete "+
-					"(stop and delete) may take. Defaults: create 20m, update 20m, delete 10m."),
+					"(stop and delete) may take. Defaults: create 20m, update 20m, delete 10m."+readTimeoutDoc),
 		},
 	}
 }

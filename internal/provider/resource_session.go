@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
 	"github.com/hashicorp/terraform-plugin-framework-timetypes/timetypes"
 	"github.com/hashicorp/terraform-plugin-framework-validators/setvalidator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
@@ -62,6 +63,7 @@ type sessionModel struct {
 	ExpiresAt      timetypes.RFC3339    `tfsdk:"expires_at"`
 	LifecycleState types.String         `tfsdk:"lifecycle_state"`
 	TargetSnapshot types.Object         `tfsdk:"target_snapshot"`
+	Timeouts       timeouts.Value       `tfsdk:"timeouts"`
 }
 
 // targetSnapshotAttrTypes is the object type of target_snapshot.
@@ -110,7 +112,7 @@ func sessionChannelsValidators() []validator.Set {
 	}
 }
 
-func (r *SessionResource) Schema(_ context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
+func (r *SessionResource) Schema(ctx context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
 	replace := []planmodifier.String{stringplanmodifier.RequiresReplace()}
 	snapshotAttrs := map[string]schema.Attribute{}
 	for name, typ := range targetSnapshotAttrTypes {
@@ -190,6 +192,10 @@ func (r *SessionResource) Schema(_ context.Context, _ resource.SchemaRequest, re
 				Attributes:          snapshotAttrs,
 				PlanModifiers:       []planmodifier.Object{objectplanmodifier.UseStateForUnknown()},
 			},
+		},
+		Blocks: map[string]schema.Block{
+			"timeouts": timeoutsBlock(ctx, timeouts.Opts{Create: true, Read: true, Delete: true},
+				"How long opening (create) and closing (delete) the session may take. Default 5m each."+readTimeoutDoc),
 		},
 	}
 }
@@ -372,6 +378,8 @@ func (r *SessionResource) Create(ctx context.Context, req resource.CreateRequest
 	if c == nil {
 		return
 	}
+	ctx, cancel := operationContext(ctx, plan.Timeouts.Create, defaultSessionOpTimeout, &resp.Diagnostics)
+	defer cancel()
 	tenant := sessionTenant(c, plan.TenantID, plan.ServiceID, &resp.Diagnostics)
 	oreq := openSessionRequest(ctx, plan.ServiceName, plan.ServiceID, plan.SandboxID, plan.Channels, plan.TTL, &resp.Diagnostics)
 	if resp.Diagnostics.HasError() {
@@ -395,6 +403,11 @@ func (r *SessionResource) Read(ctx context.Context, req resource.ReadRequest, re
 	}
 	c := clientFor(ctx, r.data, &resp.Diagnostics)
 	if c == nil {
+		return
+	}
+	ctx, cancel := operationContext(ctx, state.Timeouts.Read, defaultReadTimeout, &resp.Diagnostics)
+	defer cancel()
+	if resp.Diagnostics.HasError() {
 		return
 	}
 	s := readRemote(ctx, c, resp, "session "+state.ID.ValueString(), func() (*api.Session, error) {
@@ -441,6 +454,10 @@ func (r *SessionResource) Read(ctx context.Context, req resource.ReadRequest, re
 	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
 }
 
+// defaultSessionOpTimeout bounds opening and closing a session when the
+// `timeouts` block does not.
+const defaultSessionOpTimeout = 5 * time.Minute
+
 // Update is never called with a change: every input forces a new session.
 func (r *SessionResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
 	var plan sessionModel
@@ -456,6 +473,11 @@ func (r *SessionResource) Delete(ctx context.Context, req resource.DeleteRequest
 	}
 	c := clientFor(ctx, r.data, &resp.Diagnostics)
 	if c == nil {
+		return
+	}
+	ctx, cancel := operationContext(ctx, state.Timeouts.Delete, defaultSessionOpTimeout, &resp.Diagnostics)
+	defer cancel()
+	if resp.Diagnostics.HasError() {
 		return
 	}
 	if err := closeSession(ctx, c, state.ID.ValueString(), tenantCall(state.TenantID)); err != nil {

@@ -29,7 +29,7 @@ func (s *Server) createSandbox(w http.ResponseWriter, r *http.Request, tenant st
 	if v := req.Validate(); len(v) > 0 {
 		return invalid(v)
 	}
-	id := newID("sbx-")
+	id := reservedID(r, "sbx-")
 	unlock := s.lockObj(kindSandbox, tenant, id)
 	defer unlock()
 	now := s.now()

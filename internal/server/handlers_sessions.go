@@ -46,7 +46,7 @@ func (s *Server) openSession(w http.ResponseWriter, r *http.Request, tenant stri
 		ttlMs = api.DefaultSessionTTLMs
 	}
 	now := s.now()
-	id := newID("ses-")
+	id := reservedID(r, "ses-")
 	rec := &sessionRec{Session: api.Session{
 		Metadata: api.ObjectMeta{ID: id, TenantID: tenant, Generation: 1, CreatedAt: now, Labels: req.Labels},
 		Spec: api.SessionSpec{Target: req.Target, Channels: req.Channels, RequestedTTLMs: ttlMs,

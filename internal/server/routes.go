@@ -19,7 +19,8 @@ func (s *Server) routes() http.Handler {
 
 	mux.Handle("GET /v1/tenants", s.authRoute(s.listTenants))
 
-	handle("POST "+t+"/services", s.createService)
+	idemServices, idemSandboxes, idemSessions := s.idemOps()
+	handle("POST "+t+"/services", s.idempotent(idemServices, s.createService))
 	handle("GET "+t+"/services", s.listServices)
 	handle("GET "+t+"/services/{name}", s.getService)
 	handle("PATCH "+t+"/services/{name}", s.updateService)
@@ -28,14 +29,14 @@ func (s *Server) routes() http.Handler {
 	handle("POST "+t+"/services/{name}/stop", s.serviceAction("stop"))
 	handle("POST "+t+"/services/{name}/restart", s.serviceAction("restart"))
 
-	handle("POST "+t+"/sandboxes", s.createSandbox)
+	handle("POST "+t+"/sandboxes", s.idempotent(idemSandboxes, s.createSandbox))
 	handle("GET "+t+"/sandboxes", s.listSandboxes)
 	handle("GET "+t+"/sandboxes/{id}", s.getSandbox)
 	handle("PATCH "+t+"/sandboxes/{id}", s.updateSandbox)
 	handle("DELETE "+t+"/sandboxes/{id}", s.deleteSandbox)
 	handle("POST "+t+"/sandboxes/{id}/stop", s.stopSandbox)
 
-	handle("POST "+t+"/sessions", s.openSession)
+	handle("POST "+t+"/sessions", s.idempotent(idemSessions, s.openSession))
 	handle("GET "+t+"/sessions", s.listSessions)
 	handle("GET "+t+"/sessions/{id}", s.getSession)
 	handle("POST "+t+"/sessions/{id}/close", s.closeSession)
@@ -82,7 +83,7 @@ func (s *Server) authRoute(h func(w http.ResponseWriter, r *http.Request, p prin
 			s.writeError(w, r, e)
 			return
 		}
-		h(w, r, p)
+		h(w, withPrincipal(r, p), p)
 	})
 }
 

@@ -64,6 +64,8 @@ type Server struct {
 	services  *table[serviceRec]
 	sandboxes *table[sandboxRec]
 	sessions  *table[sessionRec]
+	idem      *table[idemRec] // idempotency records (idempotency.go)
+	idemSwept atomic.Int64    // when expired records were last dropped (Unix ms)
 	locks     keyLocks
 	watch     watchers
 	rvSeq     atomic.Uint64
@@ -141,6 +143,9 @@ func New(cfg Config) (*Server, error) {
 	s.bgCtx, s.bgCancel = context.WithCancel(context.Background())
 	s.monitor = runtime.NewHealthMonitor(runtime.NewHealthChecker(cfg.HealthTimeout), cfg.HealthInterval, cfg.HealthAfter, cfg.Clock.Now)
 	if err := s.load(); err != nil {
+		return nil, err
+	}
+	if err := s.loadIdem(); err != nil {
 		return nil, err
 	}
 	s.reconcile()

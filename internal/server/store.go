@@ -9,7 +9,7 @@ const (
 	kindSession = "sessions"
 )
 
-var storeKinds = []string{kindService, kindSandbox, kindSession}
+var storeKinds = []string{kindService, kindSandbox, kindSession, kindIdempotency}
 
 // ErrStoreClosed is returned by a store after Close.
 var ErrStoreClosed = errors.New("store is closed")

@@ -62,6 +62,9 @@ type Options struct {
 	Logger *slog.Logger
 	// RateLimit per credential (requests/second); 0 = off.
 	RateLimit float64
+	// MaxInFlight caps concurrent requests (server.unavailable above it);
+	// 0 = off.
+	MaxInFlight int
 }
 
 // WithFakeClock runs the server on a fake clock (Server.Clock).
@@ -159,7 +162,7 @@ func (s *Server) start(t testing.TB, addr string) {
 	}, o.Credentials...)
 	srv, err := server.New(server.Config{
 		Store: store, Runtime: rt, Clock: o.Clock, Logger: logger, Credentials: creds, Tenants: o.Tenants,
-		HealthInterval: o.HealthInterval, HealthTimeout: 2 * time.Second, RateLimit: o.RateLimit,
+		HealthInterval: o.HealthInterval, HealthTimeout: 2 * time.Second, RateLimit: o.RateLimit, MaxInFlight: o.MaxInFlight,
 	})
 	if err != nil {
 		store.Close()
