@@ -95,6 +95,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	shutdownTimeout := fs.Duration("shutdown-timeout", 15*time.Second, "how long a graceful shutdown waits for requests in flight")
 	rateLimit := fs.Float64("rate-limit", 0, "requests per second allowed per credential (0 = unlimited); excess gets rate.limited")
 	maxInFlight := fs.Int("max-in-flight", 0, "maximum concurrent requests (0 = unlimited); excess gets server.unavailable")
+	bodyTimeout := fs.Duration("body-timeout", 10*time.Second, "how long a request body may take to arrive; slower senders get request.timeout")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn or error")
 	logFormat := fs.String("log-format", "text", "log format: text or json")
 	dev := fs.Bool("dev", false, "development mode: in-memory store (unless --data-dir), a generated token, tenant \"demo\"; prints the export lines to use it")
@@ -187,7 +188,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 
 	srv, err := New(Config{Store: store, Runtime: rt, Clock: clock.Real(), Logger: logger, Credentials: creds,
-		Tenants: tenants, HealthInterval: *healthInterval, RateLimit: *rateLimit, MaxInFlight: *maxInFlight})
+		Tenants: tenants, HealthInterval: *healthInterval, RateLimit: *rateLimit, MaxInFlight: *maxInFlight, BodyTimeout: *bodyTimeout})
 	if err != nil {
 		store.Close()
 		return fail("%v", err)
