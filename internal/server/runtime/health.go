@@ -38,8 +38,10 @@ func NewHealthChecker(timeout time.Duration) *HealthChecker {
 }
 
 // HealthURL joins an external endpoint URL and a health-check path:
-// ("http://h:1/api/", "/healthz") → "http://h:1/api/healthz"; an empty path
-// checks the URL itself.
+// ("http://h:1/api/", "/healthz") → "http://h:1/api/healthz"; the path goes
+// after the URL's own path, before its query and fragment
+// ("http://h/base?region=eu", "/healthz") → "http://h/base/healthz?region=eu".
+// An empty path checks the URL itself.
 func HealthURL(rawURL, path string) string {
 	if path == "" {
 		return rawURL
@@ -47,7 +49,15 @@ func HealthURL(rawURL, path string) string {
 	if !strings.HasPrefix(path, "/") {
 		path = "/" + path
 	}
-	return strings.TrimRight(rawURL, "/") + path
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return strings.TrimRight(rawURL, "/") + path // Check reports it as invalid
+	}
+	if u.RawPath != "" {
+		u.RawPath = strings.TrimRight(u.RawPath, "/") + (&url.URL{Path: path}).EscapedPath()
+	}
+	u.Path = strings.TrimRight(u.Path, "/") + path
+	return u.String()
 }
 
 // Check performs one GET of rawURL+path; any 2xx is healthy. detail says
