@@ -16,6 +16,7 @@ import (
 	"mime"
 	"net/http"
 	"os"
+	"reflect"
 	"strconv"
 	"strings"
 	"sync"
@@ -305,10 +306,20 @@ func decodeBytes(body []byte, v any, optional bool) *apiError {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
+		if strings.HasPrefix(err.Error(), "json: unknown field ") {
+			// Name the unknown field by its full path.
+			if p := checkJSON(body, reflect.TypeOf(v)); p != nil {
+				return invalidField(p.field, "%s", p.description)
+			}
+		}
 		return jsonError(err)
 	}
 	if _, err := dec.Token(); err != io.EOF {
 		return errf(api.CodeInvalid, "malformed JSON: unexpected data after the JSON object")
+	}
+	// encoding/json keeps the last of duplicate keys; the API rejects them.
+	if p := checkJSON(body, reflect.TypeOf(v)); p != nil {
+		return invalidField(p.field, "%s", p.description)
 	}
 	return nil
 }
@@ -423,8 +434,11 @@ func (s *Server) parseList(r *http.Request, kind, tenant, stateParam string, sta
 	if p.hasValue && p.labelKey == "" {
 		v.Add("labelValue", "requires labelKey")
 	}
-	if p.labelKey != "" {
-		api.ValidateLabels("labelKey", map[string]string{p.labelKey: p.labelValue}, &v)
+	if p.labelKey != "" && !api.ValidLabelKey(p.labelKey) {
+		v.Add("labelKey", "%s", api.LabelKeyRule)
+	}
+	if p.hasValue && !api.ValidLabelValue(p.labelValue) {
+		v.Add("labelValue", "%s", api.LabelValueRule)
 	}
 	p.state = q.Get(stateParam)
 	if p.state != "" && !contains(states, p.state) {
