@@ -47,17 +47,22 @@ type multiFlag []string
 func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
 func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
 
-// secretFlag collects credentials without ever printing them.
+// secretFlag collects credentials without ever printing them. The flag
+// package quotes the value of a flag whose Set fails, so Set never fails:
+// it records the problem in errs (without the value) for Main to report.
 type secretFlag struct {
+	name  string
 	kind  string
 	creds *[]Credential
+	errs  *[]string
 }
 
 func (f secretFlag) String() string { return "" }
 func (f secretFlag) Set(v string) error {
 	c, err := ParseCredentialFlag(f.kind, v)
 	if err != nil {
-		return err
+		*f.errs = append(*f.errs, fmt.Sprintf("invalid value for flag -%s (not shown: it holds a secret): %v", f.name, err))
+		return nil
 	}
 	*f.creds = append(*f.creds, c)
 	return nil
@@ -85,8 +90,9 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	dataDir := fs.String("data-dir", "", "directory of the durable bbolt store (default "+DefaultDataDir()+")")
 	inMemory := fs.Bool("in-memory", false, "keep everything in memory (nothing survives a restart)")
 	configPath := fs.String("config", "", "JSON config file with tenants, tokens and apiKeys (see the API reference)")
-	fs.Var(secretFlag{CredentialToken, &creds}, "token", "accepted bearer token, as SECRET=TENANT[,TENANT…] or SECRET=* (repeatable; prefer --config: flags show in ps)")
-	fs.Var(secretFlag{CredentialAPIKey, &creds}, "api-key", "accepted X-Nimbus-Api-Key, as SECRET=TENANT[,TENANT…] or SECRET=* (repeatable)")
+	var flagErrs []string
+	fs.Var(secretFlag{"token", CredentialToken, &creds, &flagErrs}, "token", "accepted bearer token, as SECRET=TENANT[,TENANT…] or SECRET=* (repeatable; prefer --config: flags show in ps)")
+	fs.Var(secretFlag{"api-key", CredentialAPIKey, &creds, &flagErrs}, "api-key", "accepted X-Nimbus-Api-Key, as SECRET=TENANT[,TENANT…] or SECRET=* (repeatable)")
 	fs.Var(&tenants, "tenant", "tenant id that exists (repeatable; tenants named by credentials exist too)")
 	rtName := fs.String("runtime", "simulated", "sandbox runtime: simulated, or process (really runs argv on this host, without isolation)")
 	startDelay := fs.Duration("sim-start-delay", 500*time.Millisecond, "simulated runtime: how long a sandbox takes to start")
@@ -103,6 +109,13 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
 		}
+		return 2
+	}
+	if len(flagErrs) > 0 {
+		for _, e := range flagErrs {
+			fmt.Fprintln(stderr, e)
+		}
+		fs.Usage()
 		return 2
 	}
 	if fs.NArg() > 0 {
