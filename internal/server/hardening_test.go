@@ -1,6 +1,8 @@
 package server_test
 
 import (
+	"log/slog"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -55,4 +57,40 @@ func TestDuplicateKeysAndFieldPaths(t *testing.T) {
 	}
 	wantField(t, do(t, srv, "GET", tp+"/services?labelKey=a+b", nil), "labelKey")
 	wantField(t, do(t, srv, "GET", tp+"/services?labelKey=a&labelValue=b+c", nil), "labelValue")
+}
+
+// TestErrorsAreJSONAndLogsClean: paths ServeMux would redirect get an API
+// error; 503s while draining are logged at warn; no log line carries a
+// pointer address.
+func TestErrorsAreJSONAndLogsClean(t *testing.T) {
+	logs := &syncBuffer{}
+	srv := testserver.Start(t, func(o *testserver.Options) {
+		o.Logger = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	})
+	for _, p := range []string{"/v1/tenants/acc/../acc/services", "/v1//tenants/acc/services", "/v1/tenants/acc/./services", "/v1/tenants/acc/services/web/.."} {
+		r := do(t, srv, "GET", p, nil)
+		if r.status/100 == 3 || r.header.Get("Content-Type") != "application/json" {
+			t.Fatalf("GET %s: %d %s %s", p, r.status, r.header.Get("Content-Type"), r.body)
+		}
+		wantField(t, r, "path")
+	}
+	mustCreate(t, srv, sandboxService("api", "registry.example/api:1"))
+	do(t, srv, "POST", tp+"/services/api/start", nil)
+	waitService(t, srv, "api", readyOn(1))
+	mustCreate(t, srv, api.CreateServiceRequest{Name: "ext", Backend: api.Backend{Kind: api.BackendKindExternal,
+		Endpoint: &api.ExternalEndpoint{URL: "http://127.0.0.1:1"}, Health: &api.HealthCheck{Kind: api.HealthKindHTTP, Path: "/h"}}})
+	srv.Server.Drain()
+	expect(t, do(t, srv, "GET", tp+"/services", nil), 503, api.CodeUnavailable)
+	out := logs.String()
+	if m := regexp.MustCompile(`0x[0-9a-f]{6,}`).FindString(out); m != "" {
+		t.Fatalf("a log line holds a pointer address (%s):\n%s", m, out)
+	}
+	for _, line := range strings.Split(out, "\n") {
+		if strings.Contains(line, "status=503") && !strings.Contains(line, "level=WARN") {
+			t.Fatalf("503 while draining not logged at warn: %s", line)
+		}
+	}
+	if !strings.Contains(out, "status=503") || !strings.Contains(out, `registry.example/api:1`) {
+		t.Fatalf("expected the 503 and the sandbox spec in the logs:\n%s", out)
+	}
 }

@@ -16,6 +16,7 @@ import (
 	"mime"
 	"net/http"
 	"os"
+	"path"
 	"reflect"
 	"strconv"
 	"strings"
@@ -160,12 +161,21 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 				}
 			}
 			lvl := slog.LevelInfo
-			if rw.status >= 500 {
+			switch {
+			case rw.status == http.StatusServiceUnavailable:
+				lvl = slog.LevelWarn // draining or overloaded: asked to retry, not a fault
+			case rw.status >= 500:
 				lvl = slog.LevelError
 			}
 			s.log.Log(r.Context(), lvl, "request", "requestId", rid, "method", r.Method, "path", r.URL.Path,
 				"status", rw.status, "durationMs", time.Since(start).Milliseconds(), "credential", info.credential, "tenant", info.tenant)
 		}()
+		// ServeMux answers a path that is not canonical ("//", "." or ".."
+		// segments) with an HTML redirect: answer an API error instead.
+		if p := r.URL.Path; p != canonicalPath(p) {
+			s.writeError(rw, r, invalidField("path", "the path %q is not canonical: remove empty, '.' and '..' segments", p))
+			return
+		}
 		// The body is read before the request takes an in-flight slot, under
 		// a deadline, so slow senders neither hold slots others need nor
 		// hold a graceful shutdown (Drain cuts them off).
@@ -186,6 +196,19 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(rw, r)
 	})
+}
+
+// canonicalPath is the path ServeMux would redirect p to (path.Clean,
+// keeping a trailing slash).
+func canonicalPath(p string) string {
+	if p == "" || p[0] != '/' {
+		p = "/" + p
+	}
+	np := path.Clean(p)
+	if p[len(p)-1] == '/' && np != "/" {
+		np += "/"
+	}
+	return np
 }
 
 // readBody reads the body of an authenticated request into memory (at
