@@ -3,8 +3,6 @@ package server
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -155,14 +153,19 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			creds = append(creds, Credential{Kind: CredentialAPIKey, Secret: c.Secret, Tenants: c.Tenants, Name: c.Name})
 		}
 	}
-	var devToken string
+	var devTok string
+	devTokReused := false
 	if *dev {
-		var b [20]byte
-		if _, err := rand.Read(b[:]); err != nil {
-			return fail("generate dev token: %v", err)
+		var err error
+		if *dataDir != "" && !*inMemory {
+			devTok, devTokReused, err = devToken(*dataDir)
+		} else {
+			devTok, err = newDevToken()
 		}
-		devToken = "dev-" + hex.EncodeToString(b[:])
-		creds = append(creds, Credential{Kind: CredentialToken, Secret: devToken, Tenants: []string{"*"}, Name: "dev-token"})
+		if err != nil {
+			return fail("%v", err)
+		}
+		creds = append(creds, Credential{Kind: CredentialToken, Secret: devTok, Tenants: []string{"*"}, Name: "dev-token"})
 		tenants = append(tenants, "demo")
 	}
 	if len(creds) == 0 {
@@ -218,12 +221,15 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		var b bytes.Buffer
 		fmt.Fprintf(&b, "Nimbus dev server on %s (", endpoint)
 		if *dataDir == "" {
-			b.WriteString("in-memory store: everything is lost on exit")
+			b.WriteString("in-memory store: everything is lost on exit, and the token changes on every start")
 		} else {
-			fmt.Fprintf(&b, "store in %s", *dataDir)
+			fmt.Fprintf(&b, "store in %s; the token is kept in %s and stays the same across restarts", *dataDir, filepath.Join(*dataDir, DevTokenFileName))
+			if devTokReused {
+				b.WriteString(", as before")
+			}
 		}
 		fmt.Fprintf(&b, "). Paste these lines into your shell:\n\n")
-		fmt.Fprintf(&b, "export NIMBUS_ENDPOINT=%s\nexport NIMBUS_TOKEN=%s\nexport NIMBUS_TENANT_ID=demo\n\n", endpoint, devToken)
+		fmt.Fprintf(&b, "export NIMBUS_ENDPOINT=%s\nexport NIMBUS_TOKEN=%s\nexport NIMBUS_TENANT_ID=demo\n\n", endpoint, devTok)
 		_, _ = stdout.Write(b.Bytes())
 	}
 
