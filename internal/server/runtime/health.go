@@ -69,7 +69,7 @@ func (h *HealthChecker) Check(ctx context.Context, rawURL, path string, auth *ap
 	shown := target
 	u, err := url.Parse(target)
 	if err == nil {
-		shown = u.Redacted()
+		shown = redactURL(u)
 	}
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return false, fmt.Sprintf("GET %s: not an absolute http or https URL", redactUnparsable(target))
@@ -108,6 +108,25 @@ func (h *HealthChecker) Check(ctx context.Context, rawURL, path string, auth *ap
 		status += " " + text
 	}
 	return resp.StatusCode >= 200 && resp.StatusCode < 300, fmt.Sprintf("GET %s: %s", shown, status)
+}
+
+// redactURL hides the password and the values of query parameters named
+// like secrets (api.SecretParamName). The API rejects such URLs, but
+// objects stored before it did may still hold them.
+func redactURL(u *url.URL) string {
+	c := *u
+	if c.RawQuery != "" {
+		q := c.Query()
+		for k, vs := range q {
+			if api.SecretParamName(k) {
+				for i := range vs {
+					vs[i] = "xxxxx"
+				}
+			}
+		}
+		c.RawQuery = q.Encode()
+	}
+	return c.Redacted()
 }
 
 // redactUnparsable drops everything before an "@" in a URL that could not

@@ -227,3 +227,12 @@ func TestHealthURLJoinsPathsBeforeTheQuery(t *testing.T) {
 		}
 	}
 }
+
+// TestCheckDetailHidesSecretsInTheURL: neither a password nor a secret
+// query parameter of a (stored, older) URL appears in the check's detail.
+func TestCheckDetailHidesSecretsInTheURL(t *testing.T) {
+	_, detail := NewHealthChecker(2*time.Second).Check(context.Background(), "http://user:PASS@127.0.0.1:1/base?apikey=SECRET&region=eu", "/healthz", nil)
+	if strings.Contains(detail, "SECRET") || strings.Contains(detail, "PASS") || !strings.Contains(detail, "region=eu") || !strings.Contains(detail, "/base/healthz") {
+		t.Fatalf("detail %q", detail)
+	}
+}
