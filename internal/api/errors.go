@@ -10,6 +10,7 @@ import "fmt"
 const (
 	CodeInvalid              = "request.invalid"
 	CodeTooLarge             = "request.too_large"
+	CodeTimeout              = "request.timeout"
 	CodeUnsupportedMedia     = "request.unsupported_media_type"
 	CodeMethodNotAllowed     = "request.method_not_allowed"
 	CodeIdempotencyMismatch  = "request.idempotency_mismatch"
@@ -38,6 +39,8 @@ func HTTPStatus(code string) int {
 		return 404
 	case CodeMethodNotAllowed:
 		return 405
+	case CodeTimeout:
+		return 408
 	case CodeAlreadyExists, CodeConflict:
 		return 409
 	case CodePreconditionFailed:

@@ -54,14 +54,27 @@ func ValidateLabels(field string, labels map[string]string, v *Violations) {
 	}
 	sort.Strings(keys)
 	for _, k := range keys {
-		if !labelKeyRe.MatchString(k) {
-			v.Add(field, "label key %q must be 1-63 characters of A-Z, a-z, 0-9, '.', '_', '/' and '-'", k)
+		f := fmt.Sprintf("%s[%q]", field, k)
+		if !ValidLabelKey(k) {
+			v.Add(f, "label key %q %s", k, LabelKeyRule)
 		}
-		if !labelValueRe.MatchString(labels[k]) {
-			v.Add(field+"."+k, "label value must be 0-63 characters of A-Z, a-z, 0-9, '.', '_' and '-'")
+		if !ValidLabelValue(labels[k]) {
+			v.Add(f, "label value %s", LabelValueRule)
 		}
 	}
 }
+
+// Label rules, for error messages.
+const (
+	LabelKeyRule   = "must be 1-63 characters of A-Z, a-z, 0-9, '.', '_', '/' and '-'"
+	LabelValueRule = "must be 0-63 characters of A-Z, a-z, 0-9, '.', '_' and '-'"
+)
+
+// ValidLabelKey reports whether k is a valid label key.
+func ValidLabelKey(k string) bool { return labelKeyRe.MatchString(k) }
+
+// ValidLabelValue reports whether s is a valid label value.
+func ValidLabelValue(s string) bool { return labelValueRe.MatchString(s) }
 
 func oneOf(v *Violations, field, got string, allowed ...string) {
 	if !slices.Contains(allowed, got) {
@@ -163,8 +176,8 @@ func ValidateBackend(field string, b *Backend, serviceName string, v *Violations
 	case BackendKindExternal:
 		if b.Endpoint == nil || b.Endpoint.URL == "" {
 			v.Add(field+".endpoint.url", "is required with kind %q: the http(s) URL Nimbus health-checks", BackendKindExternal)
-		} else if u, err := url.Parse(b.Endpoint.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			v.Add(field+".endpoint.url", "must be an absolute http or https URL such as https://search.internal:9200")
+		} else if p := ExternalURLProblem(b.Endpoint.URL, field+".auth.token"); p != "" {
+			v.Add(field+".endpoint.url", "%s", p)
 		}
 		if b.Auth != nil {
 			oneOf(v, field+".auth.kind", b.Auth.Kind, AuthKindNone, AuthKindBearer)
@@ -186,6 +199,56 @@ func ValidateBackend(field string, b *Backend, serviceName string, v *Violations
 			}
 		}
 	}
+}
+
+// ExternalURLProblem says what is wrong with an external service's endpoint
+// URL, or returns "". The URL must be an absolute http or https URL without
+// credentials: no user:password@ part and no query parameter named like a
+// secret (key, token, secret, password, apikey, api_key, access_token, …).
+// The URL is returned as-is in every response, so a credential in it would
+// leak; tokenField names the field where a credential belongs instead.
+// Problem texts never repeat the URL.
+func ExternalURLProblem(raw, tokenField string) string {
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return "must be an absolute http or https URL such as https://search.internal:9200"
+	}
+	if u.User != nil {
+		return fmt.Sprintf("must not contain credentials (the user:password@ part): the URL is shown in every response; send a bearer token in %s instead", tokenField)
+	}
+	q, err := url.ParseQuery(u.RawQuery)
+	if err != nil {
+		return "has a malformed query string"
+	}
+	names := make([]string, 0, len(q))
+	for k := range q {
+		if SecretParamName(k) {
+			names = append(names, fmt.Sprintf("%q", k))
+		}
+	}
+	if len(names) > 0 {
+		sort.Strings(names)
+		return fmt.Sprintf("must not carry credentials in its query (parameter %s): the URL is shown in every response; send a bearer token in %s instead", strings.Join(names, ", "), tokenField)
+	}
+	return ""
+}
+
+// SecretParamName reports whether a query parameter name looks like it
+// carries a credential: key, token, secret, password, apikey, api_key,
+// access_token, client_secret, signature, auth, any name ending in key, in
+// any case and with '-', '_' or '.' anywhere.
+func SecretParamName(name string) bool {
+	n := strings.NewReplacer("-", "", "_", "", ".", "").Replace(strings.ToLower(name))
+	switch n {
+	case "key", "auth", "authorization", "sig", "pwd", "pass", "jwt", "session", "sessionid", "bearer":
+		return true
+	}
+	for _, s := range []string{"token", "secret", "password", "passwd", "credential", "signature"} {
+		if strings.Contains(n, s) {
+			return true
+		}
+	}
+	return strings.HasSuffix(n, "key") // appkey, subscription-key, x-functions-key
 }
 
 // Validate checks a create-service request.

@@ -254,8 +254,8 @@ func TestAccSandbox_startFails(t *testing.T) {
 		CheckDestroy:             checkSandboxesGone(c),
 		Steps: []resource.TestStep{
 			{
-				Config:      env.Config(sandboxConfig("example.com/app:fail", `{ team = "a" }`)),
-				ExpectError: regexp.MustCompile(`(?s)failed.*image "example\.com/app:fail"\s+failed\s+to\s+start`),
+				Config:      env.Config(sandboxConfig("fail.nimbus.invalid/app:1", `{ team = "a" }`)),
+				ExpectError: regexp.MustCompile(`(?s)failed.*image "fail\.nimbus\.invalid/app:1"\s+failed\s+to\s+start`),
 			},
 		},
 	})

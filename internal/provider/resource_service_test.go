@@ -554,7 +554,7 @@ func checkServiceDestroyed(t *testing.T, env *testAccEnv, name string) resource.
 func TestAccService_failedStart(t *testing.T) {
 	t.Parallel()
 	env := newTestServer(t)
-	requireLocalServer(t, env) // the simulated runtime fails images named "fail"
+	requireLocalServer(t, env) // the simulated runtime fails images from fail.nimbus.invalid
 	name := testAccName("fail")
 	resource.Test(t, resource.TestCase{
 		PreCheck:                 func() { testAccPreCheck(t) },
@@ -562,8 +562,8 @@ func TestAccService_failedStart(t *testing.T) {
 		CheckDestroy:             checkServiceDestroyed(t, env, name),
 		Steps: []resource.TestStep{
 			{
-				Config:      env.Config(sandboxServiceConfig(name, "example/fail:1", `{}`, "")),
-				ExpectError: regexp.MustCompile(`(?s)the service failed.*Server message: .*example/fail:1`),
+				Config:      env.Config(sandboxServiceConfig(name, "fail.nimbus.invalid/app:1", `{}`, "")),
+				ExpectError: regexp.MustCompile(`(?s)the service failed.*Server message: .*fail\.nimbus\.invalid/app:1`),
 			},
 			{
 				Config: env.Config(sandboxServiceConfig(name, "example/app:1", `{}`, "")),

@@ -3,8 +3,6 @@ package server
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -47,17 +45,22 @@ type multiFlag []string
 func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
 func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
 
-// secretFlag collects credentials without ever printing them.
+// secretFlag collects credentials without ever printing them. The flag
+// package quotes the value of a flag whose Set fails, so Set never fails:
+// it records the problem in errs (without the value) for Main to report.
 type secretFlag struct {
+	name  string
 	kind  string
 	creds *[]Credential
+	errs  *[]string
 }
 
 func (f secretFlag) String() string { return "" }
 func (f secretFlag) Set(v string) error {
 	c, err := ParseCredentialFlag(f.kind, v)
 	if err != nil {
-		return err
+		*f.errs = append(*f.errs, fmt.Sprintf("invalid value for flag -%s (not shown: it holds a secret): %v", f.name, err))
+		return nil
 	}
 	*f.creds = append(*f.creds, c)
 	return nil
@@ -85,8 +88,9 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	dataDir := fs.String("data-dir", "", "directory of the durable bbolt store (default "+DefaultDataDir()+")")
 	inMemory := fs.Bool("in-memory", false, "keep everything in memory (nothing survives a restart)")
 	configPath := fs.String("config", "", "JSON config file with tenants, tokens and apiKeys (see the API reference)")
-	fs.Var(secretFlag{CredentialToken, &creds}, "token", "accepted bearer token, as SECRET=TENANT[,TENANT…] or SECRET=* (repeatable; prefer --config: flags show in ps)")
-	fs.Var(secretFlag{CredentialAPIKey, &creds}, "api-key", "accepted X-Nimbus-Api-Key, as SECRET=TENANT[,TENANT…] or SECRET=* (repeatable)")
+	var flagErrs []string
+	fs.Var(secretFlag{"token", CredentialToken, &creds, &flagErrs}, "token", "accepted bearer token, as SECRET=TENANT[,TENANT…] or SECRET=* (repeatable; prefer --config: flags show in ps)")
+	fs.Var(secretFlag{"api-key", CredentialAPIKey, &creds, &flagErrs}, "api-key", "accepted X-Nimbus-Api-Key, as SECRET=TENANT[,TENANT…] or SECRET=* (repeatable)")
 	fs.Var(&tenants, "tenant", "tenant id that exists (repeatable; tenants named by credentials exist too)")
 	rtName := fs.String("runtime", "simulated", "sandbox runtime: simulated, or process (really runs argv on this host, without isolation)")
 	startDelay := fs.Duration("sim-start-delay", 500*time.Millisecond, "simulated runtime: how long a sandbox takes to start")
@@ -95,6 +99,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	shutdownTimeout := fs.Duration("shutdown-timeout", 15*time.Second, "how long a graceful shutdown waits for requests in flight")
 	rateLimit := fs.Float64("rate-limit", 0, "requests per second allowed per credential (0 = unlimited); excess gets rate.limited")
 	maxInFlight := fs.Int("max-in-flight", 0, "maximum concurrent requests (0 = unlimited); excess gets server.unavailable")
+	bodyTimeout := fs.Duration("body-timeout", 10*time.Second, "how long a request body may take to arrive; slower senders get request.timeout")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn or error")
 	logFormat := fs.String("log-format", "text", "log format: text or json")
 	dev := fs.Bool("dev", false, "development mode: in-memory store (unless --data-dir), a generated token, tenant \"demo\"; prints the export lines to use it")
@@ -102,6 +107,13 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
 		}
+		return 2
+	}
+	if len(flagErrs) > 0 {
+		for _, e := range flagErrs {
+			fmt.Fprintln(stderr, e)
+		}
+		fs.Usage()
 		return 2
 	}
 	if fs.NArg() > 0 {
@@ -141,14 +153,19 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			creds = append(creds, Credential{Kind: CredentialAPIKey, Secret: c.Secret, Tenants: c.Tenants, Name: c.Name})
 		}
 	}
-	var devToken string
+	var devTok string
+	devTokReused := false
 	if *dev {
-		var b [20]byte
-		if _, err := rand.Read(b[:]); err != nil {
-			return fail("generate dev token: %v", err)
+		var err error
+		if *dataDir != "" && !*inMemory {
+			devTok, devTokReused, err = devToken(*dataDir)
+		} else {
+			devTok, err = newDevToken()
 		}
-		devToken = "dev-" + hex.EncodeToString(b[:])
-		creds = append(creds, Credential{Kind: CredentialToken, Secret: devToken, Tenants: []string{"*"}, Name: "dev-token"})
+		if err != nil {
+			return fail("%v", err)
+		}
+		creds = append(creds, Credential{Kind: CredentialToken, Secret: devTok, Tenants: []string{"*"}, Name: "dev-token"})
 		tenants = append(tenants, "demo")
 	}
 	if len(creds) == 0 {
@@ -187,7 +204,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 
 	srv, err := New(Config{Store: store, Runtime: rt, Clock: clock.Real(), Logger: logger, Credentials: creds,
-		Tenants: tenants, HealthInterval: *healthInterval, RateLimit: *rateLimit, MaxInFlight: *maxInFlight})
+		Tenants: tenants, HealthInterval: *healthInterval, RateLimit: *rateLimit, MaxInFlight: *maxInFlight, BodyTimeout: *bodyTimeout})
 	if err != nil {
 		store.Close()
 		return fail("%v", err)
@@ -204,12 +221,15 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		var b bytes.Buffer
 		fmt.Fprintf(&b, "Nimbus dev server on %s (", endpoint)
 		if *dataDir == "" {
-			b.WriteString("in-memory store: everything is lost on exit")
+			b.WriteString("in-memory store: everything is lost on exit, and the token changes on every start")
 		} else {
-			fmt.Fprintf(&b, "store in %s", *dataDir)
+			fmt.Fprintf(&b, "store in %s; the token is kept in %s and stays the same across restarts", *dataDir, filepath.Join(*dataDir, DevTokenFileName))
+			if devTokReused {
+				b.WriteString(", as before")
+			}
 		}
 		fmt.Fprintf(&b, "). Paste these lines into your shell:\n\n")
-		fmt.Fprintf(&b, "export NIMBUS_ENDPOINT=%s\nexport NIMBUS_TOKEN=%s\nexport NIMBUS_TENANT_ID=demo\n\n", endpoint, devToken)
+		fmt.Fprintf(&b, "export NIMBUS_ENDPOINT=%s\nexport NIMBUS_TOKEN=%s\nexport NIMBUS_TENANT_ID=demo\n\n", endpoint, devTok)
 		_, _ = stdout.Write(b.Bytes())
 	}
 

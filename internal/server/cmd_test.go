@@ -152,3 +152,23 @@ func TestMainBadInvocations(t *testing.T) {
 		}
 	}
 }
+
+// TestMainNeverPrintsSecretFlagValues: a malformed --token or --api-key is
+// reported without its value.
+func TestMainNeverPrintsSecretFlagValues(t *testing.T) {
+	for _, args := range [][]string{
+		{"--in-memory", "--token", "s3cr3t-token-value"},
+		{"--in-memory", "--token", "s3cr3t-token-value="},
+		{"--in-memory", "--api-key", "s3cr3t-token-value=a,,b"},
+		{"--in-memory", "--token", "x=*", "--api-key", "s3cr3t-token-value"},
+	} {
+		var out, errb syncBuffer
+		code := server.Main(context.Background(), args, &out, &errb)
+		if code != 2 || !strings.Contains(errb.String(), "-"+strings.TrimPrefix(args[len(args)-2], "--")) {
+			t.Errorf("%v: exit %d, stderr %q", args, code, errb.String())
+		}
+		if strings.Contains(errb.String()+out.String(), "s3cr3t") {
+			t.Errorf("%v: the secret is printed: %q", args, errb.String())
+		}
+	}
+}

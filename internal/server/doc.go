@@ -52,6 +52,24 @@
 //   - Invalid names or ids in the path are request.invalid; an unknown tenant
 //     is resource.not_found for a credential allowed in every tenant and
 //     auth.permission_denied for a tenant-bound credential.
+//   - Request bodies are read (at most 1 MiB) before a request counts
+//     against MaxInFlight, within BodyTimeout (default 10s; slower senders
+//     get request.timeout, 408, and are disconnected); Drain cuts off bodies
+//     still arriving. Requests without a body, long-polls included, have no
+//     read deadline.
+//   - Bodies are decoded strictly: unknown fields and keys given twice in
+//     one object are request.invalid, named by their full path
+//     (backend.endpoint.bogus, labels["team"], channels[1]).
+//   - Paths that are not canonical ("//", "." or ".." segments) are
+//     request.invalid rather than ServeMux's redirect. Only requests Go's
+//     HTTP server rejects before the handler (malformed request lines or
+//     headers) are answered without the JSON error body.
+//   - External endpoint URLs must not carry credentials (user:password@ or
+//     secret-named query parameters): the URL is returned as-is, so it is
+//     rejected rather than redacted (which would give clients a perpetual
+//     diff).
+//   - A long-poll's watch is released when the request ends, however it
+//     ends; the watcher table only holds keys someone is waiting on.
 //   - After a restart no runtime instance survives: sandboxes that were
 //     active are marked stopped, then every service and standalone sandbox
 //     whose desired state is running is started again.

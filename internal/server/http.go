@@ -15,8 +15,12 @@ import (
 	"math"
 	"mime"
 	"net/http"
+	"os"
+	"path"
+	"reflect"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/nimbus/terraform-provider-nimbus/internal/api"
@@ -157,12 +161,29 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 				}
 			}
 			lvl := slog.LevelInfo
-			if rw.status >= 500 {
+			switch {
+			case rw.status == http.StatusServiceUnavailable:
+				lvl = slog.LevelWarn // draining or overloaded: asked to retry, not a fault
+			case rw.status >= 500:
 				lvl = slog.LevelError
 			}
 			s.log.Log(r.Context(), lvl, "request", "requestId", rid, "method", r.Method, "path", r.URL.Path,
 				"status", rw.status, "durationMs", time.Since(start).Milliseconds(), "credential", info.credential, "tenant", info.tenant)
 		}()
+		// ServeMux answers a path that is not canonical ("//", "." or ".."
+		// segments) with an HTML redirect: answer an API error instead.
+		if p := r.URL.Path; p != canonicalPath(p) {
+			s.writeError(rw, r, invalidField("path", "the path %q is not canonical: remove empty, '.' and '..' segments", p))
+			return
+		}
+		// The body is read before the request takes an in-flight slot, under
+		// a deadline, so slow senders neither hold slots others need nor
+		// hold a graceful shutdown (Drain cuts them off).
+		if e := s.readBody(rw, r); e != nil {
+			rw.Header().Set("Connection", "close")
+			s.writeError(rw, r, e)
+			return
+		}
 		if n := s.inflightN.Add(1); s.cfg.MaxInFlight > 0 && n > int64(s.cfg.MaxInFlight) {
 			s.inflightN.Add(-1)
 			s.writeError(rw, r, &apiError{code: api.CodeUnavailable, message: "the server is overloaded; retry after the Retry-After delay", retryAfter: s.cfg.RetryAfter})
@@ -175,6 +196,104 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(rw, r)
 	})
+}
+
+// canonicalPath is the path ServeMux would redirect p to (path.Clean,
+// keeping a trailing slash).
+func canonicalPath(p string) string {
+	if p == "" || p[0] != '/' {
+		p = "/" + p
+	}
+	np := path.Clean(p)
+	if p[len(p)-1] == '/' && np != "/" {
+		np += "/"
+	}
+	return np
+}
+
+// readBody reads the body of an authenticated request into memory (at
+// most api.MaxBodyBytes+1 bytes: decode reports anything longer as
+// request.too_large) within cfg.BodyTimeout of its start. The connection's
+// read deadline is lifted again once the body is in, so long-polls and the
+// server's detection of a client going away are not affected. Requests
+// without a body (every long-poll) and requests without a valid credential
+// (answered 401 without their body being read) are left alone.
+func (s *Server) readBody(w http.ResponseWriter, r *http.Request) *apiError {
+	if r.Body == nil || r.Body == http.NoBody {
+		return nil
+	}
+	if p, _ := s.auth.authenticate(r); p.cred == nil {
+		return nil // the route answers 401 without reading the body
+	}
+	rc := http.NewResponseController(w)
+	if err := rc.SetReadDeadline(time.Now().Add(s.cfg.BodyTimeout)); err != nil {
+		rc = nil // not a real connection (an in-process test recorder)
+	}
+	if rc != nil && !s.bodies.add(rc) {
+		return &apiError{code: api.CodeUnavailable, message: "the server is shutting down; retry against the restarted server", retryAfter: s.cfg.RetryAfter}
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, api.MaxBodyBytes+1))
+	if rc != nil {
+		s.bodies.remove(rc)
+	}
+	if err != nil {
+		// The deadline stays in the past: the connection closes after the
+		// answer, and nothing else is read from it.
+		switch {
+		case s.draining.Load():
+			return &apiError{code: api.CodeUnavailable, message: "the server is shutting down; retry against the restarted server", retryAfter: s.cfg.RetryAfter}
+		case errors.Is(err, os.ErrDeadlineExceeded):
+			return errf(api.CodeTimeout, "the request body did not arrive within %s; send the whole body at once", s.cfg.BodyTimeout)
+		default:
+			return errf(api.CodeInvalid, "cannot read the request body: the connection broke off")
+		}
+	}
+	if rc != nil {
+		if err := rc.SetReadDeadline(time.Time{}); err != nil {
+			return internalErr(fmt.Errorf("lift the body read deadline: %w", err))
+		}
+	}
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	return nil
+}
+
+// bodyReaders tracks the requests whose body is being read, so Drain can
+// cut them off at once.
+type bodyReaders struct {
+	mu      sync.Mutex
+	closed  bool
+	readers map[*http.ResponseController]struct{}
+}
+
+// add registers rc; it returns false once cutAll ran.
+func (b *bodyReaders) add(rc *http.ResponseController) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.closed {
+		return false
+	}
+	if b.readers == nil {
+		b.readers = map[*http.ResponseController]struct{}{}
+	}
+	b.readers[rc] = struct{}{}
+	return true
+}
+
+func (b *bodyReaders) remove(rc *http.ResponseController) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	delete(b.readers, rc)
+}
+
+// cutAll ends every body read in progress (their read deadline passes now)
+// and refuses new ones.
+func (b *bodyReaders) cutAll() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.closed = true
+	for rc := range b.readers {
+		_ = rc.SetReadDeadline(time.Now())
+	}
 }
 
 // decode reads a JSON body strictly into v. An empty body is allowed only
@@ -210,10 +329,20 @@ func decodeBytes(body []byte, v any, optional bool) *apiError {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
+		if strings.HasPrefix(err.Error(), "json: unknown field ") {
+			// Name the unknown field by its full path.
+			if p := checkJSON(body, reflect.TypeOf(v)); p != nil {
+				return invalidField(p.field, "%s", p.description)
+			}
+		}
 		return jsonError(err)
 	}
 	if _, err := dec.Token(); err != io.EOF {
 		return errf(api.CodeInvalid, "malformed JSON: unexpected data after the JSON object")
+	}
+	// encoding/json keeps the last of duplicate keys; the API rejects them.
+	if p := checkJSON(body, reflect.TypeOf(v)); p != nil {
+		return invalidField(p.field, "%s", p.description)
 	}
 	return nil
 }
@@ -328,8 +457,11 @@ func (s *Server) parseList(r *http.Request, kind, tenant, stateParam string, sta
 	if p.hasValue && p.labelKey == "" {
 		v.Add("labelValue", "requires labelKey")
 	}
-	if p.labelKey != "" {
-		api.ValidateLabels("labelKey", map[string]string{p.labelKey: p.labelValue}, &v)
+	if p.labelKey != "" && !api.ValidLabelKey(p.labelKey) {
+		v.Add("labelKey", "%s", api.LabelKeyRule)
+	}
+	if p.hasValue && !api.ValidLabelValue(p.labelValue) {
+		v.Add("labelValue", "%s", api.LabelValueRule)
 	}
 	p.state = q.Get(stateParam)
 	if p.state != "" && !contains(states, p.state) {

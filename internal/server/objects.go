@@ -152,34 +152,61 @@ func (k *keyLocks) lock(key string) (unlock func()) {
 	}
 }
 
-// watchers wakes long-polls when an object changes.
+// watchers wakes long-polls when an object changes. A watch is counted
+// while a long-poll holds it and removed when the last holder releases it
+// or the object changes, so the map only holds keys someone waits on: a
+// long-poll on a missing name, or one that times out, leaves nothing behind.
 type watchers struct {
 	mu sync.Mutex
-	m  map[string]chan struct{}
+	m  map[string]*watch
 }
 
-// ch returns a channel closed at the next change of key.
-func (w *watchers) ch(key string) <-chan struct{} {
+type watch struct {
+	ch chan struct{}
+	n  int
+}
+
+// ch returns a channel closed at the next change of key, and a release
+// func the caller must call (once) when it stops waiting.
+func (w *watchers) ch(key string) (<-chan struct{}, func()) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.m == nil {
-		w.m = map[string]chan struct{}{}
+		w.m = map[string]*watch{}
 	}
-	c := w.m[key]
-	if c == nil {
-		c = make(chan struct{})
-		w.m[key] = c
+	wt := w.m[key]
+	if wt == nil {
+		wt = &watch{ch: make(chan struct{})}
+		w.m[key] = wt
 	}
-	return c
+	wt.n++
+	var once sync.Once
+	return wt.ch, func() {
+		once.Do(func() {
+			w.mu.Lock()
+			defer w.mu.Unlock()
+			wt.n--
+			if wt.n == 0 && w.m[key] == wt {
+				delete(w.m, key)
+			}
+		})
+	}
 }
 
 func (w *watchers) notify(key string) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if c := w.m[key]; c != nil {
-		close(c)
+	if wt := w.m[key]; wt != nil {
+		close(wt.ch)
 		delete(w.m, key)
 	}
+}
+
+// len is the number of keys being watched.
+func (w *watchers) len() int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return len(w.m)
 }
 
 func objKey(kind, tenant, key string) string { return kind + "/" + tenant + "/" + key }

@@ -158,18 +158,27 @@ func (s *Server) awaitChange(r *http.Request, kind, tenant, key string, rv func(
 	timer := time.NewTimer(time.Duration(wait) * time.Millisecond)
 	defer timer.Stop()
 	for {
-		ch := s.watch.ch(objKey(kind, tenant, key))
-		if cur := rv(); cur != since {
-			return nil
-		}
-		select {
-		case <-ch:
-		case <-timer.C:
-			return nil
-		case <-s.drainCh:
-			return nil
-		case <-r.Context().Done():
+		if !s.awaitOnce(r, objKey(kind, tenant, key), since, rv, timer.C) {
 			return nil
 		}
 	}
+}
+
+// awaitOnce registers a watch of key, then (so no change can slip between
+// the check and the wait) compares rv with since and waits for one change.
+// It reports whether to check again; the watch is released either way.
+func (s *Server) awaitOnce(r *http.Request, key, since string, rv func() string, timeout <-chan time.Time) bool {
+	ch, release := s.watch.ch(key)
+	defer release()
+	if rv() != since {
+		return false
+	}
+	select {
+	case <-ch:
+		return true
+	case <-timeout:
+	case <-s.drainCh:
+	case <-r.Context().Done():
+	}
+	return false
 }

@@ -54,7 +54,7 @@ func TestStandaloneSandboxLifecycle(t *testing.T) {
 
 func TestSandboxFails(t *testing.T) {
 	srv := testserver.Start(t)
-	sb := mustCreateSandbox(t, srv, standaloneSandbox("registry.example/job:fail"))
+	sb := mustCreateSandbox(t, srv, standaloneSandbox("fail.nimbus.invalid/job:1"))
 	f := waitSandbox(t, srv, sb.Metadata.ID, sbxState(api.SandboxFailed))
 	if f.Status.ExitCode == nil || *f.Status.ExitCode != 1 || f.Status.Message == "" {
 		t.Fatalf("failed: %+v", f.Status)

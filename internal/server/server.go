@@ -48,6 +48,10 @@ type Config struct {
 	// MaxInFlight, when > 0, caps concurrent requests (long-polls included);
 	// above it requests get server.unavailable with Retry-After.
 	MaxInFlight int
+	// BodyTimeout bounds how long a request body may take to arrive
+	// (default 10s); slower senders get request.timeout. Bodies are read
+	// before a request counts against MaxInFlight.
+	BodyTimeout time.Duration
 }
 
 // Server is a running Nimbus server (without its listener: see Handler).
@@ -80,6 +84,7 @@ type Server struct {
 	sessTimers map[string]chan struct{} // objKey(kindSession,…) -> cancel
 
 	inflightN atomic.Int64
+	bodies    bodyReaders
 	draining  atomic.Bool
 	drainCh   chan struct{}
 	inflight  sync.WaitGroup
@@ -125,6 +130,9 @@ func New(cfg Config) (*Server, error) {
 	}
 	if cfg.RetryAfter <= 0 {
 		cfg.RetryAfter = time.Second
+	}
+	if cfg.BodyTimeout <= 0 {
+		cfg.BodyTimeout = 10 * time.Second
 	}
 	auth, err := newAuthenticator(cfg.Credentials, cfg.Tenants)
 	if err != nil {
@@ -276,12 +284,14 @@ func (s *Server) lockObj(kind, tenant, key string) func() {
 // Handler returns the server's HTTP handler.
 func (s *Server) Handler() http.Handler { return s.routes() }
 
-// Drain makes every new request fail with server.unavailable (Retry-After)
-// and wakes long-polls so they answer at once. Requests already being served
+// Drain makes every new request fail with server.unavailable (Retry-After),
+// wakes long-polls so they answer at once and cuts off requests whose body
+// is still arriving. Requests already being served
 // complete normally.
 func (s *Server) Drain() {
 	if s.draining.CompareAndSwap(false, true) {
 		close(s.drainCh)
+		s.bodies.cutAll()
 		s.log.Info("draining: new requests get server.unavailable")
 	}
 }

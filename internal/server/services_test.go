@@ -106,7 +106,7 @@ func TestSandboxServiceStopAndFail(t *testing.T) {
 	waitService(t, srv, "api", stateIs(api.ServiceStopped))
 	waitSandbox(t, srv, s.Status.SandboxID, sbxState(api.SandboxStopped))
 
-	mustCreate(t, srv, sandboxService("bad", "registry.example/api:fail"))
+	mustCreate(t, srv, sandboxService("bad", "fail.nimbus.invalid/api:1"))
 	do(t, srv, "POST", tp+"/services/bad/start", nil)
 	f := waitService(t, srv, "bad", stateIs(api.ServiceFailed))
 	if !strings.Contains(f.Status.Message, "fail") || f.Status.Readiness != api.ReadinessNotReady {

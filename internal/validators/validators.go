@@ -6,7 +6,6 @@ package validators
 import (
 	"context"
 	"fmt"
-	"net/url"
 
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
@@ -33,13 +32,16 @@ func (nameValidator) ValidateString(_ context.Context, req validator.StringReque
 	}
 }
 
-// HTTPURL validates an absolute http or https URL.
+// HTTPURL validates an external endpoint URL with the API's rule
+// (api.ExternalURLProblem): an absolute http or https URL without
+// credentials in it, neither user:password@ nor a query parameter named like
+// a secret. The credential belongs in the sibling auth.token attribute.
 func HTTPURL() validator.String { return urlValidator{} }
 
 type urlValidator struct{}
 
 func (urlValidator) Description(context.Context) string {
-	return "value must be an absolute http or https URL"
+	return "value must be an absolute http or https URL without credentials (no user:password@, no token or key query parameters)"
 }
 
 func (v urlValidator) MarkdownDescription(ctx context.Context) string { return v.Description(ctx) }
@@ -48,11 +50,10 @@ func (urlValidator) ValidateString(_ context.Context, req validator.StringReques
 	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
 		return
 	}
-	s := req.ConfigValue.ValueString()
-	u, err := url.Parse(s)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		resp.Diagnostics.AddAttributeError(req.Path, "Invalid URL",
-			fmt.Sprintf("%s must be an absolute http or https URL such as https://search.internal:9200, got %q.", req.Path, s))
+	token := req.Path.ParentPath().AtName("auth").AtName("token").String()
+	if p := api.ExternalURLProblem(req.ConfigValue.ValueString(), token); p != "" {
+		// The value is not repeated: it may hold a credential.
+		resp.Diagnostics.AddAttributeError(req.Path, "Invalid URL", fmt.Sprintf("%s %s.", req.Path, p))
 	}
 }
 

@@ -33,11 +33,22 @@ func TestHTTPURL(t *testing.T) {
 	for in, wantErr := range map[string]bool{
 		"http://127.0.0.1:8080": false, "https://search.internal:9200/x": false,
 		"ftp://x": true, "127.0.0.1:80": true, "http://": true, "": true,
+		"http://user:PASS@host/base": true, "http://host/base?apikey=SECRET": true, "http://host/b?access_token=SECRET": true,
+		"http://host/base?region=eu": false,
 	} {
 		resp := &validator.StringResponse{}
-		HTTPURL().ValidateString(context.Background(), validator.StringRequest{Path: path.Root("url"), ConfigValue: types.StringValue(in)}, resp)
+		p := path.Root("external").AtName("url")
+		HTTPURL().ValidateString(context.Background(), validator.StringRequest{Path: p, ConfigValue: types.StringValue(in)}, resp)
 		if resp.Diagnostics.HasError() != wantErr {
 			t.Errorf("HTTPURL(%q): error = %v, want %v", in, resp.Diagnostics.HasError(), wantErr)
+		}
+		for _, d := range resp.Diagnostics {
+			if strings.Contains(d.Detail(), "SECRET") || strings.Contains(d.Detail(), "PASS") {
+				t.Errorf("HTTPURL(%q): the diagnostic repeats the secret: %s", in, d.Detail())
+			}
+			if strings.Contains(in, "SECRET") && !strings.Contains(d.Detail(), "external.auth.token") {
+				t.Errorf("HTTPURL(%q): the diagnostic does not point at external.auth.token: %s", in, d.Detail())
+			}
 		}
 	}
 }

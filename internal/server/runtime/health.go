@@ -38,8 +38,10 @@ func NewHealthChecker(timeout time.Duration) *HealthChecker {
 }
 
 // HealthURL joins an external endpoint URL and a health-check path:
-// ("http://h:1/api/", "/healthz") → "http://h:1/api/healthz"; an empty path
-// checks the URL itself.
+// ("http://h:1/api/", "/healthz") → "http://h:1/api/healthz"; the path goes
+// after the URL's own path, before its query and fragment
+// ("http://h/base?region=eu", "/healthz") → "http://h/base/healthz?region=eu".
+// An empty path checks the URL itself.
 func HealthURL(rawURL, path string) string {
 	if path == "" {
 		return rawURL
@@ -47,7 +49,15 @@ func HealthURL(rawURL, path string) string {
 	if !strings.HasPrefix(path, "/") {
 		path = "/" + path
 	}
-	return strings.TrimRight(rawURL, "/") + path
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return strings.TrimRight(rawURL, "/") + path // Check reports it as invalid
+	}
+	if u.RawPath != "" {
+		u.RawPath = strings.TrimRight(u.RawPath, "/") + (&url.URL{Path: path}).EscapedPath()
+	}
+	u.Path = strings.TrimRight(u.Path, "/") + path
+	return u.String()
 }
 
 // Check performs one GET of rawURL+path; any 2xx is healthy. detail says
@@ -59,7 +69,7 @@ func (h *HealthChecker) Check(ctx context.Context, rawURL, path string, auth *ap
 	shown := target
 	u, err := url.Parse(target)
 	if err == nil {
-		shown = u.Redacted()
+		shown = redactURL(u)
 	}
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return false, fmt.Sprintf("GET %s: not an absolute http or https URL", redactUnparsable(target))
@@ -98,6 +108,25 @@ func (h *HealthChecker) Check(ctx context.Context, rawURL, path string, auth *ap
 		status += " " + text
 	}
 	return resp.StatusCode >= 200 && resp.StatusCode < 300, fmt.Sprintf("GET %s: %s", shown, status)
+}
+
+// redactURL hides the password and the values of query parameters named
+// like secrets (api.SecretParamName). The API rejects such URLs, but
+// objects stored before it did may still hold them.
+func redactURL(u *url.URL) string {
+	c := *u
+	if c.RawQuery != "" {
+		q := c.Query()
+		for k, vs := range q {
+			if api.SecretParamName(k) {
+				for i := range vs {
+					vs[i] = "xxxxx"
+				}
+			}
+		}
+		c.RawQuery = q.Encode()
+	}
+	return c.Redacted()
 }
 
 // redactUnparsable drops everything before an "@" in a URL that could not

@@ -212,3 +212,27 @@ func TestHealthMonitorRealTime(t *testing.T) {
 	m.Watch("acc/ext", srv.URL, "/", nil, func(HealthResult) {})
 	m.Unwatch("acc/ext")
 }
+
+func TestHealthURLJoinsPathsBeforeTheQuery(t *testing.T) {
+	for _, c := range []struct{ url, path, want string }{
+		{"http://h:1/api/", "/healthz", "http://h:1/api/healthz"},
+		{"http://h:1", "/healthz", "http://h:1/healthz"},
+		{"http://h:1/base?region=eu", "/healthz", "http://h:1/base/healthz?region=eu"},
+		{"http://h:1/base/?a=1&b=2#frag", "healthz", "http://h:1/base/healthz?a=1&b=2#frag"},
+		{"http://h:1/a%2Fb", "/healthz", "http://h:1/a%2Fb/healthz"},
+		{"http://h:1/base", "", "http://h:1/base"},
+	} {
+		if got := HealthURL(c.url, c.path); got != c.want {
+			t.Errorf("HealthURL(%q, %q) = %q, want %q", c.url, c.path, got, c.want)
+		}
+	}
+}
+
+// TestCheckDetailHidesSecretsInTheURL: neither a password nor a secret
+// query parameter of a (stored, older) URL appears in the check's detail.
+func TestCheckDetailHidesSecretsInTheURL(t *testing.T) {
+	_, detail := NewHealthChecker(2*time.Second).Check(context.Background(), "http://user:PASS@127.0.0.1:1/base?apikey=SECRET&region=eu", "/healthz", nil)
+	if strings.Contains(detail, "SECRET") || strings.Contains(detail, "PASS") || !strings.Contains(detail, "region=eu") || !strings.Contains(detail, "/base/healthz") {
+		t.Fatalf("detail %q", detail)
+	}
+}

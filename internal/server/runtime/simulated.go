@@ -12,10 +12,18 @@ import (
 	"github.com/nimbus/terraform-provider-nimbus/internal/clock"
 )
 
-// FailMarker is the image-reference substring that makes the simulated
-// runtime fail a launch deterministically, so failure paths can be tried
-// without a real runtime: e.g. image "example.com/app:fail".
-const FailMarker = "fail"
+// FailHost is the reserved image registry host whose images the simulated
+// runtime fails to start, so failure paths can be tried without a real
+// runtime: e.g. image "fail.nimbus.invalid/crash:1". ".invalid" is reserved
+// (RFC 2606), so no real image reference is affected.
+const FailHost = "fail.nimbus.invalid"
+
+// SimulatedFails reports whether the simulated runtime fails to start image:
+// exactly the references whose registry host is FailHost.
+func SimulatedFails(image string) bool {
+	host, _, ok := strings.Cut(image, "/")
+	return ok && strings.EqualFold(host, FailHost)
+}
 
 // SimulatedOptions configures the simulated runtime.
 type SimulatedOptions struct {
@@ -39,8 +47,9 @@ type SimulatedOptions struct {
 //     "http" = http://<sandbox id>.<Domain>:<port>, where port comes from a
 //     counter starting at 30001 (unique per runtime), and for the desktop
 //     profile also "cdp" = ws://<sandbox id>.<Domain>:<port+10000>/devtools;
-//   - a launch whose image reference contains FailMarker reports failed
-//     after StartDelay, with exit code 1 and a message naming the image;
+//   - a launch of an image from the reserved host FailHost
+//     ("fail.nimbus.invalid/…") reports failed after StartDelay, with exit
+//     code 1 and a message naming the image; every other image runs;
 //   - Stop reports stopped after StopDelay (at once if it was not running).
 type Simulated struct {
 	opts     SimulatedOptions
@@ -89,7 +98,7 @@ func (s *Simulated) Start(_ context.Context, spec Spec, report func(Event)) (Ins
 		endpoints = append(endpoints, api.Endpoint{Name: "cdp", URL: fmt.Sprintf("ws://%s.%s:%d/devtools", spec.ID, s.opts.Domain, port+10000)})
 	}
 	image := spec.Sandbox.Root.Source.Reference
-	fail := strings.Contains(image, FailMarker)
+	fail := SimulatedFails(image)
 	backend := spec.Sandbox.Backend
 	if backend == "" {
 		backend = api.RuntimeContainer
@@ -115,8 +124,8 @@ func (s *Simulated) Start(_ context.Context, spec Spec, report func(Event)) (Ins
 		if fail {
 			code := 1
 			inst.emit(Event{State: api.SandboxFailed, ExitCode: &code, Message: fmt.Sprintf(
-				"simulated %s runtime: image %q failed to start (exit code 1); the simulated runtime fails every image reference containing %q",
-				backend, image, FailMarker)}, true)
+				"simulated %s runtime: image %q failed to start (exit code 1); the simulated runtime fails every image from %s/",
+				backend, image, FailHost)}, true)
 			return
 		}
 		inst.emit(Event{State: api.SandboxRunning, Endpoints: endpoints,

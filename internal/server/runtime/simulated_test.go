@@ -90,7 +90,7 @@ func TestSimulatedFailureIsDeterministic(t *testing.T) {
 	clk := clock.NewFake(time.Unix(0, 0))
 	rt := NewSimulated(SimulatedOptions{StartDelay: time.Second, Clock: clk})
 	rec := newRecorder()
-	inst, err := rt.Start(context.Background(), spec("example.com/app:fail", nil, nil), rec.report)
+	inst, err := rt.Start(context.Background(), spec("fail.nimbus.invalid/crash:1", nil, nil), rec.report)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -99,7 +99,7 @@ func TestSimulatedFailureIsDeterministic(t *testing.T) {
 	clk.Advance(time.Second)
 	e := rec.next(t)
 	if e.State != api.SandboxFailed || e.ExitCode == nil || *e.ExitCode != 1 ||
-		!strings.Contains(e.Message, `image "example.com/app:fail" failed to start`) {
+		!strings.Contains(e.Message, `image "fail.nimbus.invalid/crash:1" failed to start`) {
 		t.Fatalf("want a failed event naming the image, got %+v", e)
 	}
 	// Stopping a failed instance returns at once and reports nothing.
@@ -194,5 +194,31 @@ func TestSimulatedLegacyAfter(t *testing.T) {
 	clk.Advance(time.Second)
 	if e := rec.next(t); e.State != api.SandboxRunning {
 		t.Fatalf("want running, got %+v", e)
+	}
+}
+
+// TestSimulatedFailsOnlyTheReservedHost: only images from
+// fail.nimbus.invalid fail; a name that merely contains "fail" runs.
+func TestSimulatedFailsOnlyTheReservedHost(t *testing.T) {
+	for image, want := range map[string]bool{
+		"fail.nimbus.invalid/crash:1":           true,
+		"FAIL.nimbus.invalid/x":                 true,
+		"registry.example.com/failover-proxy:1": false,
+		"example.com/app:fail":                  false,
+		"fail/app:1":                            false,
+		"fail.nimbus.invalid.example.com/app:1": false,
+		"docker.io/library/fail.nimbus.invalid": false,
+	} {
+		if got := SimulatedFails(image); got != want {
+			t.Errorf("SimulatedFails(%q) = %v, want %v", image, got, want)
+		}
+	}
+	rt := NewSimulated(SimulatedOptions{})
+	rec := newRecorder()
+	if _, err := rt.Start(context.Background(), spec("registry.example.com/failover-proxy:1", nil, nil), rec.report); err != nil {
+		t.Fatal(err)
+	}
+	if e := rec.next(t); e.State != api.SandboxRunning {
+		t.Fatalf("failover-proxy: %+v, want running", e)
 	}
 }
