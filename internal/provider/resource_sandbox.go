@@ -408,31 +408,11 @@ func (r *SandboxResource) Delete(ctx context.Context, req resource.DeleteRequest
 	id := state.ID.ValueString()
 	opts := tenantCall(state.TenantID)
 
-	sb, err := c.Sandboxes.Get(ctx, id, opts...)
-	if client.IsNotFound(err) {
-		return
-	}
-	if err != nil {
-		addAPIError(&resp.Diagnostics, fmt.Sprintf("Could not read sandbox %s before deleting it", id), err)
-		return
-	}
-	switch sb.Status.LifecycleState {
-	case api.SandboxStopped, api.SandboxFailed:
-	default:
-		_, err = c.Sandboxes.Stop(ctx, id, client.ActionOptions{WaitUntil: api.WaitStopped}, opts...)
-		if client.IsNotFound(err) {
-			return
-		}
-		if err != nil {
-			addAPIError(&resp.Diagnostics, fmt.Sprintf("Could not stop sandbox %s", id), err)
-			return
-		}
-	}
+	// One generation-checked operation: the server checks the generation
+	// before it stops anything, so a sandbox changed outside Terraform since
+	// the last refresh is refused and keeps running.
 	gen := state.Generation.ValueInt64()
-	if gen == 0 {
-		gen = sb.Metadata.Generation
-	}
-	err = c.Sandboxes.Delete(ctx, id, client.SandboxDeleteOptions{IfMatchGeneration: gen}, opts...)
+	err := c.Sandboxes.Delete(ctx, id, client.SandboxDeleteOptions{IfMatchGeneration: gen, Force: true}, opts...)
 	if err != nil && !client.IsNotFound(err) {
 		addAPIError(&resp.Diagnostics, fmt.Sprintf("Could not delete sandbox %s", id), err)
 	}
