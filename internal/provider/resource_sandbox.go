@@ -383,6 +383,7 @@ func (r *SandboxResource) Update(ctx context.Context, req resource.UpdateRequest
 		}
 	}
 	plan.TenantID = state.TenantID
+	plan.checkPlanned(sb, &resp.Diagnostics)
 	r.setState(ctx, &plan, sb, &resp.Diagnostics)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 	resp.Diagnostics.Append(setLaunchCounts(ctx, resp.Private, sb)...)

@@ -291,6 +291,7 @@ func (r *ServiceResource) Update(ctx context.Context, req resource.UpdateRequest
 		}
 	}
 	svc = r.reread(ctx, c, name, opt, svc)
+	plan.checkPlanned(svc, &resp.Diagnostics)
 }
 
 func (r *ServiceResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
