@@ -186,12 +186,13 @@ func (r *SandboxResource) Schema(ctx context.Context, _ resource.SchemaRequest, 
 			},
 			"message": schema.StringAttribute{
 				Computed:            true,
-				MarkdownDescription: "The server's explanation of the current state, if any.",
+				MarkdownDescription: "The server's explanation of the current state, if any. Unknown in update plans.",
 			},
 			"endpoints": schema.ListAttribute{
 				Computed:            true,
 				ElementType:         types.ObjectType{AttrTypes: endpointAttrTypes},
-				MarkdownDescription: "Where the running sandbox can be reached: a list of `{name, url}`.",
+				MarkdownDescription: "Where the running sandbox can be reached: a list of `{name, url}`. Kept in update plans " +
+					"while the sandbox is running; unknown while it is still pending or starting.",
 				PlanModifiers:       []planmodifier.List{listplanmodifier.UseStateForUnknown()},
 			},
 			"owner_kind": schema.StringAttribute{
@@ -201,7 +202,8 @@ func (r *SandboxResource) Schema(ctx context.Context, _ resource.SchemaRequest, 
 			},
 			"generation": schema.Int64Attribute{
 				Computed:            true,
-				MarkdownDescription: "Generation of the sandbox; +1 on every label change.",
+				MarkdownDescription: "Generation of the sandbox; +1 on every label change. An update plan shows it unknown " +
+					"only when labels change.",
 			},
 			"created_at": schema.StringAttribute{
 				Computed:            true,
@@ -212,7 +214,7 @@ func (r *SandboxResource) Schema(ctx context.Context, _ resource.SchemaRequest, 
 			"updated_at": schema.StringAttribute{
 				Computed:            true,
 				CustomType:          timetypes.RFC3339Type{},
-				MarkdownDescription: "Time of the last change (RFC 3339).",
+				MarkdownDescription: "Time of the last change (RFC 3339). Unknown in update plans.",
 			},
 		},
 		Blocks: map[string]schema.Block{
