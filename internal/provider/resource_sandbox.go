@@ -189,11 +189,11 @@ func (r *SandboxResource) Schema(ctx context.Context, _ resource.SchemaRequest, 
 				MarkdownDescription: "The server's explanation of the current state, if any. Unknown in update plans.",
 			},
 			"endpoints": schema.ListAttribute{
-				Computed:            true,
-				ElementType:         types.ObjectType{AttrTypes: endpointAttrTypes},
+				Computed:    true,
+				ElementType: types.ObjectType{AttrTypes: endpointAttrTypes},
 				MarkdownDescription: "Where the running sandbox can be reached: a list of `{name, url}`. Kept in update plans " +
 					"while the sandbox is running; unknown while it is still pending or starting.",
-				PlanModifiers:       []planmodifier.List{listplanmodifier.UseStateForUnknown()},
+				PlanModifiers: []planmodifier.List{listplanmodifier.UseStateForUnknown()},
 			},
 			"owner_kind": schema.StringAttribute{
 				Computed:            true,
@@ -201,7 +201,7 @@ func (r *SandboxResource) Schema(ctx context.Context, _ resource.SchemaRequest, 
 				PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
 			},
 			"generation": schema.Int64Attribute{
-				Computed:            true,
+				Computed: true,
 				MarkdownDescription: "Generation of the sandbox; +1 on every label change. An update plan shows it unknown " +
 					"only when labels change.",
 			},
