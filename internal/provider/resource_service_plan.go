@@ -62,7 +62,7 @@ func planServiceChange(ctx context.Context, plan, state planmodifiers.Getter, im
 	}
 	// The first apply after an import records restart_triggers without a
 	// restart (see Update).
-	restart := !pTriggers.Equal(sTriggers) && !(imported && sTriggers.IsNull())
+	restart := !pTriggers.Equal(sTriggers) && (!imported || !sTriggers.IsNull())
 	startStop := !pRunning.Equal(sRunning)
 	settled := sState.ValueString() == api.ServiceRunning || sState.ValueString() == api.ServiceStopped
 	return serviceChange{
