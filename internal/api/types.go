@@ -341,6 +341,13 @@ type UpdateSandboxRequest struct {
 	IfMatchGeneration *int64             `json:"ifMatchGeneration,omitempty"`
 }
 
+// SandboxActionRequest is the optional body of POST …/sandboxes/{id}/stop:
+// with IfMatchGeneration set, a stale generation fails with
+// op.precondition_failed and stops nothing.
+type SandboxActionRequest struct {
+	IfMatchGeneration *int64 `json:"ifMatchGeneration,omitempty"`
+}
+
 // SandboxList is a page of sandboxes.
 type SandboxList struct {
 	Items    []Sandbox `json:"items"`

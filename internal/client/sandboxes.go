@@ -79,7 +79,9 @@ func (s *SandboxesClient) Update(ctx context.Context, id string, req api.UpdateS
 	return callObject[api.Sandbox](ctx, s.r, http.MethodPatch, id, "", req, w, opts)
 }
 
-// Stop stops a sandbox and, with WaitUntil "stopped", waits for it.
+// Stop stops a sandbox and, with WaitUntil "stopped", waits for it. A
+// non-zero IfMatchGeneration makes the stop generation-checked: a stale one
+// fails with op.precondition_failed and stops nothing.
 func (s *SandboxesClient) Stop(ctx context.Context, id string, ao ActionOptions, opts ...CallOption) (*api.Sandbox, error) {
 	reject := func(until string) error {
 		if until == api.WaitStopped {
@@ -87,8 +89,13 @@ func (s *SandboxesClient) Stop(ctx context.Context, id string, ao ActionOptions,
 		}
 		return errorf("stop of sandbox %q: waitUntil %q is not allowed; use %q", id, until, api.WaitStopped)
 	}
+	var body any
+	if ao.IfMatchGeneration != 0 {
+		g := ao.IfMatchGeneration
+		body = api.SandboxActionRequest{IfMatchGeneration: &g}
+	}
 	// A stop of a stopped sandbox is a no-op: repeatable.
-	return act(ctx, s.r, id, "stop", nil, ao, reject, s.Wait, write[api.Sandbox]{repeatable: true}, opts)
+	return act(ctx, s.r, id, "stop", body, ao, reject, s.Wait, write[api.Sandbox]{repeatable: true}, opts)
 }
 
 // Delete deletes a sandbox. A running sandbox needs Force (else op.conflict).

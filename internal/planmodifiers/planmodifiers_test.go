@@ -2,8 +2,12 @@ package planmodifiers
 
 import (
 	"context"
+	"strings"
 	"testing"
 
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
 	"github.com/hashicorp/terraform-plugin-framework/types"
@@ -49,5 +53,58 @@ func TestDesiredState(t *testing.T) {
 				t.Errorf("RequiresReplace = %v, want %v", resp.RequiresReplace, tc.wantReplace)
 			}
 		})
+	}
+}
+
+func TestKeepFromStateAndMarkUnknown(t *testing.T) {
+	ctx := context.Background()
+	s := schema.Schema{Attributes: map[string]schema.Attribute{
+		"generation": schema.Int64Attribute{Computed: true},
+		"message":    schema.StringAttribute{Computed: true},
+		"endpoints":  schema.ListAttribute{Computed: true, ElementType: types.StringType},
+	}}
+	typ := s.Type().TerraformType(ctx)
+	obj := func(gen tftypes.Value, msg tftypes.Value, eps tftypes.Value) tftypes.Value {
+		return tftypes.NewValue(typ, map[string]tftypes.Value{"generation": gen, "message": msg, "endpoints": eps})
+	}
+	list := tftypes.List{ElementType: tftypes.String}
+	state := tfsdk.State{Schema: s, Raw: obj(tftypes.NewValue(tftypes.Number, 3), tftypes.NewValue(tftypes.String, "running"),
+		tftypes.NewValue(list, []tftypes.Value{tftypes.NewValue(tftypes.String, "http://a")}))}
+	plan := tfsdk.Plan{Schema: s, Raw: obj(tftypes.NewValue(tftypes.Number, tftypes.UnknownValue),
+		tftypes.NewValue(tftypes.String, "running"), tftypes.NewValue(list, tftypes.UnknownValue))}
+
+	if d := KeepFromState(ctx, state, &plan, "generation", "endpoints"); d.HasError() {
+		t.Fatal(d)
+	}
+	if d := MarkUnknown(ctx, &plan, "message"); d.HasError() {
+		t.Fatal(d)
+	}
+	var gen types.Int64
+	var msg types.String
+	var eps types.List
+	plan.GetAttribute(ctx, path.Root("generation"), &gen)
+	plan.GetAttribute(ctx, path.Root("message"), &msg)
+	plan.GetAttribute(ctx, path.Root("endpoints"), &eps)
+	if gen.ValueInt64() != 3 || gen.IsUnknown() {
+		t.Errorf("generation = %s, want 3 kept from state", gen)
+	}
+	if !msg.IsUnknown() {
+		t.Errorf("message = %s, want unknown", msg)
+	}
+	if eps.IsUnknown() || len(eps.Elements()) != 1 {
+		t.Errorf("endpoints = %s, want the state's", eps)
+	}
+}
+
+func TestReportChangedDuringApply(t *testing.T) {
+	var diags diag.Diagnostics
+	ReportChangedDuringApply(&diags, `service "web"`, nil)
+	if diags.HasError() {
+		t.Fatal("nothing changed: no error expected")
+	}
+	ReportChangedDuringApply(&diags, `service "web"`, []string{"generation 4 (planned 3)"})
+	if !diags.HasError() || !strings.Contains(diags[0].Summary(), SummaryChangedDuringApply) ||
+		!strings.Contains(diags[0].Detail(), "generation 4 (planned 3)") {
+		t.Fatalf("got %v", diags)
 	}
 }

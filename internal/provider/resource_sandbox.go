@@ -186,13 +186,14 @@ func (r *SandboxResource) Schema(ctx context.Context, _ resource.SchemaRequest, 
 			},
 			"message": schema.StringAttribute{
 				Computed:            true,
-				MarkdownDescription: "The server's explanation of the current state, if any.",
+				MarkdownDescription: "The server's explanation of the current state, if any. Unknown in update plans.",
 			},
 			"endpoints": schema.ListAttribute{
-				Computed:            true,
-				ElementType:         types.ObjectType{AttrTypes: endpointAttrTypes},
-				MarkdownDescription: "Where the running sandbox can be reached: a list of `{name, url}`.",
-				PlanModifiers:       []planmodifier.List{listplanmodifier.UseStateForUnknown()},
+				Computed:    true,
+				ElementType: types.ObjectType{AttrTypes: endpointAttrTypes},
+				MarkdownDescription: "Where the running sandbox can be reached: a list of `{name, url}`. Kept in update plans " +
+					"while the sandbox is running; unknown while it is still pending or starting.",
+				PlanModifiers: []planmodifier.List{listplanmodifier.UseStateForUnknown()},
 			},
 			"owner_kind": schema.StringAttribute{
 				Computed:            true,
@@ -200,8 +201,9 @@ func (r *SandboxResource) Schema(ctx context.Context, _ resource.SchemaRequest, 
 				PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
 			},
 			"generation": schema.Int64Attribute{
-				Computed:            true,
-				MarkdownDescription: "Generation of the sandbox; +1 on every label change.",
+				Computed: true,
+				MarkdownDescription: "Generation of the sandbox; +1 on every label change. An update plan shows it unknown " +
+					"only when labels change.",
 			},
 			"created_at": schema.StringAttribute{
 				Computed:            true,
@@ -212,7 +214,7 @@ func (r *SandboxResource) Schema(ctx context.Context, _ resource.SchemaRequest, 
 			"updated_at": schema.StringAttribute{
 				Computed:            true,
 				CustomType:          timetypes.RFC3339Type{},
-				MarkdownDescription: "Time of the last change (RFC 3339).",
+				MarkdownDescription: "Time of the last change (RFC 3339). Unknown in update plans.",
 			},
 		},
 		Blocks: map[string]schema.Block{
@@ -388,6 +390,7 @@ func (r *SandboxResource) Update(ctx context.Context, req resource.UpdateRequest
 		}
 	}
 	plan.TenantID = state.TenantID
+	plan.checkPlanned(sb, &resp.Diagnostics)
 	r.setState(ctx, &plan, sb, &resp.Diagnostics)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 	resp.Diagnostics.Append(setLaunchCounts(ctx, resp.Private, sb)...)
@@ -413,31 +416,11 @@ func (r *SandboxResource) Delete(ctx context.Context, req resource.DeleteRequest
 	id := state.ID.ValueString()
 	opts := tenantCall(state.TenantID)
 
-	sb, err := c.Sandboxes.Get(ctx, id, opts...)
-	if client.IsNotFound(err) {
-		return
-	}
-	if err != nil {
-		addAPIError(&resp.Diagnostics, fmt.Sprintf("Could not read sandbox %s before deleting it", id), err)
-		return
-	}
-	switch sb.Status.LifecycleState {
-	case api.SandboxStopped, api.SandboxFailed:
-	default:
-		_, err = c.Sandboxes.Stop(ctx, id, client.ActionOptions{WaitUntil: api.WaitStopped}, opts...)
-		if client.IsNotFound(err) {
-			return
-		}
-		if err != nil {
-			addAPIError(&resp.Diagnostics, fmt.Sprintf("Could not stop sandbox %s", id), err)
-			return
-		}
-	}
+	// One generation-checked operation: the server checks the generation
+	// before it stops anything, so a sandbox changed outside Terraform since
+	// the last refresh is refused and keeps running.
 	gen := state.Generation.ValueInt64()
-	if gen == 0 {
-		gen = sb.Metadata.Generation
-	}
-	err = c.Sandboxes.Delete(ctx, id, client.SandboxDeleteOptions{IfMatchGeneration: gen}, opts...)
+	err := c.Sandboxes.Delete(ctx, id, client.SandboxDeleteOptions{IfMatchGeneration: gen, Force: true}, opts...)
 	if err != nil && !client.IsNotFound(err) {
 		addAPIError(&resp.Diagnostics, fmt.Sprintf("Could not delete sandbox %s", id), err)
 	}

@@ -3,13 +3,20 @@ package provider
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"regexp"
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/listplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/mapplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+
+	"github.com/nimbus/terraform-provider-nimbus/internal/api"
+	"github.com/nimbus/terraform-provider-nimbus/internal/planmodifiers"
 )
 
 // defaultSandboxTimeout bounds create (until running) and delete (stop, wait,
@@ -67,4 +74,64 @@ func launchInputReplaceMap(ctx context.Context, req planmodifier.MapRequest, res
 	adopt, diags := adoptLaunchInput(ctx, req.Private, req.StateValue.IsNull(), count, func(lc launchCounts) int { return lc.Env })
 	resp.Diagnostics.Append(diags...)
 	resp.RequiresReplace = !adopt
+}
+
+var _ resource.ResourceWithModifyPlan = (*SandboxResource)(nil)
+
+// ModifyPlan keeps an in-place update plan (labels, timeouts, launch inputs
+// adopted after an import) honest and minimal:
+//
+//   - generation is kept from the prior state unless labels change (the
+//     only update that bumps it);
+//   - endpoints are kept while the sandbox is running; one still pending or
+//     starting (for example after a server restart) is planned to running by
+//     lifecycle_state, and its endpoints will change when it gets there;
+//   - message and updated_at stay unknown: any status change rewrites them.
+//
+// Without it a sandbox found starting planned `running` while message,
+// updated_at and endpoints kept their stale values, and the apply ended in
+// "Provider produced inconsistent result after apply".
+func (r *SandboxResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
+	if req.State.Raw.IsNull() || req.Plan.Raw.IsNull() || req.Plan.Raw.Equal(req.State.Raw) {
+		return // create, destroy or no change
+	}
+	var pLabels, sLabels types.Map
+	var sState types.String
+	resp.Diagnostics.Append(req.Plan.GetAttribute(ctx, path.Root("labels"), &pLabels)...)
+	resp.Diagnostics.Append(req.State.GetAttribute(ctx, path.Root("labels"), &sLabels)...)
+	resp.Diagnostics.Append(req.State.GetAttribute(ctx, path.Root("lifecycle_state"), &sState)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	unknown := []string{"message", "updated_at"}
+	var keep []string
+	if pLabels.Equal(sLabels) {
+		keep = append(keep, "generation")
+	} else {
+		unknown = append(unknown, "generation")
+	}
+	if sState.ValueString() == api.SandboxRunning {
+		keep = append(keep, "endpoints")
+	} else {
+		unknown = append(unknown, "endpoints")
+	}
+	resp.Diagnostics.Append(planmodifiers.KeepFromState(ctx, req.State, &resp.Plan, keep...)...)
+	resp.Diagnostics.Append(planmodifiers.MarkUnknown(ctx, &resp.Plan, unknown...)...)
+}
+
+// checkPlanned reports values the plan kept from the prior state that the
+// server no longer has after the apply (see ServiceResource's checkPlanned).
+func (m *sandboxModel) checkPlanned(sb *api.Sandbox, diags *diag.Diagnostics) {
+	var what []string
+	if !m.Generation.IsUnknown() && m.Generation.ValueInt64() != sb.Metadata.Generation {
+		what = append(what, fmt.Sprintf("generation %d (planned %d)", sb.Metadata.Generation, m.Generation.ValueInt64()))
+	}
+	if !m.Endpoints.IsUnknown() {
+		eps, d := endpointsValue(sb.Status.Endpoints)
+		diags.Append(d...)
+		if !eps.Equal(m.Endpoints) {
+			what = append(what, "endpoints")
+		}
+	}
+	planmodifiers.ReportChangedDuringApply(diags, "sandbox "+sb.Metadata.ID, what)
 }

@@ -126,7 +126,9 @@ func (r *ServiceResource) Create(ctx context.Context, req resource.CreateRequest
 	}()
 
 	if plan.Running.ValueBool() {
-		if svc, err = c.Services.Start(ctx, name, client.ActionOptions{}, opt); err != nil {
+		// Generation-checked like every lifecycle call: nothing else may have
+		// changed the service since this apply created it.
+		if svc, err = c.Services.Start(ctx, name, client.ActionOptions{IfMatchGeneration: svc.Metadata.Generation}, opt); err != nil {
 			addAPIError(&resp.Diagnostics, fmt.Sprintf("Could not start service %q", name), err)
 			svc = r.reread(ctx, c, name, opt, svc)
 			return
@@ -207,9 +209,13 @@ func (r *ServiceResource) Update(ctx context.Context, req resource.UpdateRequest
 		resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 	}()
 
-	// 1. Spec: PATCH what changed, with the generation of the prior state.
-	// The server rejects it with op.precondition_failed if the service
-	// changed since Terraform last read it; that is never retried.
+	// Every mutating call carries a generation: the first the prior state's,
+	// each later one the generation the previous call answered. The server
+	// rejects a stale one with op.precondition_failed and changes nothing;
+	// that is never retried.
+	gen := state.Generation.ValueInt64()
+
+	// 1. Spec: PATCH what changed.
 	var upd api.UpdateServiceRequest
 	backendChanged := !sameBackend(ctx, plan, state)
 	if backendChanged {
@@ -227,7 +233,6 @@ func (r *ServiceResource) Update(ctx context.Context, req resource.UpdateRequest
 		return
 	}
 	if upd.Backend != nil || upd.Labels != nil {
-		gen := state.Generation.ValueInt64()
 		upd.IfMatchGeneration = &gen
 		updated, err := c.Services.Update(ctx, name, upd, opt)
 		if err != nil {
@@ -235,6 +240,7 @@ func (r *ServiceResource) Update(ctx context.Context, req resource.UpdateRequest
 			return
 		}
 		svc = updated
+		gen = svc.Metadata.Generation
 		tflog.Info(ctx, "Updated Nimbus service", map[string]any{"name": name, "generation": svc.Metadata.Generation})
 	}
 
@@ -256,20 +262,20 @@ func (r *ServiceResource) Update(ctx context.Context, req resource.UpdateRequest
 	switch {
 	case !wantUp:
 		if wasUp || svc == nil || isUp(svc) {
-			if svc, err = c.Services.Stop(ctx, name, client.ActionOptions{WaitUntil: api.WaitStopped}, opt); err != nil {
+			if svc, err = c.Services.Stop(ctx, name, client.ActionOptions{WaitUntil: api.WaitStopped, IfMatchGeneration: gen}, opt); err != nil {
 				addAPIError(&resp.Diagnostics, fmt.Sprintf("Could not stop service %q", name), err)
 				svc = r.reread(ctx, c, name, opt, nil)
 				return
 			}
 		}
 	case !wasUp:
-		if svc, err = c.Services.Start(ctx, name, client.ActionOptions{}, opt); err != nil {
+		if svc, err = c.Services.Start(ctx, name, client.ActionOptions{IfMatchGeneration: gen}, opt); err != nil {
 			addAPIError(&resp.Diagnostics, fmt.Sprintf("Could not start service %q", name), err)
 			svc = r.reread(ctx, c, name, opt, nil)
 			return
 		}
 	case restart:
-		if svc, err = c.Services.Restart(ctx, name, client.ActionOptions{}, opt); err != nil {
+		if svc, err = c.Services.Restart(ctx, name, client.ActionOptions{IfMatchGeneration: gen}, opt); err != nil {
 			addAPIError(&resp.Diagnostics, fmt.Sprintf("Could not restart service %q", name), err)
 			svc = r.reread(ctx, c, name, opt, nil)
 			return
@@ -290,6 +296,7 @@ func (r *ServiceResource) Update(ctx context.Context, req resource.UpdateRequest
 		}
 	}
 	svc = r.reread(ctx, c, name, opt, svc)
+	plan.checkPlanned(svc, &resp.Diagnostics)
 }
 
 func (r *ServiceResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
@@ -310,16 +317,10 @@ func (r *ServiceResource) Delete(ctx context.Context, req resource.DeleteRequest
 
 	name := state.Name.ValueString()
 	opt := client.InTenant(state.TenantID.ValueString())
-	// Stopping does not change the generation, so the state's generation
-	// still guards the delete against out-of-band changes.
-	if _, err := c.Services.Stop(ctx, name, client.ActionOptions{WaitUntil: api.WaitStopped}, opt); err != nil {
-		if client.IsNotFound(err) {
-			return
-		}
-		addAPIError(&resp.Diagnostics, fmt.Sprintf("Could not stop service %q before deleting it", name), err)
-		return
-	}
-	err := c.Services.Delete(ctx, name, client.DeleteOptions{IfMatchGeneration: state.Generation.ValueInt64()}, opt)
+	// One generation-checked operation: the server checks the generation
+	// before it stops anything, so a service changed outside Terraform since
+	// the last refresh is refused and left as it is (still running).
+	err := c.Services.Delete(ctx, name, client.DeleteOptions{IfMatchGeneration: state.Generation.ValueInt64(), Force: true}, opt)
 	if err != nil && !client.IsNotFound(err) {
 		addAPIError(&resp.Diagnostics, fmt.Sprintf("Could not delete service %q", name), err)
 	}

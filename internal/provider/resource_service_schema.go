@@ -216,8 +216,9 @@ func (r *ServiceResource) Schema(ctx context.Context, _ resource.SchemaRequest, 
 					"them without a restart.",
 			},
 			"generation": schema.Int64Attribute{
-				Computed:            true,
-				MarkdownDescription: "Generation of the service's spec; every update increments it.",
+				Computed: true,
+				MarkdownDescription: "Generation of the service's spec; every update of `labels` or the backend increments it. " +
+					"An update plan shows it unknown only when it sends such an update.",
 			},
 			"observed_generation": schema.Int64Attribute{
 				Computed:            true,
@@ -240,8 +241,9 @@ func (r *ServiceResource) Schema(ctx context.Context, _ resource.SchemaRequest, 
 				MarkdownDescription: "Server message explaining the current state (for example why the service failed).",
 			},
 			"sandbox_id": schema.StringAttribute{
-				Computed:            true,
-				MarkdownDescription: "ID of the sandbox a running sandbox-backed service owns.",
+				Computed: true,
+				MarkdownDescription: "ID of the sandbox a running sandbox-backed service owns. Kept in update plans unless the " +
+					"change rolls (backend change), stops, starts or restarts the service.",
 			},
 			"conditions": schema.ListNestedAttribute{
 				Computed:            true,
@@ -249,8 +251,9 @@ func (r *ServiceResource) Schema(ctx context.Context, _ resource.SchemaRequest, 
 				NestedObject:        schema.NestedAttributeObject{Attributes: conditionResourceAttrs()},
 			},
 			"endpoints": schema.ListNestedAttribute{
-				Computed:            true,
-				MarkdownDescription: "Where the running service can be reached.",
+				Computed: true,
+				MarkdownDescription: "Where the running service can be reached. Kept in update plans (so resources using " +
+					"them are not replaced) unless the change rolls (backend change), stops, starts or restarts the service.",
 				NestedObject: schema.NestedAttributeObject{Attributes: map[string]schema.Attribute{
 					"name": schema.StringAttribute{Computed: true, MarkdownDescription: "Endpoint name."},
 					"url":  schema.StringAttribute{Computed: true, MarkdownDescription: "Endpoint URL."},
@@ -263,9 +266,11 @@ func (r *ServiceResource) Schema(ctx context.Context, _ resource.SchemaRequest, 
 				PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
 			},
 			"updated_at": schema.StringAttribute{
-				Computed:            true,
-				CustomType:          timetypes.RFC3339Type{},
-				MarkdownDescription: "When the service was last changed (RFC 3339).",
+				Computed:   true,
+				CustomType: timetypes.RFC3339Type{},
+				MarkdownDescription: "When the service was last changed (RFC 3339). Like the other status values " +
+					"(`observed_generation`, `lifecycle_state`, `readiness`, `health`, `status_message`, `conditions`), " +
+					"unknown in every update plan: any update or health check may rewrite it.",
 			},
 		},
 		Blocks: map[string]schema.Block{

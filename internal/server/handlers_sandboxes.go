@@ -154,6 +154,9 @@ func (s *Server) deleteSandbox(w http.ResponseWriter, r *http.Request, tenant st
 	if e != nil {
 		return e
 	}
+	// The checks and the removal happen under one lock: a stale generation
+	// (or any other refusal) changes nothing, and nothing can change the
+	// sandbox between the generation check and the delete.
 	unlock := s.lockObj(kindSandbox, tenant, id)
 	cur := s.sandboxes.get(tenant, id)
 	var err *apiError
@@ -168,13 +171,16 @@ func (s *Server) deleteSandbox(w http.ResponseWriter, r *http.Request, tenant st
 		st := cur.Sandbox.Status.LifecycleState
 		err = conflict("sandbox", id, st, "sandbox %s is %s; stop it first or delete with force=true", id, st)
 	}
-	unlock()
 	if err != nil {
+		unlock()
 		return err
 	}
-	if e := s.removeSandbox(tenant, id, "target sandbox "+id+" deleted"); e != nil {
-		return internalErr(e)
+	derr := s.removeSandboxLocked(tenant, id)
+	unlock()
+	if derr != nil {
+		return internalErr(derr)
 	}
+	s.closeSessionsFor(tenant, "sandbox", id, "target sandbox "+id+" deleted")
 	s.log.Info("sandbox deleted", "tenant", tenant, "sandbox", id, "force", force)
 	w.WriteHeader(http.StatusNoContent)
 	return nil
@@ -185,14 +191,23 @@ func (s *Server) stopSandbox(w http.ResponseWriter, r *http.Request, tenant stri
 	if e != nil {
 		return e
 	}
-	if e := decode(r, w, &struct{}{}, true); e != nil {
+	var req api.SandboxActionRequest
+	if e := decode(r, w, &req, true); e != nil {
 		return e
+	}
+	if req.IfMatchGeneration != nil && *req.IfMatchGeneration < 1 {
+		return invalidField("ifMatchGeneration", "must be a generation you read (1 or more)")
 	}
 	unlock := s.lockObj(kindSandbox, tenant, id)
 	cur := s.sandboxes.get(tenant, id)
 	if cur == nil {
 		unlock()
 		return notFound("sandbox", tenant, id)
+	}
+	// A stale generation stops nothing (checked before every other rule).
+	if g := cur.Sandbox.Metadata.Generation; req.IfMatchGeneration != nil && g != *req.IfMatchGeneration {
+		unlock()
+		return preconditionFailed("sandbox", id, *req.IfMatchGeneration, g)
 	}
 	if cur.Sandbox.Spec.Owner.Kind == api.OwnerKindService {
 		unlock()

@@ -208,12 +208,24 @@ func (s *Server) deleteService(w http.ResponseWriter, r *http.Request, tenant st
 // removeSandbox stops (in the background) and deletes a sandbox, closing its sessions.
 func (s *Server) removeSandbox(tenant, id, reason string) error {
 	unlock := s.lockObj(kindSandbox, tenant, id)
+	err := s.removeSandboxLocked(tenant, id)
+	unlock()
+	if err != nil {
+		return err
+	}
+	s.closeSessionsFor(tenant, "sandbox", id, reason)
+	return nil
+}
+
+// removeSandboxLocked deletes a sandbox and stops its instance in the
+// background; the caller holds the sandbox's lock and closes its sessions
+// after releasing it.
+func (s *Server) removeSandboxLocked(tenant, id string) error {
 	s.instMu.Lock()
 	in := s.insts[objKey(kindSandbox, tenant, id)]
 	delete(s.insts, objKey(kindSandbox, tenant, id))
 	s.instMu.Unlock()
 	err := s.deleteObj(kindSandbox, tenant, id)
-	unlock()
 	if in != nil {
 		s.bgWG.Add(1)
 		go func() {
@@ -221,11 +233,7 @@ func (s *Server) removeSandbox(tenant, id, reason string) error {
 			_ = in.inst.Stop(s.bgCtx)
 		}()
 	}
-	if err != nil {
-		return err
-	}
-	s.closeSessionsFor(tenant, "sandbox", id, reason)
-	return nil
+	return err
 }
 
 func (s *Server) serviceAction(verb string) handlerFunc {

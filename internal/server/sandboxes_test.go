@@ -64,3 +64,35 @@ func TestSandboxFails(t *testing.T) {
 		t.Fatalf("delete failed sandbox: %d %s", r.status, r.body)
 	}
 }
+
+// Stop and force-delete of a sandbox check an optional generation first: a
+// stale one is refused and the sandbox keeps running.
+func TestSandboxStopAndDeleteCheckGeneration(t *testing.T) {
+	srv := testserver.Start(t)
+	sb := mustCreateSandbox(t, srv, standaloneSandbox("registry.example/job:1"))
+	id := sb.Metadata.ID
+	waitSandbox(t, srv, id, sbxState(api.SandboxRunning))
+	expect(t, do(t, srv, "PATCH", tp+"/sandboxes/"+id, map[string]any{"labels": map[string]string{"team": "b"}, "ifMatchGeneration": 1}), 200, "")
+
+	e := expect(t, do(t, srv, "POST", tp+"/sandboxes/"+id+"/stop", map[string]any{"ifMatchGeneration": 1}), 412, api.CodePreconditionFailed)
+	if e.Details == nil || e.Details.CurrentGeneration != 2 {
+		t.Fatalf("stale stop: the error does not name the current generation: %+v", e)
+	}
+	expect(t, do(t, srv, "POST", tp+"/sandboxes/"+id+"/stop", map[string]any{"ifMatchGeneration": 0}), 400, api.CodeInvalid)
+	expect(t, do(t, srv, "DELETE", tp+"/sandboxes/"+id+"?ifMatchGeneration=1&force=true", nil), 412, api.CodePreconditionFailed)
+	var cur api.Sandbox
+	do(t, srv, "GET", tp+"/sandboxes/"+id, nil).into(t, &cur)
+	if cur.Status.LifecycleState != api.SandboxRunning {
+		t.Fatalf("a refused stop or delete changed the sandbox: %s", cur.Status.LifecycleState)
+	}
+
+	// The current generation stops it; a forced delete with it deletes it.
+	expect(t, do(t, srv, "POST", tp+"/sandboxes/"+id+"/stop", map[string]any{"ifMatchGeneration": 2}), 200, "")
+	waitSandbox(t, srv, id, sbxState(api.SandboxStopped))
+	sb2 := mustCreateSandbox(t, srv, standaloneSandbox("registry.example/job:1"))
+	waitSandbox(t, srv, sb2.Metadata.ID, sbxState(api.SandboxRunning))
+	if r := do(t, srv, "DELETE", tp+"/sandboxes/"+sb2.Metadata.ID+"?ifMatchGeneration=1&force=true", nil); r.status != 204 {
+		t.Fatalf("forced delete: %d %s", r.status, r.body)
+	}
+	expect(t, do(t, srv, "GET", tp+"/sandboxes/"+sb2.Metadata.ID, nil), 404, api.CodeNotFound)
+}

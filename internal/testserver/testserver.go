@@ -5,6 +5,7 @@
 //	srv := testserver.Start(t, testserver.WithFakeClock()) // srv.Clock.Advance(…) drives session expiry
 //	srv := testserver.Start(t, func(o *testserver.Options) { o.DataDir = t.TempDir() })
 //	srv.Restart(t)                                      // same DataDir, same credentials
+//	srv.RestartWith(t, func(o *testserver.Options) { o.StartDelay = 5 * time.Second })
 //
 // Time: with a fake clock, server time (timestamps, session expiresAt and
 // expiry) only moves when the test calls Clock.Advance or Clock.Set. The
@@ -215,6 +216,18 @@ func (s *Server) Stop() {
 func (s *Server) Restart(t testing.TB) {
 	t.Helper()
 	s.Stop()
+	s.start(t, s.addr)
+}
+
+// RestartWith is Restart with changed options, for example a longer
+// StartDelay so that the services and sandboxes the server starts again stay
+// pending or starting for a while.
+func (s *Server) RestartWith(t testing.TB, opts ...func(*Options)) {
+	t.Helper()
+	s.Stop()
+	for _, f := range opts {
+		f(&s.opts)
+	}
 	s.start(t, s.addr)
 }
 
