@@ -41,7 +41,8 @@ type Client struct {
 //     NIMBUS_WORKLOAD_IDENTITY_TOKEN → "token" / "apiKey" /
 //     "workloadIdentityToken" in the credential file → the workload-identity
 //     token file named by NIMBUS_WORKLOAD_IDENTITY_TOKEN_FILE (re-read on
-//     every request so rotated tokens are used).
+//     every request so rotated tokens are used) → HCP Terraform's run token
+//     TFC_WORKLOAD_IDENTITY_TOKEN.
 //   - Tenant: Config.TenantID → NIMBUS_TENANT_ID → "tenantId" in the credential file.
 //
 // The credential file is Config.CredentialsFile, else
@@ -205,7 +206,7 @@ func (c *Client) do(ctx context.Context, method, path string, query url.Values, 
 
 	idempotent := method == http.MethodGet || method == http.MethodHead
 	for attempt := 0; ; attempt++ {
-		_, err := c.attempt(ctx, method, path, u.String(), body, out, longPoll)
+		_, err := c.attemptRenewingToken(ctx, method, path, u.String(), body, out, longPoll)
 		if err == nil {
 			return nil
 		}

@@ -28,6 +28,10 @@ const (
 	EnvApplicationCredentials     = "NIMBUS_APPLICATION_CREDENTIALS"
 	EnvWorkloadIdentityTokenFile  = "NIMBUS_WORKLOAD_IDENTITY_TOKEN_FILE"
 	EnvTenantID                   = "NIMBUS_TENANT_ID"
+	// EnvTFCWorkloadIdentityToken is HCP Terraform's run token (set when
+	// the workspace sets TFC_WORKLOAD_IDENTITY_AUDIENCE), consulted after
+	// every source of the SDK's order.
+	EnvTFCWorkloadIdentityToken = "TFC_WORKLOAD_IDENTITY_TOKEN"
 	DefaultCredentialsFileRelPath = ".config/nimbus/application_default_credentials.json"
 )
 
@@ -239,6 +243,13 @@ func (c Config) resolve() (*resolved, error) {
 			s.CredentialSource = fmt.Sprintf("token file %s (environment variable %s)", p, EnvWorkloadIdentityTokenFile)
 		}
 	}
+
+	// HCP Terraform's workload-identity run token, after the SDK's order.
+	if r.cred.kind == "" {
+		if v := c.getenv(EnvTFCWorkloadIdentityToken); v != "" {
+			r.cred, s.CredentialSource = credential{kind: CredentialWorkloadIdentity, value: v}, "environment variable "+EnvTFCWorkloadIdentityToken
+		}
+	}
 	s.CredentialKind = r.cred.kind
 
 	if endpoint != "" {
@@ -370,8 +381,8 @@ func missingEndpointError(credFile string) *ConfigError {
 
 func missingCredentialError(credFile string) *ConfigError {
 	return &ConfigError{Setting: SettingCredential, Message: fmt.Sprintf(
-		`no Nimbus credential configured: set one of the "token", "api_key" or "workload_identity_token" (workload-identity credential) options; or one of the environment variables %s, %s, %s or %s; or "token", "apiKey" or "workloadIdentityToken" in the credential file %s (path set by the "credentials_file" option or %s); or name a workload-identity token file in %s`,
-		EnvToken, EnvBearerToken, EnvAPIKey, EnvWorkloadIdentityToken, credFile, EnvApplicationCredentials, EnvWorkloadIdentityTokenFile)}
+		`no Nimbus credential configured: set one of the "token", "api_key" or "workload_identity_token" (workload-identity credential) options; or one of the environment variables %s, %s, %s or %s; or "token", "apiKey" or "workloadIdentityToken" in the credential file %s (path set by the "credentials_file" option or %s); or name a workload-identity token file in %s; or, in HCP Terraform, set TFC_WORKLOAD_IDENTITY_AUDIENCE on the workspace so that the run gets %s`,
+		EnvToken, EnvBearerToken, EnvAPIKey, EnvWorkloadIdentityToken, credFile, EnvApplicationCredentials, EnvWorkloadIdentityTokenFile, EnvTFCWorkloadIdentityToken)}
 }
 
 func missingTenantError(credFile string) *ConfigError {
