@@ -28,12 +28,13 @@ const (
 	EnvApplicationCredentials     = "NIMBUS_APPLICATION_CREDENTIALS"
 	EnvWorkloadIdentityTokenFile  = "NIMBUS_WORKLOAD_IDENTITY_TOKEN_FILE"
 	EnvTenantID                   = "NIMBUS_TENANT_ID"
-	// EnvTFCWorkloadIdentityToken is HCP Terraform's run token (set when
-	// the workspace sets TFC_WORKLOAD_IDENTITY_AUDIENCE), consulted after
-	// every source of the SDK's order.
-	EnvTFCWorkloadIdentityToken = "TFC_WORKLOAD_IDENTITY_TOKEN"
 	DefaultCredentialsFileRelPath = ".config/nimbus/application_default_credentials.json"
 )
+
+// EnvTFCWorkloadIdentityToken is HCP Terraform's run token (set when the
+// workspace sets TFC_WORKLOAD_IDENTITY_AUDIENCE), consulted after every
+// source of the SDK's order.
+const EnvTFCWorkloadIdentityToken = "TFC_WORKLOAD_IDENTITY_TOKEN"
 
 // Credential kinds reported by Settings.
 const (
