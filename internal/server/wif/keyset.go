@@ -115,7 +115,7 @@ func (k *keySet) keysFor(ctx context.Context, kid, alg string) ([]jose.JSONWebKe
 			"the workload-identity token names no key (kid) and trusted issuer %q has no key for algorithm %s", k.issuer, alg)}
 	}
 	return nil, &keyError{api.ReasonUnknownKey, fmt.Sprintf(
-		"the workload-identity token is signed with key %q, which trusted issuer %q does not publish (%s, refreshed within the last %s)", kid, k.issuer, k.source, k.minRefresh)}
+		"the workload-identity token is signed with key %q, which trusted issuer %q does not publish (%s, refreshed within the last %s)", clip(kid), k.issuer, k.source, k.minRefresh)}
 }
 
 // matchKeys selects the keys for kid ("" = any) usable with alg.

@@ -246,7 +246,7 @@ func (v *Verifier) Verify(ctx context.Context, token string) (*Grant, error) {
 	}
 	if !slices.Contains(Algorithms, h.Alg) {
 		return nil, unauthenticated(api.ReasonUnsupportedAlgorithm,
-			"the workload-identity token is signed with algorithm %q, which this server refuses; accepted: %s", h.Alg, strings.Join(Algorithms, ", "))
+			"the workload-identity token is signed with algorithm %q, which this server refuses; accepted: %s", clip(h.Alg), strings.Join(Algorithms, ", "))
 	}
 	var uc unverifiedClaims
 	if err := decodeSegment(token, &uc); err != nil {
@@ -258,7 +258,7 @@ func (v *Verifier) Verify(ctx context.Context, token string) (*Grant, error) {
 			return nil, unauthenticated(api.ReasonUnknownIssuer, "the workload-identity token has no \"iss\" claim")
 		}
 		return nil, unauthenticated(api.ReasonUnknownIssuer,
-			"the workload-identity token's issuer %q is not trusted by this server (add it to \"trustedIssuers\" in the server's config file)", uc.Iss)
+			"the workload-identity token's issuer %q is not trusted by this server (add it to \"trustedIssuers\" in the server's config file)", clip(uc.Iss))
 	}
 	name := iss.cfg.Name
 	res := &sigResult{}
@@ -324,6 +324,14 @@ func rawClaims(t *oidc.IDToken) []byte {
 		return nil
 	}
 	return raw
+}
+
+// clip shortens an unverified, caller-chosen value quoted in a message.
+func clip(s string) string {
+	if len(s) > 100 {
+		return s[:100] + "…"
+	}
+	return s
 }
 
 // decodeSegment decodes the (unverified) payload of a compact JWS.
