@@ -47,8 +47,6 @@ type storedCred struct {
 // principal is an authenticated caller.
 type principal struct {
 	cred *storedCred
-	// grant is set for a workload-identity token.
-	grant *wif.Grant
 }
 
 func (p principal) allowed(tenant string) bool { return p.cred.all || p.cred.tenants[tenant] }
@@ -200,7 +198,7 @@ func (a *authenticator) authenticateWorkload(r *http.Request, token string) (pri
 				"(for HCP Terraform, the apply-phase token)", g.Rule, g.Issuer, g.Subject, r.Method, r.URL.Path)}
 	}
 	a.log.Debug("workload-identity token accepted", "requestId", requestID(r), "issuer", g.Issuer, "subject", g.Subject, "rule", g.Rule, "access", g.Access)
-	return principal{cred: sc, grant: g}, nil
+	return principal{cred: sc}, nil
 }
 
 // Routes a read-only grant may call besides GET and HEAD: opening and
