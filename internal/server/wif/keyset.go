@@ -217,7 +217,7 @@ func discoveryLoader(hc *http.Client, issuer string) func(context.Context) ([]jo
 }
 
 func httpGet(ctx context.Context, hc *http.Client, u string) ([]byte, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, http.NoBody)
 	if err != nil {
 		return nil, err
 	}
