@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The demo: builds the provider, starts a local Nimbus server on the embedded
-# store and applies examples/demo with Terraform, all under .demo/ (git-ignored).
+# store and applies examples/demo with the newest Terraform (bin/terraform-1.16),
+# all under .demo/ (git-ignored).
 #
 #   scripts/demo.sh up      (make demo)        build, start the servers, apply, print a summary
 #   scripts/demo.sh stop    (make demo-stop)   stop the servers, keep their data and the Terraform state
@@ -32,7 +33,10 @@ upstream_portfile="$demo/upstream.port"
 
 version="0.1.0"              # the provider version the mirror offers
 tenant="demo"
-terraform="$root/bin/terraform"
+# The newest Terraform the repository pins (tools/versions.mk): bin/terraform-1.16.
+tfver="${TERRAFORM_NEW_VERSION:-$(sed -n 's/^TERRAFORM_NEW_VERSION *:= *//p' "$root/tools/versions.mk")}"
+tfname="terraform-${tfver%.*}"
+terraform="$root/bin/$tfname"
 
 bold() { if [[ -t 1 ]]; then printf '\033[1m%s\033[0m\n' "$*"; else printf '%s\n' "$*"; fi; }
 step() { bold "==> $*"; }
@@ -171,8 +175,8 @@ tf() {
 }
 
 up() {
-	step "installing Terraform $(sed -n 's/^TERRAFORM_VERSION *:= *//p' tools/versions.mk) into bin/ if needed"
-	make --no-print-directory tools TOOLS=terraform
+	step "installing Terraform $tfver into bin/$tfname if needed"
+	make --no-print-directory tools TOOLS="$tfname"
 
 	step "building the provider and the demo upstream"
 	mkdir -p "$demo"
@@ -213,7 +217,7 @@ summary() {
 To look around with your own terraform and the API:
 
   export NIMBUS_ENDPOINT=$(endpoint) NIMBUS_TENANT_ID=$tenant NIMBUS_TOKEN=\$(cat .demo/token)
-  TF_CLI_CONFIG_FILE=.demo/terraformrc bin/terraform -chdir=.demo/work plan    # no changes
+  TF_CLI_CONFIG_FILE=.demo/terraformrc bin/$tfname -chdir=.demo/work plan    # no changes
   curl -s -H "Authorization: Bearer \$NIMBUS_TOKEN" \$NIMBUS_ENDPOINT/v1/tenants/$tenant/services
 
   make demo         # run it again: rebuilds, restarts the servers (services come back), re-applies

@@ -6,17 +6,21 @@
 #   scripts/docs.sh check      regenerate and fail when docs/ differs from git (make docs-check)
 #
 # tfplugindocs would otherwise look for (and try to download) a Terraform CLI;
-# instead the schema comes from the locally built OpenTofu: the provider is
-# built into a plugin directory, `tofu init -plugin-dir` installs it and
-# `tofu providers schema -json` dumps it for `tfplugindocs --providers-schema`.
+# instead the schema comes from the locally built newest Terraform
+# (bin/terraform-1.16: OpenTofu's schema output has no actions or list
+# resources): the provider is built into a plugin directory,
+# `terraform init -plugin-dir` installs it and `terraform providers schema
+# -json` dumps it for `tfplugindocs --providers-schema`.
 set -euo pipefail
 
 mode="${1:-generate}"
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 
-tofu="$root/bin/tofu"
-[[ -x "$tofu" ]] || { echo "bin/tofu is missing: run make tools" >&2; exit 1; }
+# make exports the version; run by hand, read it from tools/versions.mk.
+tfver="${TERRAFORM_NEW_VERSION:-$(sed -n 's/^TERRAFORM_NEW_VERSION *:= *//p' tools/versions.mk)}"
+terraform="$root/bin/terraform-${tfver%.*}"
+[[ -x "$terraform" ]] || { echo "bin/${terraform##*/} is missing: run make tools" >&2; exit 1; }
 
 work="$(mktemp -d "${TMPDIR:-/tmp}/nimbus-docs.XXXXXX")"
 trap 'rm -rf "$work"' EXIT
@@ -42,12 +46,12 @@ terraform {
   }
 }
 HCL
-(cd "$work/cfg" && "$tofu" init -input=false -no-color -plugin-dir="$work/plugins" >"$work/init.log" 2>&1) || {
+(cd "$work/cfg" && "$terraform" init -input=false -no-color -plugin-dir="$work/plugins" >"$work/init.log" 2>&1) || {
 	cat "$work/init.log" >&2
-	echo "tofu init with the locally built provider failed" >&2
+	echo "${terraform##*/} init with the locally built provider failed" >&2
 	exit 1
 }
-(cd "$work/cfg" && "$tofu" providers schema -json) >"$work/schema.json"
+(cd "$work/cfg" && "$terraform" providers schema -json) >"$work/schema.json"
 
 echo "==> tfplugindocs generate"
 go tool tfplugindocs generate --provider-name nimbus --rendered-provider-name Nimbus --providers-schema "$work/schema.json"

@@ -4,11 +4,22 @@
 # passes the versions from tools/versions.mk. Everything is built from the Go
 # module proxy; nothing is downloaded from release sites.
 #
-#   scripts/install-tools.sh                 all four tools
+#   scripts/install-tools.sh                 all five tools
 #   scripts/install-tools.sh terraform tofu  only those (make tools TOOLS="terraform tofu")
+#
+# The tools: terraform (the oldest Terraform supported), terraform-1.16 (the
+# newest; the name follows TERRAFORM_NEW_VERSION's major.minor), tofu,
+# golangci-lint, goreleaser.
 set -euo pipefail
 
-all=(terraform tofu golangci-lint goreleaser)
+: "${TERRAFORM_VERSION:?run through make tools}"
+: "${TERRAFORM_NEW_VERSION:?run through make tools}"
+: "${OPENTOFU_VERSION:?run through make tools}"
+: "${GOLANGCI_LINT_VERSION:?run through make tools}"
+: "${GORELEASER_VERSION:?run through make tools}"
+
+tfnew="terraform-${TERRAFORM_NEW_VERSION%.*}" # terraform-1.16
+all=(terraform "$tfnew" tofu golangci-lint goreleaser)
 want=("$@")
 [[ ${#want[@]} -gt 0 ]] || want=("${all[@]}")
 for w in "${want[@]}"; do
@@ -16,16 +27,11 @@ for w in "${want[@]}"; do
 done
 wanted() { [[ " ${want[*]} " == *" $1 "* ]]; }
 
-: "${TERRAFORM_VERSION:?run through make tools}"
-: "${OPENTOFU_VERSION:?run through make tools}"
-: "${GOLANGCI_LINT_VERSION:?run through make tools}"
-: "${GORELEASER_VERSION:?run through make tools}"
-
 root="$(cd "$(dirname "$0")/.." && pwd)"
 bin="$root/bin"
 mkdir -p "$bin"
 
-# Neither CLI may look for a newer version, and both must ignore whatever CLI
+# No CLI may look for a newer version, and all must ignore whatever CLI
 # configuration the machine points at.
 export CHECKPOINT_DISABLE=1
 cfg="$bin/empty.tfrc"
@@ -55,6 +61,24 @@ if wanted terraform && [[ "$have" != "$TERRAFORM_VERSION" ]]; then
 	GOBIN="$bin" go install \
 		-ldflags "-X github.com/hashicorp/terraform/version.dev=no" \
 		"github.com/hashicorp/terraform@v$TERRAFORM_VERSION"
+fi
+
+# Terraform 1.13+ refuses `go install` (its go.mod replaces modules with
+# directories the module zip leaves out): tools/terraform is a wrapper module
+# with stubs for the remote-state backends that are not on the proxy.
+have="$(cli_version "$bin/$tfnew")"
+if wanted "$tfnew" && [[ "$have" != "$TERRAFORM_NEW_VERSION" ]]; then
+	pinned="$(cd "$root/tools/terraform" && go list -m -f '{{.Version}}' github.com/hashicorp/terraform)"
+	if [[ "$pinned" != "v$TERRAFORM_NEW_VERSION" ]]; then
+		echo "tools/terraform/go.mod requires Terraform $pinned but tools/versions.mk pins v$TERRAFORM_NEW_VERSION; update one of them (and the stubs' go.mod files under tools/terraform/backends)" >&2
+		exit 1
+	fi
+	say "building Terraform $TERRAFORM_NEW_VERSION into bin/$tfnew from tools/terraform (have: ${have:-none}; a cold build takes a few minutes)"
+	# Built aside and moved into place, so a run using bin/ never sees half a binary.
+	(cd "$root/tools/terraform" && go build -trimpath \
+		-ldflags "-X github.com/hashicorp/terraform/version.dev=no" \
+		-o "$bin/$tfnew.tmp" github.com/hashicorp/terraform)
+	mv -f "$bin/$tfnew.tmp" "$bin/$tfnew"
 fi
 
 have="$(cli_version "$bin/tofu")"
@@ -94,6 +118,7 @@ check() {
 	fi
 }
 check terraform "$(cli_version "$bin/terraform")" "$TERRAFORM_VERSION"
+check "$tfnew" "$(cli_version "$bin/$tfnew")" "$TERRAFORM_NEW_VERSION"
 check tofu "$(cli_version "$bin/tofu")" "$OPENTOFU_VERSION"
 check golangci-lint "$(mod_version "$bin/golangci-lint" github.com/golangci/golangci-lint/v2)" "v$GOLANGCI_LINT_VERSION"
 check goreleaser "$(mod_version "$bin/goreleaser" github.com/goreleaser/goreleaser/v2)" "v$GORELEASER_VERSION"

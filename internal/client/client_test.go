@@ -57,7 +57,7 @@ func TestErrorsAreTypedByCode(t *testing.T) {
 				// The message deliberately mentions another code: helpers
 				// must look at the code only.
 				writeAPIError(w, tc.code, "looks like resource.not_found but is not", "req-42",
-					&api.ErrorDetails{CurrentGeneration: 7, FieldViolations: []api.FieldViolation{{Field: "name", Description: "bad"}}})
+					&api.ErrorDetails{Kind: "service", Name: "x", CurrentGeneration: 7, FieldViolations: []api.FieldViolation{{Field: "name", Description: "bad"}}})
 			}))
 			defer srv.Close()
 			c := newTestClient(t, srv.URL, func(c *Config) { c.MaxRetries = -1 })

@@ -256,14 +256,16 @@ func (c Config) resolve() (*resolved, error) {
 	if endpoint != "" {
 		u, err := parseEndpoint(endpoint)
 		if err != nil {
-			return nil, &ConfigError{Setting: SettingEndpoint, Message: fmt.Sprintf("invalid endpoint from %s: %v", s.EndpointSource, err)}
+			return nil, &ConfigError{Setting: SettingEndpoint, Invalid: true, Source: s.EndpointSource,
+				Message: fmt.Sprintf("the endpoint %s from %s is malformed: %v", endpointForMessage(endpoint), s.EndpointSource, err)}
 		}
 		r.endpoint = u
 		s.Endpoint = u.String()
 	}
 	if tenant != "" {
 		if err := api.ValidateName(tenant); err != nil {
-			return nil, &ConfigError{Setting: SettingTenant, Message: fmt.Sprintf("invalid tenant id from %s: %v", s.TenantSource, err)}
+			return nil, &ConfigError{Setting: SettingTenant, Invalid: true, Source: s.TenantSource,
+				Message: fmt.Sprintf("invalid tenant id from %s: %v", s.TenantSource, err)}
 		}
 		s.TenantID = tenant
 	}
@@ -351,22 +353,51 @@ func jsonErrText(err error) string {
 	return strings.TrimPrefix(err.Error(), "json: ")
 }
 
+// EndpointForm is the form an endpoint must have, for error messages.
+const EndpointForm = "http://host:port or https://host[:port] (for example http://127.0.0.1:8080)"
+
+// ValidateEndpoint reports what is wrong with an endpoint value, or nil when
+// the client can use it. The provider validates its `endpoint` attribute
+// with it at plan time.
+func ValidateEndpoint(s string) error {
+	_, err := parseEndpoint(strings.TrimSpace(s))
+	return err
+}
+
+// endpointForMessage quotes an endpoint for an error message, unless it may
+// carry user information (a password): then it says so instead.
+func endpointForMessage(s string) string {
+	if strings.Contains(s, "@") {
+		return "(value not shown: it contains user information)"
+	}
+	return fmt.Sprintf("%q", s)
+}
+
 func parseEndpoint(s string) (*url.URL, error) {
 	u, err := url.Parse(s)
-	if err != nil {
-		return nil, fmt.Errorf("not a URL")
+	if err != nil || u.Scheme == "" || u.Opaque != "" {
+		// "127.0.0.1:8080" fails to parse (a colon in the first path
+		// segment) and "localhost:8080" parses as scheme "localhost" with
+		// an opaque part: both lack the http:// or https:// prefix.
+		if !strings.Contains(s, "://") {
+			if strings.Contains(s, "@") {
+				return nil, fmt.Errorf("it has no scheme; the expected form is %s", EndpointForm)
+			}
+			return nil, fmt.Errorf("it has no scheme; write it as http://%s (or https://%s): the expected form is %s", s, s, EndpointForm)
+		}
+		return nil, fmt.Errorf("it is not a URL; the expected form is %s", EndpointForm)
 	}
 	if u.Scheme != "http" && u.Scheme != "https" {
-		return nil, fmt.Errorf("must start with http:// or https://, e.g. http://127.0.0.1:8080")
+		return nil, fmt.Errorf("the scheme %q is not supported; use http or https: the expected form is %s", u.Scheme, EndpointForm)
 	}
 	if u.Host == "" {
-		return nil, fmt.Errorf("has no host, e.g. http://127.0.0.1:8080")
+		return nil, fmt.Errorf("it has no host; the expected form is %s", EndpointForm)
 	}
 	if u.User != nil {
-		return nil, fmt.Errorf("must not contain user information; configure the credential separately")
+		return nil, fmt.Errorf("it must not contain user information; configure the credential separately")
 	}
 	if u.RawQuery != "" || u.Fragment != "" {
-		return nil, fmt.Errorf("must not contain a query or fragment")
+		return nil, fmt.Errorf("it must not contain a query or fragment; the expected form is %s", EndpointForm)
 	}
 	u.Path = strings.TrimSuffix(u.Path, "/")
 	u.Path = strings.TrimSuffix(u.Path, api.BasePath)

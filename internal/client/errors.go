@@ -123,8 +123,91 @@ func AsError(err error) (*Error, bool) {
 	return e, ok
 }
 
-// IsNotFound reports whether err is resource.not_found.
-func IsNotFound(err error) bool { return Code(err) == api.CodeNotFound }
+// KindTenant is the details.kind of a resource.not_found (or
+// auth.permission_denied) error about a tenant rather than an object.
+const KindTenant = "tenant"
+
+// IsNotFound reports whether err is resource.not_found for an object: the
+// service, sandbox or session named in the error's details does not exist.
+//
+// It is false for a tenant that does not exist (see IsTenantNotFound) and
+// for a 404 that does not say what is missing (no details: a route the
+// server does not know, or a proxy or another HTTP server answering), so a
+// caller that drops an object on IsNotFound never does so because it was
+// pointed at the wrong server or tenant.
+func IsNotFound(err error) bool {
+	e, ok := AsError(err)
+	return ok && e.Code == api.CodeNotFound && e.Details != nil && e.Details.Kind != "" && e.Details.Kind != KindTenant
+}
+
+// IsTenantNotFound reports whether err is resource.not_found for the
+// tenant of the call: the server has no such tenant (wrong tenant id, wrong
+// server, or a server started afresh). Nothing about the object itself is
+// known then.
+func IsTenantNotFound(err error) bool {
+	_, ok := NotFoundTenant(err)
+	return ok
+}
+
+// NotFoundTenant returns the tenant a resource.not_found error says does not
+// exist, and whether err is such an error.
+func NotFoundTenant(err error) (string, bool) {
+	e, ok := AsError(err)
+	if !ok || e.Code != api.CodeNotFound || e.Details == nil || e.Details.Kind != KindTenant {
+		return "", false
+	}
+	return e.Details.Name, true
+}
+
+// TenantNotFoundError is a tenant resource.not_found error (Err) together
+// with the tenants the credential may use, looked up afterwards with
+// Client.Tenants (see ExplainTenantNotFound). Unwrap returns Err, so Code,
+// IsTenantNotFound and AsError see through it.
+type TenantNotFoundError struct {
+	// Tenant is the tenant that does not exist.
+	Tenant string
+	// Endpoint is the server that was asked.
+	Endpoint string
+	// Visible lists the tenants the credential may use (sorted as the
+	// server returns them); nil when they could not be listed.
+	Visible []string
+	// ListErr is why Visible could not be listed, if it could not.
+	ListErr error
+	// Err is the original error.
+	Err error
+}
+
+func (e *TenantNotFoundError) Error() string { return e.Err.Error() }
+
+// Unwrap returns the original error.
+func (e *TenantNotFoundError) Unwrap() error { return e.Err }
+
+// ExplainTenantNotFound returns err unchanged unless it says that the
+// call's tenant does not exist; then it returns a *TenantNotFoundError that
+// also lists the tenants the client's credential may use (one GET
+// /v1/tenants). A failure of that lookup is recorded in ListErr, never
+// returned in place of err.
+func (c *Client) ExplainTenantNotFound(ctx context.Context, err error) error {
+	tenant, ok := NotFoundTenant(err)
+	if !ok {
+		return err
+	}
+	var already *TenantNotFoundError
+	if errors.As(err, &already) {
+		return err
+	}
+	out := &TenantNotFoundError{Tenant: tenant, Endpoint: c.Settings().Endpoint, Err: err}
+	list, lerr := c.Tenants(ctx)
+	if lerr != nil {
+		out.ListErr = lerr
+		return out
+	}
+	out.Visible = make([]string, 0, len(list.Items))
+	for _, t := range list.Items {
+		out.Visible = append(out.Visible, t.ID)
+	}
+	return out
+}
 
 // IsAlreadyExists reports whether err is resource.already_exists.
 func IsAlreadyExists(err error) bool { return Code(err) == api.CodeAlreadyExists }
@@ -176,9 +259,21 @@ type ConfigError struct {
 	Setting string
 	// Message says what is wrong and names every way to fix it.
 	Message string
+	// Invalid is true when the setting was given but its value cannot be
+	// used (a malformed endpoint, an invalid tenant id, an unreadable
+	// credential file), false when it is missing.
+	Invalid bool
+	// Source says where an invalid value came from (`option "endpoint"`,
+	// "environment variable NIMBUS_ENDPOINT", "credential file …"); "" when
+	// the setting is missing.
+	Source string
 	// Err is an underlying cause (e.g. a JSON syntax error), if any.
 	Err error
 }
+
+// SourceOption is ConfigError.Source (and Settings' sources) for a value set
+// by the option (provider attribute) name, e.g. `option "endpoint"`.
+func SourceOption(name string) string { return fmt.Sprintf("option %q", name) }
 
 func (e *ConfigError) Error() string { return "nimbus: " + e.Message }
 
@@ -202,7 +297,8 @@ type WaitError struct {
 	// found before any deadline).
 	Timeout time.Duration
 	// LastState and LastMessage are the lifecycle state and status message
-	// last observed; LastStatus a one-line summary of the whole status.
+	// last observed; LastStatus a one-line summary of the rest of the status
+	// (without the message, so that it is reported once).
 	LastState, LastMessage, LastStatus string
 	// Last is the last observed object (*api.Service or *api.Sandbox), nil
 	// if none was read.
@@ -226,6 +322,9 @@ func (e *WaitError) Error() string {
 		}
 		return fmt.Sprintf("nimbus: %s %q failed while waiting for it to become %s: %s (last observed status: %s)",
 			e.Kind, e.Name, e.Until, msg, status)
+	}
+	if e.LastMessage != "" {
+		status += fmt.Sprintf(", message %q", e.LastMessage)
 	}
 	return fmt.Sprintf("nimbus: timed out after %s waiting for %s %q to become %s; last observed status: %s",
 		e.Timeout.Round(time.Millisecond), e.Kind, e.Name, e.Until, status)

@@ -152,11 +152,9 @@ func deadlineOf(ctx context.Context) time.Time {
 
 func describeService(s *api.Service) (state, message, summary string) {
 	st := s.Status
+	// The summary leaves the message out: it is reported once, as message.
 	summary = fmt.Sprintf("state %s, readiness %s, health %s, observedGeneration %d of generation %d",
 		orNone(st.LifecycleState), orNone(st.Readiness), orNone(st.Health), st.ObservedGeneration, s.Metadata.Generation)
-	if st.Message != "" {
-		summary += fmt.Sprintf(", message %q", st.Message)
-	}
 	return st.LifecycleState, st.Message, summary
 }
 
@@ -213,9 +211,6 @@ func describeSandbox(s *api.Sandbox) (state, message, summary string) {
 	summary = "state " + orNone(st.LifecycleState)
 	if st.ExitCode != nil {
 		summary += fmt.Sprintf(", exit code %d", *st.ExitCode)
-	}
-	if st.Message != "" {
-		summary += fmt.Sprintf(", message %q", st.Message)
 	}
 	return st.LifecycleState, st.Message, summary
 }

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 
@@ -24,6 +25,7 @@ const (
 	SummaryAuth           = "Nimbus authentication failed"
 	SummaryPermission     = "Nimbus permission denied"
 	SummaryWait           = "did not reach the desired state"
+	SummaryTenantMissing  = "does not exist on the Nimbus server"
 )
 
 // PreconditionDetail is the advice attached to op.precondition_failed. The
@@ -56,12 +58,18 @@ func Title(summary string, err error) string {
 	var we *client.WaitError
 	switch {
 	case errors.As(err, &ce):
+		if ce.Invalid || ce.Setting == client.SettingCredentialsFile {
+			return summary + ": invalid " + SummaryConfig
+		}
 		return summary + ": incomplete " + SummaryConfig
 	case errors.As(err, &we):
 		if we.Failed {
 			return summary + ": the " + we.Kind + " failed"
 		}
 		return summary + ": the " + we.Kind + " " + SummaryWait + " in time"
+	}
+	if tenant, ok := client.NotFoundTenant(err); ok {
+		return fmt.Sprintf("%s: tenant %q %s", summary, tenant, SummaryTenantMissing)
 	}
 	switch client.Code(err) {
 	case api.CodePreconditionFailed:
@@ -85,24 +93,10 @@ func Detail(err error) string {
 	}
 	var we *client.WaitError
 	if errors.As(err, &we) {
-		var b strings.Builder
-		if we.Failed {
-			fmt.Fprintf(&b, "The %s %q reached the failed state while the provider waited for it to become %q.\n", we.Kind, we.Name, we.Until)
-			if we.LastMessage != "" {
-				fmt.Fprintf(&b, "Server message: %s\n", we.LastMessage)
-			}
-			b.WriteString("Fix the cause (for a sandbox backend: the image, argv or environment) and apply again.")
-		} else {
-			fmt.Fprintf(&b, "The %s %q did not become %q within %s.\n", we.Kind, we.Name, we.Until, we.Timeout.Round(1e6))
-			b.WriteString("Raise the matching value in the resource's `timeouts` block, or set `wait_until` to a weaker target, " +
-				"if the service is just slow; otherwise check why it is not getting there.")
-		}
-		last := we.LastStatus
-		if last == "" {
-			last = "no status observed yet"
-		}
-		fmt.Fprintf(&b, "\n\nLast observed status: %s\n\n%s", last, we.Error())
-		return b.String()
+		return waitDetail(we)
+	}
+	if tenant, ok := client.NotFoundTenant(err); ok {
+		return tenantDetail(tenant, err)
 	}
 	e, ok := client.AsError(err)
 	if !ok {
@@ -135,6 +129,14 @@ func Detail(err error) string {
 				"or claims. Ask the server's operator to add a rule in \"trustedIssuers\" for this workspace or workload."
 		}
 	case api.CodeNotFound:
+		if !client.IsNotFound(err) {
+			// A 404 that names no Nimbus object: not an answer about the
+			// object at all.
+			advice = "The server answered \"not found\" without naming a Nimbus object or tenant, so nothing is known " +
+				"about the object and the Terraform state was left as it is. Check that `endpoint` (or NIMBUS_ENDPOINT) " +
+				"is the base URL of a Nimbus server, such as " + "`http://127.0.0.1:8080`" + ", without a path of its own."
+			break
+		}
 		advice = "The object does not exist (it may have been deleted outside Terraform). Check the name or ID " +
 			"and tenant; for a managed object, `terraform plan` shows it for re-creation."
 	case api.CodeAlreadyExists:
@@ -177,7 +179,68 @@ func reason(e *client.Error) string {
 	return e.Details.Reason
 }
 
+// waitDetail explains a wait that ended without reaching its target. The
+// server's status message appears exactly once.
+func waitDetail(we *client.WaitError) string {
+	var b strings.Builder
+	if we.Failed {
+		fmt.Fprintf(&b, "The %s %q reached the failed state while the provider waited for it to become %q.\n", we.Kind, we.Name, we.Until)
+		if we.LastMessage != "" {
+			fmt.Fprintf(&b, "Server message: %s\n", we.LastMessage)
+		}
+		b.WriteString("Fix the cause (for a sandbox backend: the image, argv or environment) and apply again.")
+	} else {
+		fmt.Fprintf(&b, "The %s %q did not become %q within %s.\n", we.Kind, we.Name, we.Until, we.Timeout.Round(time.Millisecond))
+		if we.LastMessage != "" {
+			fmt.Fprintf(&b, "Last server message: %s\n", we.LastMessage)
+		}
+		b.WriteString("Raise the matching value in the resource's `timeouts` block, or set `wait_until` to a weaker target, " +
+			"if the service is just slow; otherwise check why it is not getting there.")
+	}
+	last := we.LastStatus
+	if last == "" {
+		last = "no status observed yet"
+	}
+	fmt.Fprintf(&b, "\n\nLast observed status: %s", last)
+	return b.String()
+}
+
+// tenantDetail explains a tenant that does not exist on the server.
+func tenantDetail(tenant string, err error) string {
+	var b strings.Builder
+	var te *client.TenantNotFoundError
+	explained := errors.As(err, &te)
+	server := "The Nimbus server"
+	if explained && te.Endpoint != "" {
+		server += " at " + te.Endpoint
+	}
+	fmt.Fprintf(&b, "%s has no tenant %q. Nothing was changed and the Terraform state was left as it is: "+
+		"the objects of this tenant are not known to be gone, the server cannot be asked about them.\n\n", server, tenant)
+	b.WriteString("Either the tenant id is wrong, or the provider talks to the wrong server (or to one started afresh, " +
+		"without the tenant). Check `tenant_id` on the resource or data source, `tenant_id` in the provider block and " +
+		"NIMBUS_TENANT_ID, and check `endpoint` / NIMBUS_ENDPOINT.")
+	switch {
+	case explained && te.ListErr == nil && len(te.Visible) > 0:
+		fmt.Fprintf(&b, "\n\nTenants this credential can use on the server: %s.", strings.Join(te.Visible, ", "))
+	case explained && te.ListErr == nil:
+		b.WriteString("\n\nThis credential cannot use any tenant on this server.")
+	default:
+		b.WriteString("\n\nGET /v1/tenants on the server lists the tenants the credential can use.")
+	}
+	b.WriteString("\n\n" + err.Error())
+	return b.String()
+}
+
 func configAdvice(ce *client.ConfigError) string {
+	switch {
+	case ce.Setting == client.SettingEndpoint && ce.Invalid:
+		return "The Nimbus endpoint is malformed. It must be the server's base URL in the form " + client.EndpointForm +
+			". Fix it where it is set (" + orUnknown(ce.Source) + "): `endpoint` in the provider block, the NIMBUS_ENDPOINT " +
+			"environment variable, or \"endpoint\" in the credential file."
+	case ce.Setting == client.SettingTenant && ce.Invalid:
+		return "The tenant id is invalid. Fix it where it is set (" + orUnknown(ce.Source) + "): `tenant_id` in the provider block, " +
+			"the NIMBUS_TENANT_ID environment variable, or \"tenantId\" in the credential file."
+	}
 	switch ce.Setting {
 	case client.SettingEndpoint:
 		return "The provider does not know which Nimbus server to talk to. Set `endpoint` in the provider block or the NIMBUS_ENDPOINT environment variable."
@@ -191,7 +254,15 @@ func configAdvice(ce *client.ConfigError) string {
 	return "The Nimbus provider configuration is incomplete or invalid."
 }
 
-// IsGone reports whether err means the object no longer exists.
+func orUnknown(s string) string {
+	if s == "" {
+		return "see below"
+	}
+	return s
+}
+
+// IsGone reports whether err means the object no longer exists (never for
+// a tenant that does not exist).
 func IsGone(err error) bool { return client.IsNotFound(err) }
 
 // Canceled reports whether err is only the operation's context ending.

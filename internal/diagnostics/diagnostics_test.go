@@ -40,8 +40,33 @@ func TestFromError(t *testing.T) {
 		},
 		{
 			name:    "not found",
-			err:     &client.Error{Code: api.CodeNotFound, HTTPStatus: 404},
-			details: []string{"does not exist"},
+			err:     &client.Error{Code: api.CodeNotFound, HTTPStatus: 404, Details: &api.ErrorDetails{Kind: "service", Name: "web"}},
+			details: []string{"does not exist", "re-creation"},
+		},
+		{
+			name:    "not found without details",
+			err:     &client.Error{Code: api.CodeNotFound, HTTPStatus: 404, Message: "HTTP 404 without a Nimbus error body"},
+			details: []string{"without naming a Nimbus object", "state was left as it is", "`endpoint`"},
+		},
+		{
+			name: "tenant not found",
+			err: fmt.Errorf("wrapped: %w", &client.Error{Code: api.CodeNotFound, HTTPStatus: 404, Message: `tenant "ghost" not found on this server`,
+				Details: &api.ErrorDetails{Kind: "tenant", Name: "ghost"}}),
+			summary: []string{`tenant "ghost" ` + SummaryTenantMissing},
+			details: []string{`has no tenant "ghost"`, "state was left as it is", "tenant_id", "NIMBUS_TENANT_ID", "NIMBUS_ENDPOINT", "GET /v1/tenants"},
+		},
+		{
+			name: "tenant not found with the visible tenants",
+			err: &client.TenantNotFoundError{Tenant: "ghost", Endpoint: "http://127.0.0.1:1", Visible: []string{"acc", "blue"},
+				Err: &client.Error{Code: api.CodeNotFound, HTTPStatus: 404, Details: &api.ErrorDetails{Kind: "tenant", Name: "ghost"}}},
+			summary: []string{`tenant "ghost" ` + SummaryTenantMissing},
+			details: []string{`server at http://127.0.0.1:1 has no tenant "ghost"`, "Tenants this credential can use on the server: acc, blue."},
+		},
+		{
+			name:    "malformed endpoint",
+			err:     &client.ConfigError{Setting: client.SettingEndpoint, Invalid: true, Source: "environment variable NIMBUS_ENDPOINT", Message: "bad"},
+			summary: []string{"invalid " + SummaryConfig},
+			details: []string{"malformed", "http://host:port", "environment variable NIMBUS_ENDPOINT"},
 		},
 		{
 			name:    "already exists",
@@ -102,6 +127,36 @@ func TestFromError(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestNotFoundAdvice: only a missing object gets the "deleted outside
+// Terraform" advice; a missing tenant never does.
+func TestNotFoundAdvice(t *testing.T) {
+	tenant := &client.Error{Code: api.CodeNotFound, HTTPStatus: 404, Details: &api.ErrorDetails{Kind: "tenant", Name: "ghost"}}
+	d := FromError("Could not read service \"web\"", tenant)
+	if strings.Contains(d.Detail(), "deleted outside Terraform") || strings.Contains(d.Detail(), "re-creation") {
+		t.Errorf("a missing tenant is reported as a missing object:\n%s", d.Detail())
+	}
+	if IsGone(tenant) {
+		t.Error("IsGone is true for a missing tenant")
+	}
+}
+
+// TestWaitMessageOnce: the server's status message appears once in the
+// whole diagnostic (summary and detail).
+func TestWaitMessageOnce(t *testing.T) {
+	const msg = "simulated container runtime: image failed to start (exit code 1)"
+	for _, we := range []*client.WaitError{
+		{Kind: "service", Name: "web", Until: "ready", Failed: true, LastState: "failed", LastMessage: msg,
+			LastStatus: "state failed, readiness notReady, health unknown, observedGeneration 1 of generation 1"},
+		{Kind: "sandbox", Name: "sbx-1", Until: "running", Timeout: time.Second, LastState: "starting", LastMessage: msg,
+			LastStatus: "state starting", Err: context.DeadlineExceeded},
+	} {
+		d := FromError("Service \"web\" was created but did not become ready", fmt.Errorf("wrapped: %w", we))
+		if n := strings.Count(d.Summary()+"\n"+d.Detail(), msg); n != 1 {
+			t.Errorf("%s: the server message appears %d times:\n%s\n%s", we.Kind, n, d.Summary(), d.Detail())
+		}
 	}
 }
 

@@ -184,7 +184,7 @@ func readByID[T any](ctx context.Context, req datasource.ReadRequest, resp *data
 	}
 	obj, err := get(c)(ctx, id.ValueString(), tenantCall(tenant)...)
 	if err != nil {
-		addAPIError(&resp.Diagnostics, fmt.Sprintf("Could not read %s %s", kind, id.ValueString()), err)
+		addCallError(ctx, c, &resp.Diagnostics, fmt.Sprintf("Could not read %s %s", kind, id.ValueString()), err)
 		return
 	}
 	vals, diags := values(obj)
@@ -285,7 +285,7 @@ func (d *SandboxesDataSource) Read(ctx context.Context, req datasource.ReadReque
 	items := []attr.Value{}
 	for sb, err := range c.Sandboxes.All(ctx, opts, client.InTenant(tenant)) {
 		if err != nil {
-			addAPIError(&resp.Diagnostics, "Could not list sandboxes", err)
+			addCallError(ctx, c, &resp.Diagnostics, "Could not list sandboxes", err)
 			return
 		}
 		vals, diags := sandboxDataValues(&sb)

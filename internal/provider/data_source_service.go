@@ -14,7 +14,6 @@ import (
 
 	"github.com/nimbus/terraform-provider-nimbus/internal/api"
 	"github.com/nimbus/terraform-provider-nimbus/internal/client"
-	"github.com/nimbus/terraform-provider-nimbus/internal/diagnostics"
 	"github.com/nimbus/terraform-provider-nimbus/internal/validators"
 )
 
@@ -160,7 +159,7 @@ func (d *ServiceDataSource) Read(ctx context.Context, req datasource.ReadRequest
 	name := cfg.Name.ValueString()
 	svc, err := c.Services.Get(ctx, name, client.InTenant(tenant))
 	if err != nil {
-		diagnostics.Append(&resp.Diagnostics, fmt.Sprintf("Could not read service %s in tenant %s", name, tenant), err)
+		addCallError(ctx, c, &resp.Diagnostics, fmt.Sprintf("Could not read service %s in tenant %s", name, tenant), err)
 		return
 	}
 	m := serviceInfo(svc, &resp.Diagnostics)

@@ -13,7 +13,6 @@ import (
 
 	"github.com/nimbus/terraform-provider-nimbus/internal/api"
 	"github.com/nimbus/terraform-provider-nimbus/internal/client"
-	"github.com/nimbus/terraform-provider-nimbus/internal/diagnostics"
 	"github.com/nimbus/terraform-provider-nimbus/internal/validators"
 )
 
@@ -97,7 +96,7 @@ func (d *ServicesDataSource) Read(ctx context.Context, req datasource.ReadReques
 	var items []serviceInfoModel
 	for svc, err := range c.Services.All(ctx, opts, client.InTenant(tenant)) {
 		if err != nil {
-			diagnostics.Append(&resp.Diagnostics, fmt.Sprintf("Could not list the services of tenant %s", tenant), err)
+			addCallError(ctx, c, &resp.Diagnostics, fmt.Sprintf("Could not list the services of tenant %s", tenant), err)
 			return
 		}
 		names = append(names, svc.Metadata.Name)

@@ -245,7 +245,7 @@ func (d *SessionsDataSource) Read(ctx context.Context, req datasource.ReadReques
 	items := []attr.Value{}
 	for s, err := range c.Sessions.All(ctx, opts, client.InTenant(tenant)) {
 		if err != nil {
-			addAPIError(&resp.Diagnostics, "Could not list sessions", err)
+			addCallError(ctx, c, &resp.Diagnostics, "Could not list sessions", err)
 			return
 		}
 		vals, diags := sessionDataValues(&s)

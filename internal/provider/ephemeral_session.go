@@ -39,6 +39,7 @@ type sessionEphemeralModel struct {
 	ID             types.String         `tfsdk:"id"`
 	TenantID       types.String         `tfsdk:"tenant_id"`
 	ServiceName    types.String         `tfsdk:"service_name"`
+	ServiceID      types.String         `tfsdk:"service_id"`
 	SandboxID      types.String         `tfsdk:"sandbox_id"`
 	Channels       types.Set            `tfsdk:"channels"`
 	TTL            timetypes.GoDuration `tfsdk:"ttl"`
@@ -84,15 +85,17 @@ func (e *SessionEphemeralResource) Schema(_ context.Context, _ ephemeral.SchemaR
 			},
 			"service_name": schema.StringAttribute{
 				Optional:            true,
-				MarkdownDescription: "Name of the running service to attach to. Exactly one of `service_name` and `sandbox_id` is required.",
-				Validators: []validator.String{
-					stringvalidator.ExactlyOneOf(path.MatchRoot("service_name"), path.MatchRoot("sandbox_id")),
-					validators.Name(),
-				},
+				MarkdownDescription: sessionServiceNameDescription,
+				Validators:          sessionServiceNameValidators(),
+			},
+			"service_id": schema.StringAttribute{
+				Optional:            true,
+				MarkdownDescription: sessionServiceIDDescription,
+				Validators:          []validator.String{serviceIDValidator{}},
 			},
 			"sandbox_id": schema.StringAttribute{
 				Optional:            true,
-				MarkdownDescription: "Id of the running sandbox to attach to. Exactly one of `service_name` and `sandbox_id` is required.",
+				MarkdownDescription: sessionSandboxIDDescription,
 				Validators:          []validator.String{stringvalidator.RegexMatches(sandboxIDPattern, "must be a sandbox id such as sbx-0123abcd")},
 			},
 			"channels": schema.SetAttribute{
@@ -136,18 +139,50 @@ func (e *SessionEphemeralResource) Open(ctx context.Context, req ephemeral.OpenR
 	if resp.Diagnostics.HasError() {
 		return
 	}
+	if sessionTargetUnknown(m.ServiceName, m.ServiceID, m.SandboxID) {
+		// The target is created in this run (service_id = nimbus_service.x.id
+		// is unknown until then). Terraform and OpenTofu do not open an
+		// ephemeral resource whose configuration is not known; should one
+		// ask anyway, defer where the CLI allows it, else return unknown
+		// values and open nothing.
+		if req.ClientCapabilities.DeferralAllowed {
+			resp.Deferred = &ephemeral.Deferred{Reason: ephemeral.DeferredReasonEphemeralResourceConfigUnknown}
+			return
+		}
+		m.ID, m.LifecycleState = types.StringUnknown(), types.StringUnknown()
+		if m.TenantID.IsNull() {
+			m.TenantID = types.StringUnknown()
+		}
+		m.ExpiresAt = timetypes.NewRFC3339Unknown()
+		m.TargetSnapshot = types.ObjectUnknown(targetSnapshotAttrTypes)
+		if m.TTL.IsNull() {
+			m.TTL = timetypes.NewGoDurationUnknown()
+		}
+		resp.Diagnostics.Append(resp.Result.Set(ctx, &m)...)
+		return
+	}
 	c := clientFor(ctx, e.data, &resp.Diagnostics)
 	if c == nil {
 		return
 	}
-	tenant := resolveTenant(c, m.TenantID, &resp.Diagnostics)
-	oreq := openSessionRequest(ctx, m.ServiceName, m.SandboxID, m.Channels, m.TTL, &resp.Diagnostics)
+	tenant := sessionTenant(c, m.TenantID, m.ServiceID, &resp.Diagnostics)
+	oreq := openSessionRequest(ctx, m.ServiceName, m.ServiceID, m.SandboxID, m.Channels, m.TTL, &resp.Diagnostics)
 	if resp.Diagnostics.HasError() {
 		return
 	}
 	s, err := c.Sessions.Open(ctx, oreq, client.InTenant(tenant))
+	if client.IsNotFound(err) && !m.ServiceName.IsNull() {
+		// Most often a service this configuration creates: its name is
+		// known at plan time, so the session is opened before it exists.
+		resp.Diagnostics.AddAttributeError(path.Root("service_name"),
+			fmt.Sprintf("Could not open the session on service %q: the service does not exist", m.ServiceName.ValueString()),
+			fmt.Sprintf("Tenant %q has no service %q. If this configuration creates the service, name it by its id instead: "+
+				"`service_id = nimbus_service.<name>.id`. The id is unknown until the service exists, so the session is opened "+
+				"during apply, after the service is created, instead of during plan.\n\n%s", tenant, m.ServiceName.ValueString(), err))
+		return
+	}
 	if err != nil {
-		addAPIError(&resp.Diagnostics, "Could not open the session on "+describeTarget(oreq.Target), err)
+		addCallError(ctx, c, &resp.Diagnostics, "Could not open the session on "+describeTarget(oreq.Target), err)
 		return
 	}
 	ref, err := json.Marshal(ephemeralSessionRef{ID: s.Metadata.ID, Tenant: tenant})
@@ -155,7 +190,7 @@ func (e *SessionEphemeralResource) Open(ctx context.Context, req ephemeral.OpenR
 		resp.Diagnostics.AddError("Could not record the session for closing",
 			"This is a bug in the Nimbus provider; please report it. The session is closed again now. Error: "+err.Error())
 		if cerr := closeSession(ctx, c, s.Metadata.ID, []client.CallOption{client.InTenant(tenant)}); cerr != nil {
-			addAPIError(&resp.Diagnostics, fmt.Sprintf("Could not close session %s", s.Metadata.ID), cerr)
+			addCallError(ctx, c, &resp.Diagnostics, fmt.Sprintf("Could not close session %s", s.Metadata.ID), cerr)
 		}
 		return
 	}
@@ -191,6 +226,6 @@ func (e *SessionEphemeralResource) Close(ctx context.Context, req ephemeral.Clos
 		return
 	}
 	if err := closeSession(ctx, c, ref.ID, []client.CallOption{client.InTenant(ref.Tenant)}); err != nil {
-		addAPIError(&resp.Diagnostics, fmt.Sprintf("Could not close session %s", ref.ID), err)
+		addCallError(ctx, c, &resp.Diagnostics, fmt.Sprintf("Could not close session %s", ref.ID), err)
 	}
 }

@@ -206,10 +206,13 @@ func sortedStrings(ctx context.Context, v types.Set, diags *diag.Diagnostics) []
 }
 
 // readRemote is the one place a resource's Read fetches its object: an object
-// gone from the server (resource.not_found) is removed from the state so the
-// next plan recreates it, and any other error becomes a diagnostic. It
-// returns nil when Read has nothing more to do.
-func readRemote[T any](ctx context.Context, resp *resource.ReadResponse, what string, get func() (*T, error)) *T {
+// gone from the server (resource.not_found naming the object) is removed
+// from the state so the next plan recreates it, and any other error becomes
+// a diagnostic. A tenant the server does not know (wrong tenant, wrong
+// server, a server started afresh) is such an error: it says nothing about
+// the object, so the state is kept. It returns nil when Read has nothing
+// more to do.
+func readRemote[T any](ctx context.Context, c *client.Client, resp *resource.ReadResponse, what string, get func() (*T, error)) *T {
 	obj, err := get()
 	if client.IsNotFound(err) {
 		tflog.Warn(ctx, "Nimbus object no longer exists; removing it from state", map[string]any{"object": what})
@@ -217,8 +220,18 @@ func readRemote[T any](ctx context.Context, resp *resource.ReadResponse, what st
 		return nil
 	}
 	if err != nil {
-		addAPIError(&resp.Diagnostics, "Could not read "+what, err)
+		addCallError(ctx, c, &resp.Diagnostics, "Could not read "+what, err)
 		return nil
 	}
 	return obj
+}
+
+// addCallError is addAPIError for an error of a call made with c: when the
+// call's tenant does not exist, the diagnostic also lists the tenants the
+// credential can use (one more request).
+func addCallError(ctx context.Context, c *client.Client, diags *diag.Diagnostics, summary string, err error) {
+	if c != nil {
+		err = c.ExplainTenantNotFound(ctx, err)
+	}
+	addAPIError(diags, summary, err)
 }

@@ -4,6 +4,7 @@ package provider
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -11,14 +12,17 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/ephemeral"
+	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/provider"
 	"github.com/hashicorp/terraform-plugin-framework/provider/schema"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
 	"github.com/nimbus/terraform-provider-nimbus/internal/client"
 	"github.com/nimbus/terraform-provider-nimbus/internal/diagnostics"
+	"github.com/nimbus/terraform-provider-nimbus/internal/validators"
 )
 
 // LogSubsystemAPI is the terraform-plugin-log subsystem of API calls
@@ -113,8 +117,9 @@ func (p *NimbusProvider) Schema(_ context.Context, _ provider.SchemaRequest, res
 		Attributes: map[string]schema.Attribute{
 			"endpoint": schema.StringAttribute{
 				Optional: true,
-				MarkdownDescription: "Base URL of the Nimbus API, such as `https://nimbus.example.com`. " +
-					"Defaults to `NIMBUS_ENDPOINT`, then the credential file.",
+				MarkdownDescription: "Base URL of the Nimbus API with its scheme, such as `https://nimbus.example.com` or " +
+					"`http://127.0.0.1:8080`. Defaults to `NIMBUS_ENDPOINT`, then the credential file.",
+				Validators: []validator.String{validators.Endpoint()},
 			},
 			"tenant_id": schema.StringAttribute{
 				Optional: true,
@@ -153,6 +158,8 @@ func (p *NimbusProvider) Schema(_ context.Context, _ provider.SchemaRequest, res
 // settings: a *client.ConfigError surfaces on the first API call, naming the
 // attribute and environment variable to set. Values unknown at this point
 // (computed from another resource) are recorded and reported the same way.
+// A setting that is present but unusable (a malformed endpoint) fails here,
+// once for the whole run.
 func (p *NimbusProvider) Configure(ctx context.Context, req provider.ConfigureRequest, resp *provider.ConfigureResponse) {
 	var m providerModel
 	resp.Diagnostics.Append(req.Config.Get(ctx, &m)...)
@@ -203,19 +210,29 @@ func (p *NimbusProvider) Configure(ctx context.Context, req provider.ConfigureRe
 	}
 	c, err := client.New(cfg)
 	if err != nil {
-		// An unusable explicit setting (bad endpoint URL, unreadable
-		// credential file): report it when the client is first needed, with
-		// the same wording as a missing setting.
-		data.err = err
-	} else {
-		data.client = c
-		s := c.Settings()
-		tflog.Debug(ctx, "Configured the Nimbus client", map[string]any{
-			"endpoint": s.Endpoint, "endpoint_source": s.EndpointSource,
-			"tenant_id": s.TenantID, "tenant_source": s.TenantSource,
-			"credential_kind": s.CredentialKind, "credential_source": s.CredentialSource,
-		})
+		// An unusable setting (a malformed endpoint such as
+		// NIMBUS_ENDPOINT=127.0.0.1:8080, an invalid tenant id, an
+		// unreadable credential file) is reported here, once, instead of
+		// by every resource. Missing settings are still reported by the
+		// first call that needs them.
+		d := diagnostics.FromError("Cannot configure the Nimbus provider", err)
+		var ce *client.ConfigError
+		if errors.As(err, &ce) && ce.Setting == client.SettingEndpoint && ce.Source == client.SourceOption("endpoint") {
+			resp.Diagnostics.AddAttributeError(path.Root("endpoint"), d.Summary(), d.Detail())
+		} else if errors.As(err, &ce) && ce.Setting == client.SettingTenant && ce.Source == client.SourceOption("tenant_id") {
+			resp.Diagnostics.AddAttributeError(path.Root("tenant_id"), d.Summary(), d.Detail())
+		} else {
+			resp.Diagnostics.Append(d)
+		}
+		return
 	}
+	data.client = c
+	s := c.Settings()
+	tflog.Debug(ctx, "Configured the Nimbus client", map[string]any{
+		"endpoint": s.Endpoint, "endpoint_source": s.EndpointSource,
+		"tenant_id": s.TenantID, "tenant_source": s.TenantSource,
+		"credential_kind": s.CredentialKind, "credential_source": s.CredentialSource,
+	})
 	resp.DataSourceData, resp.ResourceData, resp.EphemeralResourceData = data, data, data
 }
 
@@ -261,9 +278,8 @@ type providerData struct {
 	version string
 	client  *client.Client
 	// unknown lists provider attributes whose values were unknown at
-	// configure time; err is a configuration error from client.New.
+	// configure time.
 	unknown []string
-	err     error
 	// now is the provider's clock; use clock().
 	now func() time.Time
 }
@@ -314,10 +330,6 @@ func (pd *providerData) clientOrDiag(diags *diag.Diagnostics) *client.Client {
 				"(for example another resource's attribute), so the provider cannot talk to the Nimbus server in this run. "+
 				"It does not fall back to other settings. Set "+strings.Join(vars, ", ")+" to values known at plan time, "+
 				"or create the resources they depend on first with `terraform apply -target=…`.")
-		return nil
-	}
-	if pd.err != nil {
-		diagnostics.Append(diags, "Invalid Nimbus provider configuration", pd.err)
 		return nil
 	}
 	return pd.client

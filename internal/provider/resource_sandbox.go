@@ -279,7 +279,7 @@ func (r *SandboxResource) Create(ctx context.Context, req resource.CreateRequest
 	opt := client.InTenant(tenant)
 	sb, err := c.Sandboxes.Create(ctx, creq, opt)
 	if err != nil {
-		addAPIError(&resp.Diagnostics, "Could not create the sandbox", err)
+		addCallError(ctx, c, &resp.Diagnostics, "Could not create the sandbox", err)
 		return
 	}
 	plan.TenantID = types.StringValue(tenant)
@@ -308,7 +308,7 @@ func (r *SandboxResource) Read(ctx context.Context, req resource.ReadRequest, re
 	if c == nil {
 		return
 	}
-	sb := readRemote(ctx, resp, "sandbox "+state.ID.ValueString(), func() (*api.Sandbox, error) {
+	sb := readRemote(ctx, c, resp, "sandbox "+state.ID.ValueString(), func() (*api.Sandbox, error) {
 		return c.Sandboxes.Get(ctx, state.ID.ValueString(), tenantCall(state.TenantID)...)
 	})
 	if sb == nil {

@@ -112,7 +112,7 @@ func (r *ServiceResource) Create(ctx context.Context, req resource.CreateRequest
 	opt := client.InTenant(tenant)
 	svc, err := c.Services.Create(ctx, api.CreateServiceRequest{Name: name, Backend: backend, Labels: labels}, opt)
 	if err != nil {
-		addAPIError(&resp.Diagnostics, fmt.Sprintf("Could not create service %q", name), err)
+		addCallError(ctx, c, &resp.Diagnostics, fmt.Sprintf("Could not create service %q", name), err)
 		return
 	}
 	tflog.Info(ctx, "Created Nimbus service", map[string]any{"tenant_id": tenant, "name": name, "generation": svc.Metadata.Generation})
@@ -153,7 +153,7 @@ func (r *ServiceResource) Read(ctx context.Context, req resource.ReadRequest, re
 		return
 	}
 	name := state.Name.ValueString()
-	svc := readRemote(ctx, resp, fmt.Sprintf("service %q", name), func() (*api.Service, error) {
+	svc := readRemote(ctx, c, resp, fmt.Sprintf("service %q", name), func() (*api.Service, error) {
 		return c.Services.Get(ctx, name, tenantCall(state.TenantID)...)
 	})
 	if svc == nil {

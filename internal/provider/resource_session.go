@@ -3,6 +3,7 @@ package provider
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework-timetypes/timetypes"
@@ -54,6 +55,7 @@ type sessionModel struct {
 	ID             types.String         `tfsdk:"id"`
 	TenantID       types.String         `tfsdk:"tenant_id"`
 	ServiceName    types.String         `tfsdk:"service_name"`
+	ServiceID      types.String         `tfsdk:"service_id"`
 	SandboxID      types.String         `tfsdk:"sandbox_id"`
 	Channels       types.Set            `tfsdk:"channels"`
 	TTL            timetypes.GoDuration `tfsdk:"ttl"`
@@ -139,16 +141,19 @@ func (r *SessionResource) Schema(_ context.Context, _ resource.SchemaRequest, re
 			},
 			"service_name": schema.StringAttribute{
 				Optional:            true,
-				MarkdownDescription: "Name of the running service to attach to. Exactly one of `service_name` and `sandbox_id` is required.",
-				Validators: []validator.String{
-					stringvalidator.ExactlyOneOf(path.MatchRoot("service_name"), path.MatchRoot("sandbox_id")),
-					validators.Name(),
-				},
-				PlanModifiers: replace,
+				MarkdownDescription: sessionServiceNameDescription,
+				Validators:          sessionServiceNameValidators(),
+				PlanModifiers:       []planmodifier.String{replaceUnlessSameService()},
+			},
+			"service_id": schema.StringAttribute{
+				Optional:            true,
+				MarkdownDescription: sessionServiceIDDescription,
+				Validators:          []validator.String{serviceIDValidator{}},
+				PlanModifiers:       []planmodifier.String{replaceUnlessSameService()},
 			},
 			"sandbox_id": schema.StringAttribute{
 				Optional:            true,
-				MarkdownDescription: "Id of the running sandbox to attach to. Exactly one of `service_name` and `sandbox_id` is required.",
+				MarkdownDescription: sessionSandboxIDDescription,
 				Validators:          []validator.String{stringvalidator.RegexMatches(sandboxIDPattern, "must be a sandbox id such as sbx-0123abcd")},
 				PlanModifiers:       replace,
 			},
@@ -217,13 +222,134 @@ func (r *SessionResource) ModifyPlan(ctx context.Context, req resource.ModifyPla
 	resp.RequiresReplace = append(resp.RequiresReplace, path.Root("expires_at"))
 }
 
+// Descriptions and validators of the target attributes, shared by the
+// managed and the ephemeral session.
+const (
+	sessionTargetRule             = "Exactly one of `service_name`, `service_id` and `sandbox_id` is required."
+	sessionServiceNameDescription = "Name of the running service to attach to (in the session's tenant). " + sessionTargetRule
+	sessionServiceIDDescription   = "The running service to attach to, as `TENANT/NAME`: pass a `nimbus_service`'s `id` " +
+		"(`nimbus_service.web.id`). Unlike the name, the id is unknown until the service exists, so a session on a service " +
+		"created in the same run waits for it (an ephemeral session is opened during apply, not during plan). The session " +
+		"opens in the service's tenant; `tenant_id`, if set, must match it. " + sessionTargetRule
+	sessionSandboxIDDescription = "Id of the running sandbox to attach to. " + sessionTargetRule
+)
+
+func sessionServiceNameValidators() []validator.String {
+	return []validator.String{
+		stringvalidator.ExactlyOneOf(path.MatchRoot("service_name"), path.MatchRoot("service_id"), path.MatchRoot("sandbox_id")),
+		validators.Name(),
+	}
+}
+
+// splitServiceID parses a nimbus_service id, "TENANT/NAME".
+func splitServiceID(id string) (tenant, name string, err error) {
+	tenant, name, ok := strings.Cut(id, "/")
+	if !ok {
+		return "", "", fmt.Errorf("%q is not a service id: use TENANT/NAME, such as the `id` of a nimbus_service (for example \"acme/web\")", id)
+	}
+	if err := api.ValidateName(tenant); err != nil {
+		return "", "", fmt.Errorf("the tenant of service id %q: %w", id, err)
+	}
+	if err := api.ValidateName(name); err != nil {
+		return "", "", fmt.Errorf("the name of service id %q: %w", id, err)
+	}
+	return tenant, name, nil
+}
+
+// serviceIDValidator checks a `service_id` ("TENANT/NAME").
+type serviceIDValidator struct{}
+
+func (serviceIDValidator) Description(context.Context) string {
+	return "value must be a service id TENANT/NAME, such as a nimbus_service's id"
+}
+
+func (v serviceIDValidator) MarkdownDescription(ctx context.Context) string {
+	return v.Description(ctx)
+}
+
+func (serviceIDValidator) ValidateString(_ context.Context, req validator.StringRequest, resp *validator.StringResponse) {
+	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
+		return
+	}
+	if _, _, err := splitServiceID(req.ConfigValue.ValueString()); err != nil {
+		resp.Diagnostics.AddAttributeError(req.Path, "Invalid service id", err.Error()+".")
+	}
+}
+
+// sessionTargetUnknown reports whether the target is not known yet (a
+// service created in the same run).
+func sessionTargetUnknown(serviceName, serviceID, sandboxID types.String) bool {
+	return serviceName.IsUnknown() || serviceID.IsUnknown() || sandboxID.IsUnknown()
+}
+
+// sessionTenant returns the tenant a session opens in: the tenant of
+// service_id when that is set (tenant_id, if also set, must be the same),
+// else tenant_id, else the provider's tenant.
+func sessionTenant(c *client.Client, tenantID, serviceID types.String, diags *diag.Diagnostics) string {
+	if serviceID.IsNull() || serviceID.IsUnknown() {
+		return resolveTenant(c, tenantID, diags)
+	}
+	tenant, _, err := splitServiceID(serviceID.ValueString())
+	if err != nil {
+		diags.AddAttributeError(path.Root("service_id"), "Invalid service id", err.Error()+".")
+		return ""
+	}
+	if !tenantID.IsNull() && !tenantID.IsUnknown() && tenantID.ValueString() != "" && tenantID.ValueString() != tenant {
+		diags.AddAttributeError(path.Root("tenant_id"), "Conflicting tenants",
+			fmt.Sprintf("tenant_id is %q but service_id %q names a service in tenant %q. A session opens in its target's tenant: "+
+				"remove tenant_id or make it match.", tenantID.ValueString(), serviceID.ValueString(), tenant))
+		return ""
+	}
+	return tenant
+}
+
+// replaceUnlessSameService forces a new session when the service target
+// changes, but not when only its spelling does: `service_name = "web"`
+// becoming `service_id = "acc/web"` (or back), as after an import, which
+// always records the name.
+func replaceUnlessSameService() planmodifier.String {
+	return stringplanmodifier.RequiresReplaceIf(func(ctx context.Context, req planmodifier.StringRequest, resp *stringplanmodifier.RequiresReplaceIfFuncResponse) {
+		var stateTenant types.String
+		resp.Diagnostics.Append(req.State.GetAttribute(ctx, path.Root("tenant_id"), &stateTenant)...)
+		target := func(get func(context.Context, path.Path, any) diag.Diagnostics) (string, bool) {
+			var name, id, tenant types.String
+			resp.Diagnostics.Append(get(ctx, path.Root("service_name"), &name)...)
+			resp.Diagnostics.Append(get(ctx, path.Root("service_id"), &id)...)
+			resp.Diagnostics.Append(get(ctx, path.Root("tenant_id"), &tenant)...)
+			if tenant.IsUnknown() {
+				// Not configured: tenant_id keeps its state value
+				// (UseStateForUnknown, which may not have run yet).
+				tenant = stateTenant
+			}
+			switch {
+			case name.IsUnknown() || id.IsUnknown():
+				return "", false
+			case !id.IsNull():
+				return id.ValueString(), true
+			case !name.IsNull() && !tenant.IsNull() && !tenant.IsUnknown():
+				return tenant.ValueString() + "/" + name.ValueString(), true
+			}
+			return "", false
+		}
+		before, ok1 := target(req.State.GetAttribute)
+		after, ok2 := target(req.Plan.GetAttribute)
+		resp.RequiresReplace = !ok1 || !ok2 || before != after
+	}, "Changing the target service opens a new session.", "Changing the target service opens a new session.")
+}
+
 // openSessionRequest builds the open request shared by the managed and the
 // ephemeral session.
-func openSessionRequest(ctx context.Context, serviceName, sandboxID types.String, channels types.Set, ttl timetypes.GoDuration, diags *diag.Diagnostics) api.OpenSessionRequest {
+func openSessionRequest(ctx context.Context, serviceName, serviceID, sandboxID types.String, channels types.Set, ttl timetypes.GoDuration, diags *diag.Diagnostics) api.OpenSessionRequest {
 	var req api.OpenSessionRequest
 	switch {
 	case !serviceName.IsNull():
 		req.Target.Service = &api.ServiceRef{Name: serviceName.ValueString()}
+	case !serviceID.IsNull():
+		if _, name, err := splitServiceID(serviceID.ValueString()); err == nil {
+			req.Target.Service = &api.ServiceRef{Name: name}
+		} else {
+			diags.AddAttributeError(path.Root("service_id"), "Invalid service id", err.Error()+".")
+		}
 	case !sandboxID.IsNull():
 		req.Target.Sandbox = &api.SandboxRef{ID: sandboxID.ValueString()}
 	}
@@ -246,14 +372,14 @@ func (r *SessionResource) Create(ctx context.Context, req resource.CreateRequest
 	if c == nil {
 		return
 	}
-	tenant := resolveTenant(c, plan.TenantID, &resp.Diagnostics)
-	oreq := openSessionRequest(ctx, plan.ServiceName, plan.SandboxID, plan.Channels, plan.TTL, &resp.Diagnostics)
+	tenant := sessionTenant(c, plan.TenantID, plan.ServiceID, &resp.Diagnostics)
+	oreq := openSessionRequest(ctx, plan.ServiceName, plan.ServiceID, plan.SandboxID, plan.Channels, plan.TTL, &resp.Diagnostics)
 	if resp.Diagnostics.HasError() {
 		return
 	}
 	s, err := c.Sessions.Open(ctx, oreq, client.InTenant(tenant))
 	if err != nil {
-		addAPIError(&resp.Diagnostics, "Could not open the session on "+describeTarget(oreq.Target), err)
+		addCallError(ctx, c, &resp.Diagnostics, "Could not open the session on "+describeTarget(oreq.Target), err)
 		return
 	}
 	plan.TenantID = types.StringValue(tenant)
@@ -271,7 +397,7 @@ func (r *SessionResource) Read(ctx context.Context, req resource.ReadRequest, re
 	if c == nil {
 		return
 	}
-	s := readRemote(ctx, resp, "session "+state.ID.ValueString(), func() (*api.Session, error) {
+	s := readRemote(ctx, c, resp, "session "+state.ID.ValueString(), func() (*api.Session, error) {
 		return c.Sessions.Get(ctx, state.ID.ValueString(), tenantCall(state.TenantID)...)
 	})
 	if s == nil {
@@ -290,9 +416,16 @@ func (r *SessionResource) Read(ctx context.Context, req resource.ReadRequest, re
 	}
 	// Inputs come back unredacted: take them from the server (an import
 	// starts from nothing), keeping the configured spelling of the ttl.
-	state.ServiceName, state.SandboxID = types.StringNull(), types.StringNull()
-	if s.Spec.Target.Service != nil {
-		state.ServiceName = types.StringValue(s.Spec.Target.Service.Name)
+	// A service target is kept in the form the configuration uses: by
+	// id when service_id was set, else (and after an import) by name.
+	byID := !state.ServiceID.IsNull()
+	state.ServiceName, state.ServiceID, state.SandboxID = types.StringNull(), types.StringNull(), types.StringNull()
+	if svc := s.Spec.Target.Service; svc != nil {
+		if byID {
+			state.ServiceID = types.StringValue(s.Metadata.TenantID + "/" + svc.Name)
+		} else {
+			state.ServiceName = types.StringValue(svc.Name)
+		}
 	}
 	if s.Spec.Target.Sandbox != nil {
 		state.SandboxID = types.StringValue(s.Spec.Target.Sandbox.ID)
@@ -326,7 +459,7 @@ func (r *SessionResource) Delete(ctx context.Context, req resource.DeleteRequest
 		return
 	}
 	if err := closeSession(ctx, c, state.ID.ValueString(), tenantCall(state.TenantID)); err != nil {
-		addAPIError(&resp.Diagnostics, fmt.Sprintf("Could not close session %s", state.ID.ValueString()), err)
+		addCallError(ctx, c, &resp.Diagnostics, fmt.Sprintf("Could not close session %s", state.ID.ValueString()), err)
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"regexp"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -360,4 +361,79 @@ func TestAccSession_validation(t *testing.T) {
 			})
 		})
 	}
+}
+
+// TestAccSession_serviceIDSameRun: a session on a service created in the
+// same apply, named by the service's id; importing it (which records the
+// name) and applying the configuration again changes the spelling in place
+// instead of opening a new session.
+func TestAccSession_serviceIDSameRun(t *testing.T) {
+	env := newTestServer(t)
+	c := env.Client(t)
+	web := testAccName("web")
+	cfg := env.Config(fmt.Sprintf(`
+resource "nimbus_service" "web" {
+  name     = %q
+  built_in = { provider = "browser" }
+}
+
+resource "nimbus_session" "test" {
+  service_id = nimbus_service.web.id
+  channels   = ["page"]
+}
+`, web))
+	var sessionID string
+	resource.Test(t, resource.TestCase{
+		PreCheck:                 func() { testAccPreCheck(t) },
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		CheckDestroy:             checkSessionsClosed(c),
+		Steps: []resource.TestStep{
+			{
+				Config: cfg,
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PostApplyPostRefresh: emptyPlan,
+				},
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue("nimbus_session.test", tfjsonpath.New("service_id"), knownvalue.StringExact(env.Tenant+"/"+web)),
+					statecheck.ExpectKnownValue("nimbus_session.test", tfjsonpath.New("service_name"), knownvalue.Null()),
+					statecheck.ExpectKnownValue("nimbus_session.test", tfjsonpath.New("tenant_id"), knownvalue.StringExact(env.Tenant)),
+					statecheck.ExpectKnownValue("nimbus_session.test", tfjsonpath.New("target_snapshot").AtMapKey("name"), knownvalue.StringExact(web)),
+				},
+				Check: captureAttr("nimbus_session.test", "id", &sessionID),
+			},
+			{
+				ResourceName:            "nimbus_session.test",
+				ImportState:             true,
+				ImportStateVerify:       true,
+				ImportStateVerifyIgnore: []string{"service_id", "service_name"},
+			},
+			{
+				// Import records the name. Naming the same service by name
+				// instead of id (or back) is an in-place change, not a new
+				// session, so an import followed by an apply of a
+				// configuration using service_id keeps the session.
+				Config: strings.Replace(cfg, "service_id = nimbus_service.web.id", "service_name = nimbus_service.web.name", 1),
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply:             []plancheck.PlanCheck{plancheck.ExpectResourceAction("nimbus_session.test", plancheck.ResourceActionUpdate)},
+					PostApplyPostRefresh: emptyPlan,
+				},
+				Check: resource.ComposeTestCheckFunc(
+					resource.TestCheckResourceAttrPtr("nimbus_session.test", "id", &sessionID),
+					resource.TestCheckResourceAttr("nimbus_session.test", "service_name", web),
+					resource.TestCheckNoResourceAttr("nimbus_session.test", "service_id"),
+				),
+			},
+			{
+				Config: cfg,
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply:             []plancheck.PlanCheck{plancheck.ExpectResourceAction("nimbus_session.test", plancheck.ResourceActionUpdate)},
+					PostApplyPostRefresh: emptyPlan,
+				},
+				Check: resource.ComposeTestCheckFunc(
+					resource.TestCheckResourceAttrPtr("nimbus_session.test", "id", &sessionID),
+					resource.TestCheckResourceAttr("nimbus_session.test", "service_id", env.Tenant+"/"+web),
+				),
+			},
+		},
+	})
 }

@@ -6,6 +6,20 @@ resource "nimbus_session" "debug" {
   ttl          = "2h"
 }
 
+# A session on a service managed in the same configuration, named by its id
+# (`TENANT/NAME`).
+resource "nimbus_service" "browser" {
+  name = "browser"
+  built_in = {
+    provider = "browser"
+  }
+}
+
+resource "nimbus_session" "page" {
+  service_id = nimbus_service.browser.id
+  channels   = ["page"]
+}
+
 # A session on a running standalone sandbox.
 resource "nimbus_sandbox" "browser" {
   profile = "desktop"
