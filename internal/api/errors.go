@@ -26,6 +26,24 @@ const (
 	CodeInternal             = "server.internal"
 )
 
+// Reasons in error.details.reason: why a workload-identity token was
+// refused (auth.unauthenticated; ReasonNoMatchingRule and ReasonReadOnly
+// come with auth.permission_denied). Clients branch on them, never on the
+// message: a ReasonTokenExpired is worth re-reading a rotated token file.
+const (
+	ReasonTokenMalformed       = "token_malformed"
+	ReasonUnsupportedAlgorithm = "unsupported_algorithm"
+	ReasonUnknownIssuer        = "unknown_issuer"
+	ReasonIssuerUnavailable    = "issuer_unavailable"
+	ReasonUnknownKey           = "unknown_key"
+	ReasonBadSignature         = "bad_signature"
+	ReasonTokenExpired         = "token_expired"
+	ReasonTokenNotYetValid     = "token_not_yet_valid"
+	ReasonWrongAudience        = "wrong_audience"
+	ReasonNoMatchingRule       = "no_matching_rule"
+	ReasonReadOnly             = "read_only"
+)
+
 // HTTPStatus returns the HTTP status code the API uses for an error code.
 func HTTPStatus(code string) int {
 	switch code {
@@ -91,6 +109,10 @@ type ErrorDetails struct {
 	// Kind and Name/ID identify the object an error refers to.
 	Kind string `json:"kind,omitempty"`
 	Name string `json:"name,omitempty"`
+	// Reason says why a credential was refused (auth.unauthenticated,
+	// auth.permission_denied of workload-identity tokens): one of the
+	// Reason* constants.
+	Reason string `json:"reason,omitempty"`
 }
 
 // FieldViolation names a request field and what is wrong with it.

@@ -43,7 +43,8 @@ type Client struct {
 //     NIMBUS_WORKLOAD_IDENTITY_TOKEN → "token" / "apiKey" /
 //     "workloadIdentityToken" in the credential file → the workload-identity
 //     token file named by NIMBUS_WORKLOAD_IDENTITY_TOKEN_FILE (re-read on
-//     every request so rotated tokens are used).
+//     every request so rotated tokens are used) → HCP Terraform's run token
+//     TFC_WORKLOAD_IDENTITY_TOKEN.
 //   - Tenant: Config.TenantID → NIMBUS_TENANT_ID → "tenantId" in the credential file.
 //
 // The credential file is Config.CredentialsFile, else
@@ -249,7 +250,7 @@ func (c *Client) do(ctx context.Context, rq *request, out any) error {
 	}
 	start := time.Now()
 	for attempt := 0; ; attempt++ {
-		_, err := c.attempt(ctx, rq, u.String(), body, out)
+		_, err := c.attemptRenewingToken(ctx, rq, u.String(), body, out)
 		if err == nil {
 			return nil
 		}

@@ -31,6 +31,11 @@ const (
 	DefaultCredentialsFileRelPath = ".config/nimbus/application_default_credentials.json"
 )
 
+// EnvTFCWorkloadIdentityToken is HCP Terraform's run token (set when the
+// workspace sets TFC_WORKLOAD_IDENTITY_AUDIENCE), consulted after every
+// source of the SDK's order.
+const EnvTFCWorkloadIdentityToken = "TFC_WORKLOAD_IDENTITY_TOKEN"
+
 // Credential kinds reported by Settings.
 const (
 	CredentialToken            = "token"            // bearer token
@@ -246,6 +251,13 @@ func (c Config) resolve() (*resolved, error) {
 			s.CredentialSource = fmt.Sprintf("token file %s (environment variable %s)", p, EnvWorkloadIdentityTokenFile)
 		}
 	}
+
+	// HCP Terraform's workload-identity run token, after the SDK's order.
+	if r.cred.kind == "" {
+		if v := c.getenv(EnvTFCWorkloadIdentityToken); v != "" {
+			r.cred, s.CredentialSource = credential{kind: CredentialWorkloadIdentity, value: v}, "environment variable "+EnvTFCWorkloadIdentityToken
+		}
+	}
 	s.CredentialKind = r.cred.kind
 
 	if endpoint != "" {
@@ -408,8 +420,8 @@ func missingEndpointError(credFile string) *ConfigError {
 
 func missingCredentialError(credFile string) *ConfigError {
 	return &ConfigError{Setting: SettingCredential, Message: fmt.Sprintf(
-		`no Nimbus credential configured: set one of the "token", "api_key" or "workload_identity_token" (workload-identity credential) options; or one of the environment variables %s, %s, %s or %s; or "token", "apiKey" or "workloadIdentityToken" in the credential file %s (path set by the "credentials_file" option or %s); or name a workload-identity token file in %s`,
-		EnvToken, EnvBearerToken, EnvAPIKey, EnvWorkloadIdentityToken, credFile, EnvApplicationCredentials, EnvWorkloadIdentityTokenFile)}
+		`no Nimbus credential configured: set one of the "token", "api_key" or "workload_identity_token" (workload-identity credential) options; or one of the environment variables %s, %s, %s or %s; or "token", "apiKey" or "workloadIdentityToken" in the credential file %s (path set by the "credentials_file" option or %s); or name a workload-identity token file in %s; or, in HCP Terraform, set TFC_WORKLOAD_IDENTITY_AUDIENCE on the workspace so that the run gets %s`,
+		EnvToken, EnvBearerToken, EnvAPIKey, EnvWorkloadIdentityToken, credFile, EnvApplicationCredentials, EnvWorkloadIdentityTokenFile, EnvTFCWorkloadIdentityToken)}
 }
 
 func missingTenantError(credFile string) *ConfigError {

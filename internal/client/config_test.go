@@ -133,8 +133,14 @@ func TestDiscovery_CredentialOrder(t *testing.T) {
 			CredentialAPIKey, "credential file", "key file-key"},
 		{"file workload identity", Config{}, env{}, &CredentialFile{WorkloadIdentityToken: "file-wi"},
 			CredentialWorkloadIdentity, "credential file", "Bearer file-wi"},
-		{"token file last", Config{}, env{EnvWorkloadIdentityTokenFile: tokenFile}, &CredentialFile{TenantID: "acc"},
+		{"token file before TFC_WORKLOAD_IDENTITY_TOKEN", Config{}, env{EnvWorkloadIdentityTokenFile: tokenFile, EnvTFCWorkloadIdentityToken: "tfc-wi"}, &CredentialFile{TenantID: "acc"},
 			CredentialWorkloadIdentity, "token file " + tokenFile, "Bearer from-token-file"},
+		{"NIMBUS_WORKLOAD_IDENTITY_TOKEN before TFC_WORKLOAD_IDENTITY_TOKEN", Config{}, env{EnvWorkloadIdentityToken: "env-wi", EnvTFCWorkloadIdentityToken: "tfc-wi"}, nil,
+			CredentialWorkloadIdentity, "environment variable NIMBUS_WORKLOAD_IDENTITY_TOKEN", "Bearer env-wi"},
+		{"file token before TFC_WORKLOAD_IDENTITY_TOKEN", Config{}, env{EnvTFCWorkloadIdentityToken: "tfc-wi"}, &CredentialFile{Token: "file-token"},
+			CredentialToken, "credential file", "Bearer file-token"},
+		{"TFC_WORKLOAD_IDENTITY_TOKEN last", Config{}, env{EnvTFCWorkloadIdentityToken: "tfc-wi"}, &CredentialFile{TenantID: "acc"},
+			CredentialWorkloadIdentity, "environment variable TFC_WORKLOAD_IDENTITY_TOKEN", "Bearer tfc-wi"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -170,7 +176,7 @@ func TestDiscovery_CredentialOrder(t *testing.T) {
 			if got != tc.wantHdr {
 				t.Fatalf("credential header = %q, want %q", got, tc.wantHdr)
 			}
-			for _, secret := range []string{"opt-token", "opt-key", "opt-wi", "env-token", "env-bearer", "env-key", "env-wi", "file-token", "file-key", "file-wi", "from-token-file"} {
+			for _, secret := range []string{"opt-token", "opt-key", "opt-wi", "env-token", "env-bearer", "env-key", "env-wi", "file-token", "file-key", "file-wi", "from-token-file", "tfc-wi"} {
 				if strings.Contains(fmt.Sprintf("%+v", s), secret) {
 					t.Fatalf("Settings leaks a secret: %+v", s)
 				}
@@ -317,7 +323,7 @@ func TestMissingSettingsFailFirstRequest(t *testing.T) {
 	if !errors.As(err, &ce) || ce.Setting != SettingCredential {
 		t.Fatalf("want credential ConfigError, got %v", err)
 	}
-	for _, want := range []string{`"token"`, `"api_key"`, `"workload_identity_token"`, EnvToken, EnvBearerToken, EnvAPIKey, EnvWorkloadIdentityToken, EnvApplicationCredentials, EnvWorkloadIdentityTokenFile, "application_default_credentials.json"} {
+	for _, want := range []string{`"token"`, `"api_key"`, `"workload_identity_token"`, EnvToken, EnvBearerToken, EnvAPIKey, EnvWorkloadIdentityToken, EnvApplicationCredentials, EnvWorkloadIdentityTokenFile, EnvTFCWorkloadIdentityToken, "application_default_credentials.json"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("credential error %q does not mention %s", err, want)
 		}

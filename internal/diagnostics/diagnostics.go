@@ -119,6 +119,15 @@ func Detail(err error) string {
 	case api.CodePermissionDenied:
 		advice = "The credential is valid but not allowed in this tenant. Check `tenant_id` (on the resource, " +
 			"in the provider block or NIMBUS_TENANT_ID) or use a credential granted that tenant."
+		switch reason(e) {
+		case api.ReasonReadOnly:
+			advice = "The workload-identity token is valid, but the server's rule that matched it grants read-only access, " +
+				"so nothing was changed. It can refresh and plan; a change needs a token that matches a \"readWrite\" rule " +
+				"(in HCP Terraform, the apply-phase token: let the run's apply make the change)."
+		case api.ReasonNoMatchingRule:
+			advice = "The workload-identity token is valid, but no rule of the server's trusted issuer matches its subject " +
+				"or claims. Ask the server's operator to add a rule in \"trustedIssuers\" for this workspace or workload."
+		}
 	case api.CodeNotFound:
 		if !client.IsNotFound(err) {
 			// A 404 that names no Nimbus object: not an answer about the
@@ -161,6 +170,14 @@ func Detail(err error) string {
 		return e.Error()
 	}
 	return advice + "\n\n" + e.Error()
+}
+
+// reason is the error's details.reason ("" if none).
+func reason(e *client.Error) string {
+	if e.Details == nil {
+		return ""
+	}
+	return e.Details.Reason
 }
 
 // waitDetail explains a wait that ended without reaching its target. The

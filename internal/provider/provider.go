@@ -110,8 +110,9 @@ func (p *NimbusProvider) Schema(_ context.Context, _ provider.SchemaRequest, res
 		MarkdownDescription: "The Nimbus provider manages Nimbus services, sandboxes and sessions. " +
 			"Every argument is optional: anything unset is discovered from the environment " +
 			"(`NIMBUS_ENDPOINT`, `NIMBUS_TENANT_ID`, `NIMBUS_TOKEN`, `NIMBUS_API_KEY`, " +
-			"`NIMBUS_WORKLOAD_IDENTITY_TOKEN`, `NIMBUS_WORKLOAD_IDENTITY_TOKEN_FILE`, `NIMBUS_APPLICATION_CREDENTIALS`) " +
-			"and then from the credential file `~/.config/nimbus/application_default_credentials.json`, " +
+			"`NIMBUS_WORKLOAD_IDENTITY_TOKEN`, `NIMBUS_APPLICATION_CREDENTIALS`), then from the credential file " +
+			"`~/.config/nimbus/application_default_credentials.json`, then from the token file named by " +
+			"`NIMBUS_WORKLOAD_IDENTITY_TOKEN_FILE`, and last from HCP Terraform's `TFC_WORKLOAD_IDENTITY_TOKEN`, " +
 			"so an HCP Terraform workspace can configure it with environment variables alone.",
 		Attributes: map[string]schema.Attribute{
 			"endpoint": schema.StringAttribute{
@@ -140,7 +141,8 @@ func (p *NimbusProvider) Schema(_ context.Context, _ provider.SchemaRequest, res
 				Optional:  true,
 				Sensitive: true,
 				MarkdownDescription: "Workload-identity token (for example the one HCP Terraform issues to a run). " +
-					"Defaults to `NIMBUS_WORKLOAD_IDENTITY_TOKEN`, or the file named by `NIMBUS_WORKLOAD_IDENTITY_TOKEN_FILE`.",
+					"Defaults to `NIMBUS_WORKLOAD_IDENTITY_TOKEN`, then the file named by `NIMBUS_WORKLOAD_IDENTITY_TOKEN_FILE`, " +
+					"then `TFC_WORKLOAD_IDENTITY_TOKEN` (HCP Terraform's run token).",
 			},
 			"credentials_file": schema.StringAttribute{
 				Optional: true,

@@ -18,6 +18,7 @@ import (
 
 	"github.com/nimbus/terraform-provider-nimbus/internal/clock"
 	"github.com/nimbus/terraform-provider-nimbus/internal/server/runtime"
+	"github.com/nimbus/terraform-provider-nimbus/internal/server/wif"
 )
 
 // FileConfig is the --config file: JSON, unknown fields rejected.
@@ -25,12 +26,17 @@ import (
 //	{
 //	  "tenants": ["team-a", "team-b"],
 //	  "tokens":  [{"name": "ci", "secret": "…", "tenants": ["*"]}],
-//	  "apiKeys": [{"name": "svc", "secret": "…", "tenants": ["team-a"]}]
+//	  "apiKeys": [{"name": "svc", "secret": "…", "tenants": ["team-a"]}],
+//	  "trustedIssuers": [{"name": "hcp-terraform", "issuer": "https://app.terraform.io", "audiences": ["nimbus"],
+//	    "rules": [{"subject": "organization:acme:project:*:workspace:*:run_phase:apply", "tenants": ["team-a"], "access": "readWrite"}]}]
 //	}
+//
+// trustedIssuers accept workload-identity tokens (see wif.IssuerConfig).
 type FileConfig struct {
-	Tenants []string         `json:"tenants,omitempty"`
-	Tokens  []FileCredential `json:"tokens,omitempty"`
-	APIKeys []FileCredential `json:"apiKeys,omitempty"`
+	Tenants        []string           `json:"tenants,omitempty"`
+	Tokens         []FileCredential   `json:"tokens,omitempty"`
+	APIKeys        []FileCredential   `json:"apiKeys,omitempty"`
+	TrustedIssuers []wif.IssuerConfig `json:"trustedIssuers,omitempty"`
 }
 
 // FileCredential is one credential of the config file.
@@ -83,11 +89,12 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("terraform-provider-nimbus server", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var creds []Credential
+	var issuers []wif.IssuerConfig
 	var tenants multiFlag
 	listen := fs.String("listen", "127.0.0.1:8080", "address to listen on (host:port; port 0 picks a free port)")
 	dataDir := fs.String("data-dir", "", "directory of the durable bbolt store (default "+DefaultDataDir()+")")
 	inMemory := fs.Bool("in-memory", false, "keep everything in memory (nothing survives a restart)")
-	configPath := fs.String("config", "", "JSON config file with tenants, tokens and apiKeys (see the API reference)")
+	configPath := fs.String("config", "", "JSON config file with tenants, tokens, apiKeys and trustedIssuers (see the API reference)")
 	var flagErrs []string
 	fs.Var(secretFlag{"token", CredentialToken, &creds, &flagErrs}, "token", "accepted bearer token, as SECRET=TENANT[,TENANT…] or SECRET=* (repeatable; prefer --config: flags show in ps)")
 	fs.Var(secretFlag{"api-key", CredentialAPIKey, &creds, &flagErrs}, "api-key", "accepted X-Nimbus-Api-Key, as SECRET=TENANT[,TENANT…] or SECRET=* (repeatable)")
@@ -152,6 +159,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		for _, c := range fc.APIKeys {
 			creds = append(creds, Credential{Kind: CredentialAPIKey, Secret: c.Secret, Tenants: c.Tenants, Name: c.Name})
 		}
+		issuers = fc.TrustedIssuers
 	}
 	var devTok string
 	devTokReused := false
@@ -168,8 +176,8 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		creds = append(creds, Credential{Kind: CredentialToken, Secret: devTok, Tenants: []string{"*"}, Name: "dev-token"})
 		tenants = append(tenants, "demo")
 	}
-	if len(creds) == 0 {
-		return fail("no credentials configured: give --token SECRET=TENANT, --api-key SECRET=TENANT or --config FILE (or run with --dev)")
+	if len(creds) == 0 && len(issuers) == 0 {
+		return fail("no credentials configured: give --token SECRET=TENANT, --api-key SECRET=TENANT or --config FILE with tokens, apiKeys or trustedIssuers (or run with --dev)")
 	}
 
 	var store Store
@@ -204,7 +212,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 
 	srv, err := New(Config{Store: store, Runtime: rt, Clock: clock.Real(), Logger: logger, Credentials: creds,
-		Tenants: tenants, HealthInterval: *healthInterval, RateLimit: *rateLimit, MaxInFlight: *maxInFlight, BodyTimeout: *bodyTimeout})
+		TrustedIssuers: issuers, Tenants: tenants, HealthInterval: *healthInterval, RateLimit: *rateLimit, MaxInFlight: *maxInFlight, BodyTimeout: *bodyTimeout})
 	if err != nil {
 		store.Close()
 		return fail("%v", err)
@@ -265,7 +273,7 @@ func readFileConfig(path string) (*FileConfig, error) {
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&fc); err != nil {
-		return nil, fmt.Errorf("--config %s: invalid JSON (expected {\"tenants\":[…],\"tokens\":[{\"secret\":…,\"tenants\":[…]}],\"apiKeys\":[…]}): %w", path, err)
+		return nil, fmt.Errorf("--config %s: invalid JSON (expected {\"tenants\":[…],\"tokens\":[{\"secret\":…,\"tenants\":[…]}],\"apiKeys\":[…],\"trustedIssuers\":[…]}): %w", path, err)
 	}
 	return &fc, nil
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/nimbus/terraform-provider-nimbus/internal/clock"
 	"github.com/nimbus/terraform-provider-nimbus/internal/server/runtime"
+	"github.com/nimbus/terraform-provider-nimbus/internal/server/wif"
 )
 
 // Config configures a Server.
@@ -28,6 +29,10 @@ type Config struct {
 	Logger *slog.Logger
 	// Credentials are the accepted bearer tokens and API keys.
 	Credentials []Credential
+	// TrustedIssuers are the OpenID Connect issuers whose workload-identity
+	// tokens (JWTs) are accepted as bearer tokens, with the rules that map
+	// them to tenants (see package wif).
+	TrustedIssuers []wif.IssuerConfig
 	// Tenants are the tenants that exist (tenants named by credentials are
 	// added automatically).
 	Tenants []string
@@ -134,7 +139,7 @@ func New(cfg Config) (*Server, error) {
 	if cfg.BodyTimeout <= 0 {
 		cfg.BodyTimeout = 10 * time.Second
 	}
-	auth, err := newAuthenticator(cfg.Credentials, cfg.Tenants)
+	auth, err := newAuthenticator(cfg.Credentials, cfg.Tenants, cfg.TrustedIssuers, wif.Options{Now: cfg.Clock.Now}, cfg.Logger)
 	if err != nil {
 		return nil, err
 	}

@@ -6,6 +6,7 @@
 //	srv := testserver.Start(t, func(o *testserver.Options) { o.DataDir = t.TempDir() })
 //	srv.Restart(t)                                      // same DataDir, same credentials
 //	srv.RestartWith(t, func(o *testserver.Options) { o.StartDelay = 5 * time.Second })
+//	srv := testserver.Start(t, testserver.WithTrustedIssuers(cfg)) // also accept workload-identity JWTs
 //
 // Time: with a fake clock, server time (timestamps, session expiresAt and
 // expiry) only moves when the test calls Clock.Advance or Clock.Set. The
@@ -30,6 +31,7 @@ import (
 	"github.com/nimbus/terraform-provider-nimbus/internal/clock"
 	"github.com/nimbus/terraform-provider-nimbus/internal/server"
 	"github.com/nimbus/terraform-provider-nimbus/internal/server/runtime"
+	"github.com/nimbus/terraform-provider-nimbus/internal/server/wif"
 )
 
 // Fixed credentials, allowed in every tenant.
@@ -66,6 +68,13 @@ type Options struct {
 	// MaxInFlight caps concurrent requests (server.unavailable above it);
 	// 0 = off.
 	MaxInFlight int
+	// TrustedIssuers accept workload-identity tokens (see package
+	// internal/server/wif and its wiftest issuer); their rules may name
+	// only tenants of Tenants.
+	TrustedIssuers []wif.IssuerConfig
+	// WrapHandler, if set, wraps the server's HTTP handler (to observe or
+	// act on requests as they arrive, e.g. rotate a token file mid-run).
+	WrapHandler func(http.Handler) http.Handler
 }
 
 // WithFakeClock runs the server on a fake clock (Server.Clock).
@@ -83,6 +92,11 @@ func WithCredential(kind, secret string, tenants ...string) func(*Options) {
 	return func(o *Options) {
 		o.Credentials = append(o.Credentials, server.Credential{Kind: kind, Secret: secret, Tenants: tenants})
 	}
+}
+
+// WithTrustedIssuers accepts workload-identity tokens of these issuers.
+func WithTrustedIssuers(issuers ...wif.IssuerConfig) func(*Options) {
+	return func(o *Options) { o.TrustedIssuers = append(o.TrustedIssuers, issuers...) }
 }
 
 // Server is a running test server.
@@ -163,7 +177,7 @@ func (s *Server) start(t testing.TB, addr string) {
 	}, o.Credentials...)
 	srv, err := server.New(server.Config{
 		Store: store, Runtime: rt, Clock: o.Clock, Logger: logger, Credentials: creds, Tenants: o.Tenants,
-		HealthInterval: o.HealthInterval, HealthTimeout: 2 * time.Second, RateLimit: o.RateLimit, MaxInFlight: o.MaxInFlight,
+		TrustedIssuers: o.TrustedIssuers, HealthInterval: o.HealthInterval, HealthTimeout: 2 * time.Second, RateLimit: o.RateLimit, MaxInFlight: o.MaxInFlight,
 	})
 	if err != nil {
 		store.Close()
@@ -181,7 +195,11 @@ func (s *Server) start(t testing.TB, addr string) {
 		srv.Close()
 		t.Fatalf("testserver: listen: %v", err)
 	}
-	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	handler := srv.Handler()
+	if o.WrapHandler != nil {
+		handler = o.WrapHandler(handler)
+	}
+	hs := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = hs.Serve(ln) }()
 	s.mu.Lock()
 	s.logMu.Lock()
