@@ -68,7 +68,9 @@ func (s *SandboxesClient) Update(ctx context.Context, id string, req api.UpdateS
 	return callObject[api.Sandbox](ctx, s.r, http.MethodPatch, id, "", req, opts)
 }
 
-// Stop stops a sandbox and, with WaitUntil "stopped", waits for it.
+// Stop stops a sandbox and, with WaitUntil "stopped", waits for it. A
+// non-zero IfMatchGeneration makes the stop generation-checked (the body
+// {"ifMatchGeneration": N}, as for services); without it no body is sent.
 func (s *SandboxesClient) Stop(ctx context.Context, id string, ao ActionOptions, opts ...CallOption) (*api.Sandbox, error) {
 	reject := func(until string) error {
 		if until == api.WaitStopped {
@@ -76,7 +78,12 @@ func (s *SandboxesClient) Stop(ctx context.Context, id string, ao ActionOptions,
 		}
 		return errorf("stop of sandbox %q: waitUntil %q is not allowed; use %q", id, until, api.WaitStopped)
 	}
-	return act(ctx, s.r, id, "stop", nil, ao, reject, s.Wait, opts)
+	var body any
+	if ao.IfMatchGeneration != 0 {
+		g := ao.IfMatchGeneration
+		body = api.ServiceActionRequest{IfMatchGeneration: &g}
+	}
+	return act(ctx, s.r, id, "stop", body, ao, reject, s.Wait, opts)
 }
 
 // Delete deletes a sandbox. A running sandbox needs Force (else op.conflict).

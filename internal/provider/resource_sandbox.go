@@ -228,6 +228,7 @@ func (r *SandboxResource) Configure(_ context.Context, req resource.ConfigureReq
 }
 
 func (r *SandboxResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
+	defer setIdentity(ctx, &resp.State, resp.Identity, &resp.Diagnostics, "id")
 	var plan, config sandboxModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
 	resp.Diagnostics.Append(req.Config.Get(ctx, &config)...)
@@ -299,6 +300,7 @@ func (r *SandboxResource) Create(ctx context.Context, req resource.CreateRequest
 }
 
 func (r *SandboxResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
+	defer setIdentity(ctx, &resp.State, resp.Identity, &resp.Diagnostics, "id")
 	var state sandboxModel
 	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
 	if resp.Diagnostics.HasError() {
@@ -330,6 +332,7 @@ func (r *SandboxResource) Read(ctx context.Context, req resource.ReadRequest, re
 }
 
 func (r *SandboxResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
+	defer setIdentity(ctx, &resp.State, resp.Identity, &resp.Diagnostics, "id")
 	var plan, state sandboxModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
 	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
@@ -444,12 +447,7 @@ func (r *SandboxResource) ImportState(ctx context.Context, req resource.ImportSt
 	// argv and environment are unknown from here on (importByID marks the
 	// state as imported): the next plan adopts the configured values when
 	// their counts match the server's.
-	importByID(ctx, req, resp, "nimbus_sandbox", "id", "sbx-0123abcd", func(id string) error {
-		if !api.ValidSandboxID(id) {
-			return fmt.Errorf("%q is not a sandbox ID: sandbox IDs look like sbx-0123abcd", id)
-		}
-		return nil
-	})
+	importResource(ctx, req, resp, "nimbus_sandbox", "id", "sbx-0123abcd", checkSandboxID)
 }
 
 // setState copies the server's view into m. Launch inputs (argv,

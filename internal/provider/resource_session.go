@@ -237,6 +237,7 @@ func openSessionRequest(ctx context.Context, serviceName, sandboxID types.String
 }
 
 func (r *SessionResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
+	defer setIdentity(ctx, &resp.State, resp.Identity, &resp.Diagnostics, "id")
 	var plan sessionModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
 	if resp.Diagnostics.HasError() {
@@ -262,6 +263,7 @@ func (r *SessionResource) Create(ctx context.Context, req resource.CreateRequest
 }
 
 func (r *SessionResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
+	defer setIdentity(ctx, &resp.State, resp.Identity, &resp.Diagnostics, "id")
 	var state sessionModel
 	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
 	if resp.Diagnostics.HasError() {
@@ -288,28 +290,14 @@ func (r *SessionResource) Read(ctx context.Context, req resource.ReadRequest, re
 	if state.TenantID.IsNull() || state.TenantID.ValueString() == "" {
 		state.TenantID = types.StringValue(s.Metadata.TenantID)
 	}
-	// Inputs come back unredacted: take them from the server (an import
-	// starts from nothing), keeping the configured spelling of the ttl.
-	state.ServiceName, state.SandboxID = types.StringNull(), types.StringNull()
-	if s.Spec.Target.Service != nil {
-		state.ServiceName = types.StringValue(s.Spec.Target.Service.Name)
-	}
-	if s.Spec.Target.Sandbox != nil {
-		state.SandboxID = types.StringValue(s.Spec.Target.Sandbox.ID)
-	}
-	channels, d := types.SetValueFrom(ctx, types.StringType, s.Spec.Channels)
-	resp.Diagnostics.Append(d...)
-	state.Channels = channels
-	serverTTL := time.Duration(s.Spec.RequestedTTLMs) * time.Millisecond
-	if cur, dd := state.TTL.ValueGoDuration(); state.TTL.IsNull() || dd.HasError() || cur != serverTTL {
-		state.TTL = timetypes.NewGoDurationValueFromStringMust(formatDuration(serverTTL))
-	}
+	state.readInputs(ctx, s, &resp.Diagnostics)
 	setSessionState(&state, s, &resp.Diagnostics)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
 }
 
 // Update is never called with a change: every input forces a new session.
 func (r *SessionResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
+	defer setIdentity(ctx, &resp.State, resp.Identity, &resp.Diagnostics, "id")
 	var plan sessionModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
@@ -348,12 +336,27 @@ func closeSession(ctx context.Context, c *client.Client, id string, opts []clien
 
 // ImportState imports a session by "ses-…" or "tenant/ses-…".
 func (r *SessionResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
-	importByID(ctx, req, resp, "nimbus_session", "id", "ses-0123abcd", func(id string) error {
-		if !api.ValidSessionID(id) {
-			return fmt.Errorf("%q is not a session ID: session IDs look like ses-0123abcd", id)
-		}
-		return nil
-	})
+	importResource(ctx, req, resp, "nimbus_session", "id", "ses-0123abcd", checkSessionID)
+}
+
+// readInputs copies the session's inputs into m. They come back unredacted:
+// take them from the server (an import starts from nothing), keeping the
+// configured spelling of the ttl. Read and the list resource share it.
+func (m *sessionModel) readInputs(ctx context.Context, s *api.Session, diags *diag.Diagnostics) {
+	m.ServiceName, m.SandboxID = types.StringNull(), types.StringNull()
+	if s.Spec.Target.Service != nil {
+		m.ServiceName = types.StringValue(s.Spec.Target.Service.Name)
+	}
+	if s.Spec.Target.Sandbox != nil {
+		m.SandboxID = types.StringValue(s.Spec.Target.Sandbox.ID)
+	}
+	channels, d := types.SetValueFrom(ctx, types.StringType, s.Spec.Channels)
+	diags.Append(d...)
+	m.Channels = channels
+	serverTTL := time.Duration(s.Spec.RequestedTTLMs) * time.Millisecond
+	if cur, dd := m.TTL.ValueGoDuration(); m.TTL.IsNull() || dd.HasError() || cur != serverTTL {
+		m.TTL = timetypes.NewGoDurationValueFromStringMust(formatDuration(serverTTL))
+	}
 }
 
 // setSessionState copies the server-owned values into m.
