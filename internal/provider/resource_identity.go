@@ -48,12 +48,13 @@ type idIdentityModel struct {
 	ID       types.String `tfsdk:"id"`
 }
 
-// model returns the identity's model for tfsdk Set.
+// model returns the identity's model for tfsdk Set ("" tenant = null).
 func (o objectIdentity) model() any {
+	tenant := stringOrNull(o.TenantID)
 	if o.idAttr == "name" {
-		return serviceIdentityModel{TenantID: types.StringValue(o.TenantID), Name: types.StringValue(o.ID)}
+		return serviceIdentityModel{TenantID: tenant, Name: types.StringValue(o.ID)}
 	}
-	return idIdentityModel{TenantID: types.StringValue(o.TenantID), ID: types.StringValue(o.ID)}
+	return idIdentityModel{TenantID: tenant, ID: types.StringValue(o.ID)}
 }
 
 // identitySchema is the identity schema of a kind whose identifier is idAttr.
@@ -84,26 +85,36 @@ func (r *SessionResource) IdentitySchema(_ context.Context, _ resource.IdentityS
 	resp.IdentitySchema = identitySchema("session", "id", "Id of the session (`ses-…`).")
 }
 
-// setIdentity derives the identity (tenant_id and idAttr) from state.
-// Create, Read and Update defer it first thing, so it runs after the state
-// is final; a state that is null (removed, or never created) or without an
-// identifier leaves the identity as it is.
-func setIdentity(ctx context.Context, state *tfsdk.State, identity *tfsdk.ResourceIdentity, diags *diag.Diagnostics, idAttr string) {
-	if identity == nil || state == nil || state.Raw.IsNull() {
+// setIdentity derives the identity (tenant_id and idAttr) from the first of
+// states that is not null: the response's state, then (for a Read that
+// removed the object) the prior state, since the framework wants an
+// identity after every Read without an error. Create, Read and Update defer
+// it first thing, so it runs after the state is final; without any state
+// or identifier the identity is left as it is.
+func setIdentity(ctx context.Context, identity *tfsdk.ResourceIdentity, diags *diag.Diagnostics, idAttr string, states ...*tfsdk.State) {
+	if identity == nil {
 		return
 	}
-	var tenant, id types.String
-	d := state.GetAttribute(ctx, path.Root("tenant_id"), &tenant)
-	d.Append(state.GetAttribute(ctx, path.Root(idAttr), &id)...)
-	if d.HasError() {
-		diags.Append(d...)
+	for _, state := range states {
+		if state == nil || state.Raw.IsNull() {
+			continue
+		}
+		var tenant, id types.String
+		d := state.GetAttribute(ctx, path.Root("tenant_id"), &tenant)
+		d.Append(state.GetAttribute(ctx, path.Root(idAttr), &id)...)
+		if d.HasError() {
+			diags.Append(d...)
+			return
+		}
+		if id.IsNull() || id.IsUnknown() || id.ValueString() == "" {
+			return
+		}
+		// A tenant not known yet (an import without one that found
+		// nothing) stays null.
+		o := objectIdentity{idAttr: idAttr, TenantID: tenant.ValueString(), ID: id.ValueString()}
+		diags.Append(identity.Set(ctx, o.model())...)
 		return
 	}
-	if tenant.IsNull() || tenant.IsUnknown() || id.IsNull() || id.IsUnknown() || id.ValueString() == "" {
-		return
-	}
-	o := objectIdentity{idAttr: idAttr, TenantID: tenant.ValueString(), ID: id.ValueString()}
-	diags.Append(identity.Set(ctx, o.model())...)
 }
 
 // importResource is the ImportState of every resource: an import ID ("ID"

@@ -228,7 +228,7 @@ func (r *SandboxResource) Configure(_ context.Context, req resource.ConfigureReq
 }
 
 func (r *SandboxResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
-	defer setIdentity(ctx, &resp.State, resp.Identity, &resp.Diagnostics, "id")
+	defer setIdentity(ctx, resp.Identity, &resp.Diagnostics, "id", &resp.State)
 	var plan, config sandboxModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
 	resp.Diagnostics.Append(req.Config.Get(ctx, &config)...)
@@ -300,7 +300,7 @@ func (r *SandboxResource) Create(ctx context.Context, req resource.CreateRequest
 }
 
 func (r *SandboxResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
-	defer setIdentity(ctx, &resp.State, resp.Identity, &resp.Diagnostics, "id")
+	defer setIdentity(ctx, resp.Identity, &resp.Diagnostics, "id", &resp.State, &req.State)
 	var state sandboxModel
 	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
 	if resp.Diagnostics.HasError() {
@@ -332,7 +332,7 @@ func (r *SandboxResource) Read(ctx context.Context, req resource.ReadRequest, re
 }
 
 func (r *SandboxResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
-	defer setIdentity(ctx, &resp.State, resp.Identity, &resp.Diagnostics, "id")
+	defer setIdentity(ctx, resp.Identity, &resp.Diagnostics, "id", &resp.State)
 	var plan, state sandboxModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
 	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)

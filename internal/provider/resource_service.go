@@ -84,7 +84,7 @@ func (r *ServiceResource) ValidateConfig(ctx context.Context, req resource.Valid
 // ------------------------------------------------------------------- CRUD
 
 func (r *ServiceResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
-	defer setIdentity(ctx, &resp.State, resp.Identity, &resp.Diagnostics, "name")
+	defer setIdentity(ctx, resp.Identity, &resp.Diagnostics, "name", &resp.State)
 	var plan serviceModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
 	if resp.Diagnostics.HasError() {
@@ -144,7 +144,7 @@ func (r *ServiceResource) Create(ctx context.Context, req resource.CreateRequest
 }
 
 func (r *ServiceResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
-	defer setIdentity(ctx, &resp.State, resp.Identity, &resp.Diagnostics, "name")
+	defer setIdentity(ctx, resp.Identity, &resp.Diagnostics, "name", &resp.State, &req.State)
 	var state serviceModel
 	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
 	if resp.Diagnostics.HasError() {
@@ -174,7 +174,7 @@ func (r *ServiceResource) Read(ctx context.Context, req resource.ReadRequest, re
 }
 
 func (r *ServiceResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
-	defer setIdentity(ctx, &resp.State, resp.Identity, &resp.Diagnostics, "name")
+	defer setIdentity(ctx, resp.Identity, &resp.Diagnostics, "name", &resp.State)
 	var plan, state serviceModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
 	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)

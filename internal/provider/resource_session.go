@@ -237,7 +237,7 @@ func openSessionRequest(ctx context.Context, serviceName, sandboxID types.String
 }
 
 func (r *SessionResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
-	defer setIdentity(ctx, &resp.State, resp.Identity, &resp.Diagnostics, "id")
+	defer setIdentity(ctx, resp.Identity, &resp.Diagnostics, "id", &resp.State)
 	var plan sessionModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
 	if resp.Diagnostics.HasError() {
@@ -263,7 +263,7 @@ func (r *SessionResource) Create(ctx context.Context, req resource.CreateRequest
 }
 
 func (r *SessionResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
-	defer setIdentity(ctx, &resp.State, resp.Identity, &resp.Diagnostics, "id")
+	defer setIdentity(ctx, resp.Identity, &resp.Diagnostics, "id", &resp.State, &req.State)
 	var state sessionModel
 	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
 	if resp.Diagnostics.HasError() {
@@ -297,7 +297,7 @@ func (r *SessionResource) Read(ctx context.Context, req resource.ReadRequest, re
 
 // Update is never called with a change: every input forces a new session.
 func (r *SessionResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
-	defer setIdentity(ctx, &resp.State, resp.Identity, &resp.Diagnostics, "id")
+	defer setIdentity(ctx, resp.Identity, &resp.Diagnostics, "id", &resp.State)
 	var plan sessionModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
