@@ -129,10 +129,10 @@ func TestRequestsOnTheWire(t *testing.T) {
 			_, err := c.Sandboxes.Update(ctx, "sb-1", api.UpdateSandboxRequest{IfMatchGeneration: gen(1)})
 			return err
 		}, []string{"PATCH " + base + "/sandboxes/sb-1 " + `{"ifMatchGeneration":1}`}},
-		{"Sandboxes.Stop ignores IfMatchGeneration", func() error {
+		{"Sandboxes.Stop generation-checked", func() error {
 			_, err := c.Sandboxes.Stop(ctx, "sb-1", ActionOptions{IfMatchGeneration: 9})
 			return err
-		}, []string{"POST " + base + "/sandboxes/sb-1/stop"}},
+		}, []string{"POST " + base + "/sandboxes/sb-1/stop " + `{"ifMatchGeneration":9}`}},
 		{"Sandboxes.Stop and wait", func() error {
 			_, err := c.Sandboxes.Stop(ctx, "sb-1", ActionOptions{WaitUntil: api.WaitStopped})
 			return err
