@@ -57,7 +57,8 @@ func streamList[T any](ctx context.Context, req list.ListRequest, stream *list.L
 			if !push(r) {
 				return
 			}
-			if n++; req.Limit > 0 && n >= req.Limit {
+			n++
+			if req.Limit > 0 && n >= req.Limit {
 				return
 			}
 		}

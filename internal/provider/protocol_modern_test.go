@@ -124,7 +124,7 @@ func (p *protoProvider) list(typeName string, config map[string]tftypes.Value, i
 	}
 	blockType := ls.ValueType()
 	cfg := p.object(blockType, config)
-	ls6, ok := p.srv.(tfprotov6.ProviderServerWithListResource)
+	ls6, ok := p.srv.(tfprotov6.ListResourceServer)
 	if !ok {
 		p.t.Fatal("the provider server has no list resources")
 	}
@@ -185,7 +185,7 @@ func (p *protoProvider) invoke(typeName string, config map[string]tftypes.Value)
 		p.t.Fatalf("no action %s", typeName)
 	}
 	typ := as.Schema.ValueType()
-	as6, ok := p.srv.(tfprotov6.ProviderServerWithActions)
+	as6, ok := p.srv.(tfprotov6.ActionServer)
 	if !ok {
 		p.t.Fatal("the provider server has no actions")
 	}
@@ -262,7 +262,7 @@ func str(s string) tftypes.Value { return tftypes.NewValue(tftypes.String, s) }
 func (p *protoProvider) validateList(typeName string, config map[string]tftypes.Value) []*tfprotov6.Diagnostic {
 	p.t.Helper()
 	typ := p.schema.ListResourceSchemas[typeName].ValueType()
-	ls6, ok := p.srv.(tfprotov6.ProviderServerWithListResource)
+	ls6, ok := p.srv.(tfprotov6.ListResourceServer)
 	if !ok {
 		p.t.Fatal("the provider server has no list resources")
 	}
@@ -279,7 +279,7 @@ func (p *protoProvider) validateList(typeName string, config map[string]tftypes.
 func (p *protoProvider) validateAction(typeName string, config map[string]tftypes.Value) []*tfprotov6.Diagnostic {
 	p.t.Helper()
 	typ := p.schema.ActionSchemas[typeName].Schema.ValueType()
-	as6, ok := p.srv.(tfprotov6.ProviderServerWithActions)
+	as6, ok := p.srv.(tfprotov6.ActionServer)
 	if !ok {
 		p.t.Fatal("the provider server has no actions")
 	}
