@@ -66,13 +66,13 @@ func tenantAttr(kind string) schema.StringAttribute {
 }
 
 // ifMatchGenerationAttr is the optional generation check of every action
-// that changes an object's run state.
-func ifMatchGenerationAttr(kind, verb string) schema.Int64Attribute {
+// that changes an object's run state; done is its participle ("stopped").
+func ifMatchGenerationAttr(kind, done string) schema.Int64Attribute {
 	return schema.Int64Attribute{
 		Optional: true,
 		MarkdownDescription: "Act only if the " + kind + "'s generation is still this one (for example `nimbus_" + kind +
-			".x.generation`): the server checks it atomically and, when the " + kind + " has changed since, " + verb +
-			" nothing and the action fails saying so. Without it the action is unconditional.",
+			".x.generation`): the server checks it atomically and, when the " + kind + " has changed since, nothing is " +
+			done + " and the action fails saying so. Without it the action is unconditional.",
 		Validators: []validator.Int64{int64validator.AtLeast(1)},
 	}
 }

@@ -60,7 +60,7 @@ func (a *SandboxStopAction) Schema(ctx context.Context, _ action.SchemaRequest, 
 				Validators:          []validator.String{stringvalidator.RegexMatches(sandboxIDPattern, "must be a sandbox id such as sbx-0123abcd")},
 			},
 			"tenant_id":           tenantAttr("sandbox"),
-			"if_match_generation": ifMatchGenerationAttr("sandbox", "stops"),
+			"if_match_generation": ifMatchGenerationAttr("sandbox", "stopped"),
 			"wait_until": schema.StringAttribute{
 				Optional:            true,
 				MarkdownDescription: "`stopped` (default) to wait until the sandbox is stopped, or `none` to return at once. Bounded by the `timeouts` block.",
