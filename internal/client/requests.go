@@ -213,7 +213,7 @@ func act[T any](ctx context.Context, r collection, id, verb string, req any, ao 
 	if err != nil || ao.WaitUntil == "" {
 		return out, err
 	}
-	return wait(ctx, id, WaitOptions{Until: ao.WaitUntil, Timeout: ao.Timeout, Interval: ao.Interval}, opts...)
+	return wait(ctx, id, WaitOptions{Until: ao.WaitUntil, Timeout: ao.Timeout, Interval: ao.Interval, Progress: ao.Progress}, opts...)
 }
 
 // waitKind is what a wait needs to know about one type of object.
@@ -246,6 +246,7 @@ func waitObject[T any](ctx context.Context, r collection, id string, wo WaitOpti
 	}
 	return waitFor(ctx, get, check, waitParams[*T]{
 		kind: r.kind, name: id, until: wo.Until, timeout: wo.Timeout, interval: wo.Interval, describe: k.describe,
+		progress: wo.Progress,
 	})
 }
 

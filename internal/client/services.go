@@ -52,6 +52,9 @@ type ActionOptions struct {
 	Timeout, Interval time.Duration
 	// IfMatchGeneration, if non-zero, makes the action generation-checked.
 	IfMatchGeneration int64
+	// Progress, if set, is told the object's status while waiting (see
+	// WaitOptions.Progress).
+	Progress func(summary string)
 }
 
 // serviceWaits is how a wait reads services.

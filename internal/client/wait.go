@@ -20,6 +20,10 @@ type WaitOptions struct {
 	// Interval is the polling interval used when the server does not support
 	// long-polling (default 250ms).
 	Interval time.Duration
+	// Progress, if set, is called with a summary of the object's status
+	// (such as "state starting, readiness notReady, …") whenever the summary
+	// differs from the one it last reported, starting with the first read.
+	Progress func(summary string)
 }
 
 // getter reads one object. With changedSince != "" and wait > 0 it
@@ -38,6 +42,8 @@ type waitParams[T any] struct {
 	timeout, interval time.Duration
 	// describe summarises an object's status for error messages.
 	describe func(T) (state, message, summary string)
+	// progress, if set, is told every new status summary (WaitOptions.Progress).
+	progress func(summary string)
 }
 
 // longPollIgnoredThreshold: a long-poll that returns the same resourceVersion
@@ -73,6 +79,7 @@ func waitFor[T any](ctx context.Context, get getter[T], check checker[T], p wait
 		haveLast bool
 		rv       string
 		longPoll = true
+		reported string
 	)
 	timeoutErr := func(cause error) error {
 		we := &WaitError{Kind: p.kind, Name: p.name, Until: p.until, Timeout: timeout, Err: cause}
@@ -112,6 +119,12 @@ func waitFor[T any](ctx context.Context, get getter[T], check checker[T], p wait
 			return zero, err
 		}
 		last, haveLast = obj, true
+		if p.progress != nil {
+			if _, _, summary := p.describe(obj); summary != reported {
+				reported = summary
+				p.progress(summary)
+			}
+		}
 		done, cerr := check(obj)
 		if cerr != nil {
 			return obj, cerr

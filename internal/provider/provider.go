@@ -9,9 +9,11 @@ import (
 	"strings"
 	"time"
 
+	"github.com/hashicorp/terraform-plugin-framework/action"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/ephemeral"
+	"github.com/hashicorp/terraform-plugin-framework/list"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/provider"
 	"github.com/hashicorp/terraform-plugin-framework/provider/schema"
@@ -29,7 +31,8 @@ import (
 // (TF_LOG_PROVIDER_NIMBUS_API=DEBUG shows them alone).
 const LogSubsystemAPI = "api"
 
-// The provider's resources, data sources and ephemeral resources. Add a
+// The provider's resources, data sources, ephemeral resources, list
+// resources and actions. Add a
 // constructor here to register a new type (one line each).
 var (
 	resourceTypes = []func() resource.Resource{
@@ -48,11 +51,25 @@ var (
 	ephemeralResourceTypes = []func() ephemeral.EphemeralResource{
 		NewSessionEphemeralResource,
 	}
+	listResourceTypes = []func() list.ListResource{
+		NewServiceListResource,
+		NewSandboxListResource,
+		NewSessionListResource,
+	}
+	actionTypes = []func() action.Action{
+		NewServiceRestartAction,
+		NewServiceStartAction,
+		NewServiceStopAction,
+		NewSandboxStopAction,
+		NewSessionCloseAction,
+	}
 )
 
 var (
 	_ provider.Provider                       = (*NimbusProvider)(nil)
 	_ provider.ProviderWithEphemeralResources = (*NimbusProvider)(nil)
+	_ provider.ProviderWithListResources      = (*NimbusProvider)(nil)
+	_ provider.ProviderWithActions            = (*NimbusProvider)(nil)
 )
 
 // NimbusProvider is the nimbus provider.
@@ -193,6 +210,7 @@ func (p *NimbusProvider) Configure(ctx context.Context, req provider.ConfigureRe
 	if len(data.unknown) > 0 {
 		tflog.Warn(ctx, "Nimbus provider configuration depends on values not known yet", map[string]any{"attributes": data.unknown})
 		resp.DataSourceData, resp.ResourceData, resp.EphemeralResourceData = data, data, data
+		resp.ListResourceData, resp.ActionData = data, data
 		return
 	}
 
@@ -234,6 +252,7 @@ func (p *NimbusProvider) Configure(ctx context.Context, req provider.ConfigureRe
 		"credential_kind": s.CredentialKind, "credential_source": s.CredentialSource,
 	})
 	resp.DataSourceData, resp.ResourceData, resp.EphemeralResourceData = data, data, data
+	resp.ListResourceData, resp.ActionData = data, data
 }
 
 // apiCallLogger returns the client's request logger: one line per API call
@@ -270,6 +289,16 @@ func (p *NimbusProvider) DataSources(context.Context) []func() datasource.DataSo
 // EphemeralResources implements provider.ProviderWithEphemeralResources.
 func (p *NimbusProvider) EphemeralResources(context.Context) []func() ephemeral.EphemeralResource {
 	return ephemeralResourceTypes
+}
+
+// ListResources implements provider.ProviderWithListResources.
+func (p *NimbusProvider) ListResources(context.Context) []func() list.ListResource {
+	return listResourceTypes
+}
+
+// Actions implements provider.ProviderWithActions.
+func (p *NimbusProvider) Actions(context.Context) []func() action.Action {
+	return actionTypes
 }
 
 // providerData is what Configure hands to resources, data sources and

@@ -230,6 +230,7 @@ func (r *SandboxResource) Configure(_ context.Context, req resource.ConfigureReq
 }
 
 func (r *SandboxResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
+	defer setIdentity(ctx, resp.Identity, &resp.Diagnostics, "id", &resp.State)
 	var plan, config sandboxModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
 	resp.Diagnostics.Append(req.Config.Get(ctx, &config)...)
@@ -301,6 +302,7 @@ func (r *SandboxResource) Create(ctx context.Context, req resource.CreateRequest
 }
 
 func (r *SandboxResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
+	defer setIdentity(ctx, resp.Identity, &resp.Diagnostics, "id", &resp.State, &req.State)
 	var state sandboxModel
 	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
 	if resp.Diagnostics.HasError() {
@@ -337,6 +339,7 @@ func (r *SandboxResource) Read(ctx context.Context, req resource.ReadRequest, re
 }
 
 func (r *SandboxResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
+	defer setIdentity(ctx, resp.Identity, &resp.Diagnostics, "id", &resp.State)
 	var plan, state sandboxModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
 	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
@@ -432,12 +435,7 @@ func (r *SandboxResource) ImportState(ctx context.Context, req resource.ImportSt
 	// argv and environment are unknown from here on (importByID marks the
 	// state as imported): the next plan adopts the configured values when
 	// their counts match the server's.
-	importByID(ctx, req, resp, "nimbus_sandbox", "id", "sbx-0123abcd", func(id string) error {
-		if !api.ValidSandboxID(id) {
-			return fmt.Errorf("%q is not a sandbox ID: sandbox IDs look like sbx-0123abcd", id)
-		}
-		return nil
-	})
+	importResource(ctx, req, resp, "nimbus_sandbox", "id", "sbx-0123abcd", checkSandboxID)
 }
 
 // setState copies the server's view into m. Launch inputs (argv,

@@ -84,6 +84,7 @@ func (r *ServiceResource) ValidateConfig(ctx context.Context, req resource.Valid
 // ------------------------------------------------------------------- CRUD
 
 func (r *ServiceResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
+	defer setIdentity(ctx, resp.Identity, &resp.Diagnostics, "name", &resp.State)
 	var plan serviceModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
 	if resp.Diagnostics.HasError() {
@@ -145,6 +146,7 @@ func (r *ServiceResource) Create(ctx context.Context, req resource.CreateRequest
 }
 
 func (r *ServiceResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
+	defer setIdentity(ctx, resp.Identity, &resp.Diagnostics, "name", &resp.State, &req.State)
 	var state serviceModel
 	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
 	if resp.Diagnostics.HasError() {
@@ -179,6 +181,7 @@ func (r *ServiceResource) Read(ctx context.Context, req resource.ReadRequest, re
 }
 
 func (r *ServiceResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
+	defer setIdentity(ctx, resp.Identity, &resp.Diagnostics, "name", &resp.State)
 	var plan, state serviceModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
 	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
@@ -330,7 +333,7 @@ func (r *ServiceResource) Delete(ctx context.Context, req resource.DeleteRequest
 // sandbox backend's argv and environment and the external backend's bearer
 // token are not returned by the API and cannot be imported.
 func (r *ServiceResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
-	importByID(ctx, req, resp, "nimbus_service", "name", "web", api.ValidateName)
+	importResource(ctx, req, resp, "nimbus_service", "name", "web", checkServiceName)
 }
 
 // ---------------------------------------------------------------- helpers

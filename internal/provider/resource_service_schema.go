@@ -213,7 +213,10 @@ func (r *ServiceResource) Schema(ctx context.Context, _ resource.SchemaRequest, 
 				ElementType: types.StringType,
 				MarkdownDescription: "Arbitrary values; any change restarts the running service in place (for example " +
 					"`{ config = sha256(file(\"app.conf\")) }`). Not imported: the first apply after an import records " +
-					"them without a restart.",
+					"them without a restart. Prefer them when the cause of the restart is a value this configuration " +
+					"computes; prefer the `nimbus_service_restart` action (Terraform 1.14+) to restart when another " +
+					"resource changes (from its `action_trigger`), for a service managed elsewhere, or on demand " +
+					"(`terraform apply -invoke`) without changing any configuration.",
 			},
 			"generation": schema.Int64Attribute{
 				Computed: true,

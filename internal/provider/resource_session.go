@@ -369,6 +369,7 @@ func openSessionRequest(ctx context.Context, serviceName, serviceID, sandboxID t
 }
 
 func (r *SessionResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
+	defer setIdentity(ctx, resp.Identity, &resp.Diagnostics, "id", &resp.State)
 	var plan sessionModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
 	if resp.Diagnostics.HasError() {
@@ -396,6 +397,7 @@ func (r *SessionResource) Create(ctx context.Context, req resource.CreateRequest
 }
 
 func (r *SessionResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
+	defer setIdentity(ctx, resp.Identity, &resp.Diagnostics, "id", &resp.State, &req.State)
 	var state sessionModel
 	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
 	if resp.Diagnostics.HasError() {
@@ -427,29 +429,7 @@ func (r *SessionResource) Read(ctx context.Context, req resource.ReadRequest, re
 	if state.TenantID.IsNull() || state.TenantID.ValueString() == "" {
 		state.TenantID = types.StringValue(s.Metadata.TenantID)
 	}
-	// Inputs come back unredacted: take them from the server (an import
-	// starts from nothing), keeping the configured spelling of the ttl.
-	// A service target is kept in the form the configuration uses: by
-	// id when service_id was set, else (and after an import) by name.
-	byID := !state.ServiceID.IsNull()
-	state.ServiceName, state.ServiceID, state.SandboxID = types.StringNull(), types.StringNull(), types.StringNull()
-	if svc := s.Spec.Target.Service; svc != nil {
-		if byID {
-			state.ServiceID = types.StringValue(s.Metadata.TenantID + "/" + svc.Name)
-		} else {
-			state.ServiceName = types.StringValue(svc.Name)
-		}
-	}
-	if s.Spec.Target.Sandbox != nil {
-		state.SandboxID = types.StringValue(s.Spec.Target.Sandbox.ID)
-	}
-	channels, d := types.SetValueFrom(ctx, types.StringType, s.Spec.Channels)
-	resp.Diagnostics.Append(d...)
-	state.Channels = channels
-	serverTTL := time.Duration(s.Spec.RequestedTTLMs) * time.Millisecond
-	if cur, dd := state.TTL.ValueGoDuration(); state.TTL.IsNull() || dd.HasError() || cur != serverTTL {
-		state.TTL = timetypes.NewGoDurationValueFromStringMust(formatDuration(serverTTL))
-	}
+	state.readInputs(ctx, s, &resp.Diagnostics)
 	setSessionState(&state, s, &resp.Diagnostics)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
 }
@@ -460,6 +440,7 @@ const defaultSessionOpTimeout = 5 * time.Minute
 
 // Update is never called with a change: every input forces a new session.
 func (r *SessionResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
+	defer setIdentity(ctx, resp.Identity, &resp.Diagnostics, "id", &resp.State)
 	var plan sessionModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
@@ -503,12 +484,36 @@ func closeSession(ctx context.Context, c *client.Client, id string, opts []clien
 
 // ImportState imports a session by "ses-…" or "tenant/ses-…".
 func (r *SessionResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
-	importByID(ctx, req, resp, "nimbus_session", "id", "ses-0123abcd", func(id string) error {
-		if !api.ValidSessionID(id) {
-			return fmt.Errorf("%q is not a session ID: session IDs look like ses-0123abcd", id)
+	importResource(ctx, req, resp, "nimbus_session", "id", "ses-0123abcd", checkSessionID)
+}
+
+// readInputs copies the session's inputs into m. They come back unredacted:
+// take them from the server (an import starts from nothing), keeping the
+// configured spelling of the ttl. Read and the list resource share it.
+func (m *sessionModel) readInputs(ctx context.Context, s *api.Session, diags *diag.Diagnostics) {
+	// Inputs come back unredacted: take them from the server (an import
+	// starts from nothing), keeping the configured spelling of the ttl.
+	// A service target is kept in the form the configuration uses: by id
+	// when service_id was set, else (and after an import) by name.
+	byID := !m.ServiceID.IsNull()
+	m.ServiceName, m.ServiceID, m.SandboxID = types.StringNull(), types.StringNull(), types.StringNull()
+	if svc := s.Spec.Target.Service; svc != nil {
+		if byID {
+			m.ServiceID = types.StringValue(s.Metadata.TenantID + "/" + svc.Name)
+		} else {
+			m.ServiceName = types.StringValue(svc.Name)
 		}
-		return nil
-	})
+	}
+	if s.Spec.Target.Sandbox != nil {
+		m.SandboxID = types.StringValue(s.Spec.Target.Sandbox.ID)
+	}
+	channels, d := types.SetValueFrom(ctx, types.StringType, s.Spec.Channels)
+	diags.Append(d...)
+	m.Channels = channels
+	serverTTL := time.Duration(s.Spec.RequestedTTLMs) * time.Millisecond
+	if cur, dd := m.TTL.ValueGoDuration(); m.TTL.IsNull() || dd.HasError() || cur != serverTTL {
+		m.TTL = timetypes.NewGoDurationValueFromStringMust(formatDuration(serverTTL))
+	}
 }
 
 // setSessionState copies the server-owned values into m.

@@ -1,0 +1,103 @@
+package provider
+
+import (
+	"context"
+	"fmt"
+	"testing"
+
+	"github.com/hashicorp/terraform-plugin-go/tftypes"
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/terraform"
+
+	"github.com/nimbus/terraform-provider-nimbus/internal/api"
+)
+
+// TestSessionCloseAction_protocol invokes nimbus_session_close through the
+// plugin protocol: the session is closed with the given reason; closing it
+// again warns and changes nothing.
+func TestSessionCloseAction_protocol(t *testing.T) {
+	env := newTestServer(t)
+	requireLocalServer(t, env)
+	c := env.Client(t)
+	ctx := context.Background()
+	svc := testAccName("target")
+	createRunningService(t, c, svc)
+	s, err := c.Sessions.Open(ctx, api.OpenSessionRequest{Target: api.SessionTarget{Service: &api.ServiceRef{Name: svc}}, Channels: []string{"stdio"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := newProtoProvider(t, env)
+	cfg := map[string]tftypes.Value{"id": str(s.Metadata.ID), "reason": str("maintenance window")}
+	progress, diags := p.invoke("nimbus_session_close", cfg)
+	noErrors(t, "close", diags)
+	got, err := c.Sessions.Get(ctx, s.Metadata.ID)
+	if err != nil || got.Status.LifecycleState != api.SessionClosed || got.Status.CloseReason != "maintenance window" {
+		t.Fatalf("after close: %+v %v", got, err)
+	}
+	if len(progress) != 2 {
+		t.Errorf("progress %q", progress)
+	}
+	_, diags = p.invoke("nimbus_session_close", map[string]tftypes.Value{"id": str(s.Metadata.ID), "reason": str("again")})
+	noErrors(t, "second close", diags)
+	if w := warningsNaming(diags, "already closed", "maintenance window"); len(w) != 1 {
+		t.Errorf("second close: %+v", diags)
+	}
+	if got, _ := c.Sessions.Get(ctx, s.Metadata.ID); got.Status.CloseReason != "maintenance window" {
+		t.Errorf("the second close changed the reason to %q", got.Status.CloseReason)
+	}
+	_, diags = p.invoke("nimbus_session_close", map[string]tftypes.Value{"id": str("ses-doesnotexist")})
+	if e := errorsMatching(diags, "Could not close session ses-doesnotexist"); len(e) != 1 {
+		t.Errorf("missing session: %+v", diags)
+	}
+}
+
+// TestAccSessionCloseAction_trigger closes a session from action_trigger
+// (Terraform 1.14+) with a reason.
+func TestAccSessionCloseAction_trigger(t *testing.T) {
+	env := newTestServer(t)
+	c := env.Client(t)
+	svc := testAccName("target")
+	createRunningService(t, c, svc)
+	s, err := c.Sessions.Open(context.Background(), api.OpenSessionRequest{Target: api.SessionTarget{Service: &api.ServiceRef{Name: svc}}, Channels: []string{"stdio"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := func(input string) string {
+		return env.Config(`
+action "nimbus_session_close" "debug" {
+  config {
+    id     = "` + s.Metadata.ID + `"
+    reason = "incident closed"
+  }
+}
+
+resource "terraform_data" "incident" {
+  input = "` + input + `"
+  lifecycle {
+    action_trigger {
+      events  = [after_update]
+      actions = [action.nimbus_session_close.debug]
+    }
+  }
+}
+`)
+	}
+	resource.Test(t, resource.TestCase{
+		PreCheck:                 func() { testAccPreCheck(t) },
+		TerraformVersionChecks:   skipUnlessActions,
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{
+			{Config: cfg("open")},
+			{Config: cfg("resolved"), Check: func(*terraform.State) error {
+				got, err := c.Sessions.Get(context.Background(), s.Metadata.ID)
+				if err != nil {
+					return err
+				}
+				if got.Status.LifecycleState != api.SessionClosed || got.Status.CloseReason != "incident closed" {
+					return fmt.Errorf("session is %s (%q)", got.Status.LifecycleState, got.Status.CloseReason)
+				}
+				return nil
+			}},
+		},
+	})
+}

@@ -1,0 +1,208 @@
+package provider
+
+import (
+	"context"
+	"regexp"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-go/tftypes"
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
+	"github.com/hashicorp/terraform-plugin-testing/querycheck"
+	"github.com/hashicorp/terraform-plugin-testing/querycheck/queryfilter"
+	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
+
+	"github.com/nimbus/terraform-provider-nimbus/internal/api"
+	"github.com/nimbus/terraform-provider-nimbus/internal/client"
+)
+
+// createTestServices creates, through the client, a running built-in
+// service and a running sandbox-backed one (argv and environment set) with
+// label team=<team>, and a stopped external service with a bearer token and
+// label team=other. It returns their names.
+func createTestServices(t *testing.T, c *client.Client, team string) (builtIn, sandboxed, external string) {
+	t.Helper()
+	ctx := context.Background()
+	builtIn, sandboxed, external = testAccName("lb"), testAccName("app"), testAccName("ext")
+	create := func(name string, labels map[string]string, b api.Backend, start bool) {
+		if _, err := c.Services.Create(ctx, api.CreateServiceRequest{Name: name, Labels: labels, Backend: b}); err != nil {
+			t.Fatalf("create %s: %v", name, err)
+		}
+		if start {
+			if _, err := c.Services.Start(ctx, name, client.ActionOptions{WaitUntil: api.WaitReady, Timeout: time.Minute}); err != nil {
+				t.Fatalf("start %s: %v", name, err)
+			}
+		}
+	}
+	create(builtIn, map[string]string{"team": team}, api.Backend{Kind: api.BackendKindBuiltIn, Provider: api.ProviderLoadBalancer}, true)
+	create(sandboxed, map[string]string{"team": team}, api.Backend{Kind: api.BackendKindSandbox, Sandbox: &api.SandboxSpec{
+		Owner:   api.Owner{Kind: api.OwnerKindService, ServiceName: sandboxed},
+		Backend: api.RuntimeContainer,
+		Root:    api.Root{Kind: api.RootKindOCIImage, Source: api.RootSource{Kind: api.SourceKindReference, Reference: "example/app:1"}},
+		Process: api.Process{Argv: api.RedactableList{Values: []string{"/bin/app"}}, Environment: api.RedactableMap{Values: map[string]string{"K": "secret-value"}}},
+	}}, true)
+	create(external, map[string]string{"team": "other"}, api.Backend{Kind: api.BackendKindExternal,
+		Endpoint: &api.ExternalEndpoint{URL: "http://127.0.0.1:9/"},
+		Auth:     &api.ExternalAuth{Kind: api.AuthKindBearer, Token: &api.Secret{Value: "bearer-secret"}}}, false)
+	return builtIn, sandboxed, external
+}
+
+// TestServiceList_protocol drives the nimbus_service list resource through
+// the plugin protocol: filters, paging, the limit, identities, full objects
+// equal to what import + Read produce, and the warning naming redacted inputs.
+func TestServiceList_protocol(t *testing.T) {
+	env := newTestServer(t)
+	requireLocalServer(t, env)
+	builtIn, sandboxed, external := createTestServices(t, env.Client(t), "a")
+	p := newProtoProvider(t, env)
+	// One service per page: every page must be followed.
+	smallPages(t, 1)
+
+	teamA := map[string]tftypes.Value{"label_key": str("team"), "label_value": str("a")}
+	got := p.list("nimbus_service", teamA, true, 100)
+	if len(got) != 2 {
+		t.Fatalf("team=a: %d results, want 2: %+v", len(got), got)
+	}
+	for _, r := range got {
+		name := r.Identity["name"]
+		if r.Identity["tenant_id"] != env.Tenant || (name != builtIn && name != sandboxed) || r.DisplayName != name {
+			t.Fatalf("result %q has identity %v", r.DisplayName, r.Identity)
+		}
+		// The full object is what a refresh after import produces.
+		want, wantID := p.importAndRead("nimbus_service", name)
+		if !r.Resource.Equal(want) {
+			t.Errorf("%s: list result\n%s\ndiffers from import + read\n%s", name, r.Resource, want)
+		}
+		if wantID["name"] != name || wantID["tenant_id"] != env.Tenant {
+			t.Errorf("%s: identity after import + read is %v", name, wantID)
+		}
+		warned := warningsNaming(r.Diagnostics, "`sandbox.argv`", "`sandbox.environment`")
+		if (name == sandboxed) != (len(warned) == 1) {
+			t.Errorf("%s: redaction warnings %q", name, warned)
+		}
+	}
+
+	// Without include_resource: identities only, no warnings.
+	for _, r := range p.list("nimbus_service", teamA, false, 100) {
+		if !r.Resource.IsNull() || len(r.Diagnostics) != 0 {
+			t.Errorf("%s without include_resource: resource %s, diagnostics %v", r.DisplayName, r.Resource, r.Diagnostics)
+		}
+	}
+
+	// Lifecycle filter; the bearer token is named as redacted.
+	stopped := p.list("nimbus_service", map[string]tftypes.Value{"lifecycle_state": str(api.ServiceStopped)}, true, 100)
+	if len(stopped) != 1 || stopped[0].Identity["name"] != external {
+		t.Fatalf("stopped: %+v", stopped)
+	}
+	if w := warningsNaming(stopped[0].Diagnostics, "`external.auth.token`"); len(w) != 1 {
+		t.Errorf("external: redaction warnings %q", w)
+	}
+	if running := attrOf(t, stopped[0].Resource, "running"); !running.Equal(tftypes.NewValue(tftypes.Bool, false)) {
+		t.Errorf("a stopped service lists with running = %s", running)
+	}
+
+	// Terraform's limit ends the listing.
+	if n := len(p.list("nimbus_service", nil, false, 2)); n != 2 {
+		t.Errorf("limit 2: %d results", n)
+	}
+
+	// A bad filter value is an error naming the allowed values.
+	diags := p.validateList("nimbus_service", map[string]tftypes.Value{"lifecycle_state": str("up")})
+	if e := errorsMatching(diags, `"stopped"`, `"running"`, `"failed"`, "up"); len(e) != 1 {
+		t.Errorf("lifecycle_state = \"up\": diagnostics %+v", diags)
+	}
+}
+
+// TestAccServiceList_query runs `terraform query` (Terraform 1.14+) on
+// services created by a config step: a label filter, include_resource, and
+// a lifecycle filter; then a bad filter value fails with the allowed values.
+func TestAccServiceList_query(t *testing.T) {
+	env := newTestServer(t)
+	team := testAccName("team")
+	web, worker := testAccName("web"), testAccName("worker")
+	cfg := env.Config(`
+resource "nimbus_service" "web" {
+  name     = "` + web + `"
+  labels   = { team = "` + team + `" }
+  built_in = { provider = "loadBalancer" }
+}
+
+resource "nimbus_service" "worker" {
+  name     = "` + worker + `"
+  labels   = { team = "` + team + `" }
+  running  = false
+  built_in = { provider = "serviceDiscovery" }
+}
+`)
+	byName := func(n string) queryfilter.QueryFilter {
+		return queryfilter.ByResourceIdentity(map[string]knownvalue.Check{
+			"tenant_id": knownvalue.StringExact(env.Tenant), "name": knownvalue.StringExact(n),
+		})
+	}
+	resource.Test(t, resource.TestCase{
+		PreCheck:                 func() { testAccPreCheck(t) },
+		TerraformVersionChecks:   skipUnlessListResources,
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{
+			{Config: cfg},
+			{
+				Query: true,
+				Config: `
+list "nimbus_service" "team" {
+  provider         = nimbus
+  include_resource = true
+  config {
+    label_key   = "team"
+    label_value = "` + team + `"
+  }
+}
+
+list "nimbus_service" "stopped" {
+  provider = nimbus
+  config {
+    label_key       = "team"
+    label_value     = "` + team + `"
+    lifecycle_state = "stopped"
+  }
+}
+`,
+				QueryResultChecks: []querycheck.QueryResultCheck{
+					querycheck.ExpectLength("nimbus_service.team", 2),
+					querycheck.ExpectIdentity("nimbus_service.team", map[string]knownvalue.Check{
+						"tenant_id": knownvalue.StringExact(env.Tenant), "name": knownvalue.StringExact(web),
+					}),
+					querycheck.ExpectResourceDisplayName("nimbus_service.team", byName(web), knownvalue.StringExact(web)),
+					querycheck.ExpectResourceKnownValues("nimbus_service.team", byName(web), []querycheck.KnownValueCheck{
+						{Path: tfjsonpath.New("id"), KnownValue: knownvalue.StringExact(env.Tenant + "/" + web)},
+						{Path: tfjsonpath.New("running"), KnownValue: knownvalue.Bool(true)},
+						{Path: tfjsonpath.New("lifecycle_state"), KnownValue: knownvalue.StringExact(api.ServiceRunning)},
+						{Path: tfjsonpath.New("built_in").AtMapKey("provider"), KnownValue: knownvalue.StringExact("loadBalancer")},
+						{Path: tfjsonpath.New("labels").AtMapKey("team"), KnownValue: knownvalue.StringExact(team)},
+					}),
+					querycheck.ExpectResourceKnownValues("nimbus_service.team", byName(worker), []querycheck.KnownValueCheck{
+						{Path: tfjsonpath.New("running"), KnownValue: knownvalue.Bool(false)},
+						{Path: tfjsonpath.New("generation"), KnownValue: knownvalue.Int64Exact(1)},
+					}),
+					querycheck.ExpectLength("nimbus_service.stopped", 1),
+					querycheck.ExpectIdentity("nimbus_service.stopped", map[string]knownvalue.Check{
+						"tenant_id": knownvalue.StringExact(env.Tenant), "name": knownvalue.StringExact(worker),
+					}),
+				},
+			},
+			{
+				Query: true,
+				Config: `
+list "nimbus_service" "bad" {
+  provider = nimbus
+  config {
+    lifecycle_state = "up"
+  }
+}
+`,
+				ExpectError: regexp.MustCompile(`(?s)lifecycle_state.*"stopped".*"running".*"failed"`),
+			},
+			{Config: cfg},
+		},
+	})
+}

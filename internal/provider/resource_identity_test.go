@@ -1,0 +1,173 @@
+package provider
+
+import (
+	"context"
+	"testing"
+
+	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
+	"github.com/hashicorp/terraform-plugin-go/tftypes"
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
+	"github.com/hashicorp/terraform-plugin-testing/statecheck"
+
+	"github.com/nimbus/terraform-provider-nimbus/internal/api"
+)
+
+// importByIdentity imports typeName through the plugin protocol with an
+// identity (attributes left out are null) and refreshes it.
+func (p *protoProvider) importByIdentity(typeName string, identity map[string]tftypes.Value) ([]*tfprotov6.Diagnostic, map[string]string) {
+	p.t.Helper()
+	ctx := context.Background()
+	idType := p.ids.IdentitySchemas[typeName].ValueType()
+	imp, err := p.srv.ImportResourceState(ctx, &tfprotov6.ImportResourceStateRequest{TypeName: typeName,
+		Identity: &tfprotov6.ResourceIdentityData{IdentityData: p.dynamic(idType, p.object(idType, identity))}})
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	if len(imp.ImportedResources) != 1 {
+		return imp.Diagnostics, nil
+	}
+	ir := imp.ImportedResources[0]
+	read, err := p.srv.ReadResource(ctx, &tfprotov6.ReadResourceRequest{
+		TypeName: typeName, CurrentState: ir.State, Private: ir.Private, CurrentIdentity: ir.Identity,
+	})
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	if read.NewIdentity == nil {
+		return append(imp.Diagnostics, read.Diagnostics...), nil
+	}
+	return append(imp.Diagnostics, read.Diagnostics...), stringAttrs(p.t, p.value(idType, read.NewIdentity.IdentityData))
+}
+
+// TestIdentity_protocol imports each kind by identity through the plugin
+// protocol, with and without tenant_id, and rejects invalid identities with
+// a message saying what an identity looks like.
+func TestIdentity_protocol(t *testing.T) {
+	env := newTestServer(t)
+	requireLocalServer(t, env)
+	c := env.Client(t)
+	name := testAccName("web")
+	createRunningService(t, c, name)
+	sb := createRunningSandbox(t, c, nil)
+	ses, err := c.Sessions.Open(context.Background(), api.OpenSessionRequest{Target: api.SessionTarget{Service: &api.ServiceRef{Name: name}}, Channels: []string{"stdio"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := newProtoProvider(t, env)
+	for _, tc := range []struct {
+		typeName, idAttr, id, bad, badWords string
+	}{
+		{"nimbus_service", "name", name, "Not_A_Name", "Invalid import identity"},
+		{"nimbus_sandbox", "id", sb.Metadata.ID, "ses-0123abcd", "not a sandbox ID"},
+		{"nimbus_session", "id", ses.Metadata.ID, "sbx-0123abcd", "not a session ID"},
+	} {
+		for _, withTenant := range []bool{true, false} {
+			ident := map[string]tftypes.Value{tc.idAttr: str(tc.id)}
+			if withTenant {
+				ident["tenant_id"] = str(env.Tenant)
+			}
+			diags, got := p.importByIdentity(tc.typeName, ident)
+			noErrors(t, tc.typeName+" import by identity", diags)
+			if got[tc.idAttr] != tc.id || got["tenant_id"] != env.Tenant {
+				t.Errorf("%s (tenant given: %v): identity after import %v", tc.typeName, withTenant, got)
+			}
+		}
+		diags, _ := p.importByIdentity(tc.typeName, map[string]tftypes.Value{tc.idAttr: str(tc.bad)})
+		if e := errorsMatching(diags, tc.badWords, tc.bad); len(e) != 1 {
+			t.Errorf("%s: identity %q: %+v", tc.typeName, tc.bad, diags)
+		}
+	}
+}
+
+// TestAccService_identity: a created service has the identity (tenant_id,
+// name), and an import block with that identity imports it with an empty
+// plan (Terraform 1.12+, OpenTofu 1.12+).
+func TestAccService_identity(t *testing.T) {
+	env := newTestServer(t)
+	name := testAccName("web")
+	resource.Test(t, resource.TestCase{
+		PreCheck:                 func() { testAccPreCheck(t) },
+		TerraformVersionChecks:   skipBelowIdentity,
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		CheckDestroy:             checkServiceDestroyed(t, env, name),
+		Steps: []resource.TestStep{
+			{
+				Config: env.Config(`
+resource "nimbus_service" "test" {
+  name     = "` + name + `"
+  labels   = { team = "a" }
+  built_in = { provider = "loadBalancer" }
+}
+`),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectIdentity(svcAddr, map[string]knownvalue.Check{
+						"tenant_id": knownvalue.StringExact(env.Tenant), "name": knownvalue.StringExact(name),
+					}),
+				},
+			},
+			{ResourceName: svcAddr, ImportState: true, ImportStateKind: resource.ImportBlockWithResourceIdentity},
+		},
+	})
+}
+
+// TestAccSandbox_identity: as TestAccService_identity for a sandbox.
+func TestAccSandbox_identity(t *testing.T) {
+	env := newTestServer(t)
+	const addr = "nimbus_sandbox.test"
+	resource.Test(t, resource.TestCase{
+		PreCheck:                 func() { testAccPreCheck(t) },
+		TerraformVersionChecks:   skipBelowIdentity,
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{
+			{
+				Config: env.Config(`
+resource "nimbus_sandbox" "test" {
+  image = "docker.io/library/alpine:3"
+}
+`),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectIdentity(addr, map[string]knownvalue.Check{
+						"tenant_id": knownvalue.StringExact(env.Tenant), "id": knownvalue.StringRegexp(sandboxIDPattern),
+					}),
+					statecheck.ExpectIdentityValueMatchesState(addr, tfpath("id")),
+				},
+			},
+			{ResourceName: addr, ImportState: true, ImportStateKind: resource.ImportBlockWithResourceIdentity},
+		},
+	})
+}
+
+// TestAccSession_identity: as TestAccService_identity for a session.
+func TestAccSession_identity(t *testing.T) {
+	env := newTestServer(t)
+	const addr = "nimbus_session.test"
+	name := testAccName("target")
+	resource.Test(t, resource.TestCase{
+		PreCheck:                 func() { testAccPreCheck(t) },
+		TerraformVersionChecks:   skipBelowIdentity,
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{
+			{
+				Config: env.Config(`
+resource "nimbus_service" "target" {
+  name     = "` + name + `"
+  built_in = { provider = "loadBalancer" }
+}
+
+resource "nimbus_session" "test" {
+  service_name = nimbus_service.target.name
+  channels     = ["stdio"]
+}
+`),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectIdentity(addr, map[string]knownvalue.Check{
+						"tenant_id": knownvalue.StringExact(env.Tenant), "id": knownvalue.StringRegexp(sessionIDPattern),
+					}),
+					statecheck.ExpectIdentityValueMatchesState(addr, tfpath("id")),
+				},
+			},
+			{ResourceName: addr, ImportState: true, ImportStateKind: resource.ImportBlockWithResourceIdentity},
+		},
+	})
+}

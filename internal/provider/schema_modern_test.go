@@ -1,0 +1,90 @@
+package provider
+
+import (
+	"context"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/hashicorp/terraform-plugin-framework/providerserver"
+	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
+)
+
+// TestModernSchemas: the provider serves the three identity schemas, three
+// list resources and five actions, and every attribute and block of them is
+// described (the docs are generated from the descriptions).
+func TestModernSchemas(t *testing.T) {
+	ctx := context.Background()
+	srv, err := providerserver.NewProtocol6WithError(New("test")())()
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := srv.GetProviderSchema(ctx, &tfprotov6.GetProviderSchemaRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	failOnDiags(t, "schema", resp.Diagnostics)
+	ids, err := srv.GetResourceIdentitySchemas(ctx, &tfprotov6.GetResourceIdentitySchemasRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	failOnDiags(t, "identity schemas", ids.Diagnostics)
+
+	names := func(m map[string]*tfprotov6.Schema) string {
+		var out []string
+		for n := range m {
+			out = append(out, n)
+		}
+		sort.Strings(out)
+		return strings.Join(out, " ")
+	}
+	if got := names(resp.ListResourceSchemas); got != "nimbus_sandbox nimbus_service nimbus_session" {
+		t.Errorf("list resources: %s", got)
+	}
+	var actions []string
+	for n := range resp.ActionSchemas {
+		actions = append(actions, n)
+	}
+	sort.Strings(actions)
+	if got := strings.Join(actions, " "); got != "nimbus_sandbox_stop nimbus_service_restart nimbus_service_start nimbus_service_stop nimbus_session_close" {
+		t.Errorf("actions: %s", got)
+	}
+	wantIdentity := map[string]string{"nimbus_service": "name tenant_id", "nimbus_sandbox": "id tenant_id", "nimbus_session": "id tenant_id"}
+	for typ, want := range wantIdentity {
+		s, ok := ids.IdentitySchemas[typ]
+		if !ok {
+			t.Errorf("%s: no identity schema", typ)
+			continue
+		}
+		var attrs []string
+		for _, a := range s.IdentityAttributes {
+			attrs = append(attrs, a.Name)
+			if strings.TrimSpace(a.Description) == "" {
+				t.Errorf("%s identity attribute %s: no description", typ, a.Name)
+			}
+		}
+		sort.Strings(attrs)
+		if got := strings.Join(attrs, " "); got != want {
+			t.Errorf("%s identity: %s, want %s", typ, got, want)
+		}
+	}
+
+	var missing []string
+	check := func(kind, name string, s *tfprotov6.Schema) {
+		if s == nil || s.Block == nil || strings.TrimSpace(s.Block.Description) == "" {
+			missing = append(missing, kind+" "+name)
+			return
+		}
+		walkBlock(kind+" "+name, s.Block, &missing)
+	}
+	for n, s := range resp.ListResourceSchemas {
+		check("list resource", n, s)
+	}
+	for n, s := range resp.ActionSchemas {
+		check("action", n, s.Schema)
+	}
+	sort.Strings(missing)
+	for _, m := range missing {
+		t.Errorf("missing description: %s", m)
+	}
+}
