@@ -220,7 +220,7 @@ func (r *SandboxResource) Schema(ctx context.Context, _ resource.SchemaRequest, 
 		Blocks: map[string]schema.Block{
 			"timeouts": timeoutsBlock(ctx, timeouts.Opts{Create: true, Read: true, Update: true, Delete: true},
 				"How long create (create and wait until running), update (labels; waits for a sandbox that is still starting) "+
-					"and delete (stop, wait and delete) may take. Default 10m each."+readTimeoutDoc),
+					"and delete (one generation-checked forced delete, which stops a running sandbox) may take. Default 10m each."+readTimeoutDoc),
 		},
 	}
 }

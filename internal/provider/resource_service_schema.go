@@ -279,7 +279,7 @@ func (r *ServiceResource) Schema(ctx context.Context, _ resource.SchemaRequest, 
 		Blocks: map[string]schema.Block{
 			"timeouts": timeoutsBlock(ctx, timeouts.Opts{Create: true, Read: true, Update: true, Delete: true},
 				"How long create (create, start and wait), update (update, start/stop/restart and wait) and delete "+
-					"(stop and delete) may take. Defaults: create 20m, update 20m, delete 10m."+readTimeoutDoc),
+					"(one generation-checked forced delete, which stops a running service) may take. Defaults: create 20m, update 20m, delete 10m."+readTimeoutDoc),
 		},
 	}
 }
