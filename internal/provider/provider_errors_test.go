@@ -310,11 +310,11 @@ func TestAccService_failedWaitMessageOnce(t *testing.T) {
 			{
 				// The simulated runtime fails the image with "image … failed
 				// to start (exit code 1); …".
-				Config:      env.Config(sandboxServiceConfig(name, "registry.example.com/app:fail", "null", "")),
+				Config:      env.Config(sandboxServiceConfig(name, "fail.nimbus.invalid/app:1", "null", "")),
 				ExpectError: exactlyOnce("(exit"),
 			},
 			{
-				Config:      env.Config(sandboxServiceConfig(name, "registry.example.com/app:fail", "null", "")),
+				Config:      env.Config(sandboxServiceConfig(name, "fail.nimbus.invalid/app:1", "null", "")),
 				ExpectError: regexp.MustCompile(`(?s)failed.*Server\s+message:.*failed\s+to\s+start`),
 			},
 		},

@@ -255,7 +255,7 @@ func TestAccSandbox_startFails(t *testing.T) {
 		Steps: []resource.TestStep{
 			{
 				Config:      env.Config(sandboxConfig("fail.nimbus.invalid/app:1", `{ team = "a" }`)),
-				ExpectError: regexp.MustCompile(`(?s)failed.*image "fail\.nimbus\.invalid/app:1"\s+failed\s+to\s+start`),
+				ExpectError: regexp.MustCompile(`(?s)failed.*image\s+"fail\.nimbus\.invalid/app:1"\s+failed\s+to\s+start`),
 			},
 		},
 	})
