@@ -90,17 +90,7 @@ action "nimbus_sandbox_stop" "job" {
     id = "` + sb.Metadata.ID + `"
   }
 }
-
-resource "terraform_data" "done" {
-  input = "` + input + `"
-  lifecycle {
-    action_trigger {
-      events  = [after_update]
-      actions = [action.nimbus_sandbox_stop.job]
-    }
-  }
-}
-`)
+` + actionTriggerConfig("done", input, "after_update", "action.nimbus_sandbox_stop.job"))
 	}
 	stateIsNow := func(want string) resource.TestCheckFunc {
 		return func(*terraform.State) error {

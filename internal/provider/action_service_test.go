@@ -144,17 +144,7 @@ action "nimbus_service_restart" "web" {
     if_match_generation = nimbus_service.web.generation
   }
 }
-
-resource "terraform_data" "app_config" {
-  input = "` + version + `"
-  lifecycle {
-    action_trigger {
-      events  = [after_update]
-      actions = [action.nimbus_service_restart.web]
-    }
-  }
-}
-`)
+` + actionTriggerConfig("app_config", version, "after_update", "action.nimbus_service_restart.web"))
 	}
 	var ready time.Time
 	resource.Test(t, resource.TestCase{
@@ -203,17 +193,7 @@ action "nimbus_service_` + verb + `" "batch" {
     name = "` + unmanaged + `"
   }
 }
-
-resource "terraform_data" "run" {
-  input = "` + input + `"
-  lifecycle {
-    action_trigger {
-      events  = [after_update]
-      actions = [action.nimbus_service_` + verb + `.batch]
-    }
-  }
-}
-` + extra)
+` + actionTriggerConfig("run", input, "after_update", "action.nimbus_service_"+verb+".batch") + extra)
 	}
 	state := func(name, want string) resource.TestCheckFunc {
 		return serviceCheck(t, c, name, func(s *api.Service) error {
@@ -234,17 +214,7 @@ action "nimbus_service_stop" "web" {
     name = nimbus_service.web.name
   }
 }
-
-resource "terraform_data" "stop_web" {
-  input = "PLACEHOLDER"
-  lifecycle {
-    action_trigger {
-      events  = [after_update]
-      actions = [action.nimbus_service_stop.web]
-    }
-  }
-}
-`
+` + actionTriggerConfig("stop_web", "PLACEHOLDER", "after_update", "action.nimbus_service_stop.web")
 	resource.Test(t, resource.TestCase{
 		PreCheck:                 func() { testAccPreCheck(t) },
 		TerraformVersionChecks:   skipUnlessActions,
@@ -280,17 +250,7 @@ action "nimbus_service_restart" "web" {
     wait_until = "stopped"
   }
 }
-
-resource "terraform_data" "x" {
-  input = "1"
-  lifecycle {
-    action_trigger {
-      events  = [after_create]
-      actions = [action.nimbus_service_restart.web]
-    }
-  }
-}
-`),
+` + actionTriggerConfig("x", "1", "after_create", "action.nimbus_service_restart.web")),
 			ExpectError: regexp.MustCompile(`(?s)wait_until.*"ready".*"healthy".*"none"`),
 		}},
 	})

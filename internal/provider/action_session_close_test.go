@@ -10,7 +10,21 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 
 	"github.com/nimbus/terraform-provider-nimbus/internal/api"
+	"github.com/nimbus/terraform-provider-nimbus/internal/client"
 )
+
+// openServiceSession opens, through the client, a session on service svc
+// with the given channels and requested TTL (0: the server's default).
+func openServiceSession(t *testing.T, c *client.Client, svc string, ttlMs int64, channels ...string) *api.Session {
+	t.Helper()
+	s, err := c.Sessions.Open(context.Background(), api.OpenSessionRequest{
+		Target: api.SessionTarget{Service: &api.ServiceRef{Name: svc}}, Channels: channels, RequestedTTLMs: ttlMs,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
 
 // TestSessionCloseAction_protocol invokes nimbus_session_close through the
 // plugin protocol: the session is closed with the given reason; closing it
@@ -22,10 +36,7 @@ func TestSessionCloseAction_protocol(t *testing.T) {
 	ctx := context.Background()
 	svc := testAccName("target")
 	createRunningService(t, c, svc)
-	s, err := c.Sessions.Open(ctx, api.OpenSessionRequest{Target: api.SessionTarget{Service: &api.ServiceRef{Name: svc}}, Channels: []string{"stdio"}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := openServiceSession(t, c, svc, 0, "stdio")
 	p := newProtoProvider(t, env)
 	cfg := map[string]tftypes.Value{"id": str(s.Metadata.ID), "reason": str("maintenance window")}
 	progress, diags := p.invoke("nimbus_session_close", cfg)
@@ -58,10 +69,7 @@ func TestAccSessionCloseAction_trigger(t *testing.T) {
 	c := env.Client(t)
 	svc := testAccName("target")
 	createRunningService(t, c, svc)
-	s, err := c.Sessions.Open(context.Background(), api.OpenSessionRequest{Target: api.SessionTarget{Service: &api.ServiceRef{Name: svc}}, Channels: []string{"stdio"}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := openServiceSession(t, c, svc, 0, "stdio")
 	cfg := func(input string) string {
 		return env.Config(`
 action "nimbus_session_close" "debug" {
@@ -70,17 +78,7 @@ action "nimbus_session_close" "debug" {
     reason = "incident closed"
   }
 }
-
-resource "terraform_data" "incident" {
-  input = "` + input + `"
-  lifecycle {
-    action_trigger {
-      events  = [after_update]
-      actions = [action.nimbus_session_close.debug]
-    }
-  }
-}
-`)
+` + actionTriggerConfig("incident", input, "after_update", "action.nimbus_session_close.debug"))
 	}
 	resource.Test(t, resource.TestCase{
 		PreCheck:                 func() { testAccPreCheck(t) },

@@ -52,6 +52,16 @@ func listTenantAttr() schema.StringAttribute {
 	}
 }
 
+// labelStateListModel is the `config` block of a list of labelled objects
+// with a lifecycle state (`list "nimbus_service"`, `list "nimbus_sandbox"`),
+// the attributes of labelStateListAttrs.
+type labelStateListModel struct {
+	TenantID       types.String `tfsdk:"tenant_id"`
+	LabelKey       types.String `tfsdk:"label_key"`
+	LabelValue     types.String `tfsdk:"label_value"`
+	LifecycleState types.String `tfsdk:"lifecycle_state"`
+}
+
 // labelStateListAttrs are the config attributes of a list of labelled
 // objects with a lifecycle state (services, sandboxes): tenant_id,
 // label_key, label_value and lifecycle_state, one of states. plural names

@@ -28,14 +28,6 @@ type SandboxListResource struct {
 	listBase
 }
 
-// sandboxListModel is the `config` block of `list "nimbus_sandbox"`.
-type sandboxListModel struct {
-	TenantID       types.String `tfsdk:"tenant_id"`
-	LabelKey       types.String `tfsdk:"label_key"`
-	LabelValue     types.String `tfsdk:"label_value"`
-	LifecycleState types.String `tfsdk:"lifecycle_state"`
-}
-
 // sandboxLifecycleStates are the values of a sandbox's lifecycle_state.
 var sandboxLifecycleStates = []string{api.SandboxPending, api.SandboxStarting, api.SandboxRunning,
 	api.SandboxStopping, api.SandboxStopped, api.SandboxFailed}
@@ -54,10 +46,10 @@ func (r *SandboxListResource) ListResourceConfigSchema(_ context.Context, _ list
 }
 
 func (r *SandboxListResource) List(ctx context.Context, req list.ListRequest, stream *list.ListResultsStream) {
-	listObjects(ctx, r.data, req, stream, objectListing[sandboxListModel, api.Sandbox, sandboxModel]{
+	listObjects(ctx, r.data, req, stream, objectListing[labelStateListModel, api.Sandbox, sandboxModel]{
 		plural: "sandboxes",
-		tenant: func(cfg *sandboxListModel) types.String { return cfg.TenantID },
-		items: func(ctx context.Context, c *client.Client, cfg *sandboxListModel, limit int, opts ...client.CallOption) iter.Seq2[api.Sandbox, error] {
+		tenant: func(cfg *labelStateListModel) types.String { return cfg.TenantID },
+		items: func(ctx context.Context, c *client.Client, cfg *labelStateListModel, limit int, opts ...client.CallOption) iter.Seq2[api.Sandbox, error] {
 			return c.Sandboxes.All(ctx, client.ListSandboxesOptions{
 				Limit:          limit,
 				LabelKey:       cfg.LabelKey.ValueString(),

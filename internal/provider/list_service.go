@@ -29,14 +29,6 @@ type ServiceListResource struct {
 	listBase
 }
 
-// serviceListModel is the `config` block of `list "nimbus_service"`.
-type serviceListModel struct {
-	TenantID       types.String `tfsdk:"tenant_id"`
-	LabelKey       types.String `tfsdk:"label_key"`
-	LabelValue     types.String `tfsdk:"label_value"`
-	LifecycleState types.String `tfsdk:"lifecycle_state"`
-}
-
 // serviceLifecycleStates are the values of a service's lifecycle_state.
 var serviceLifecycleStates = []string{api.ServiceStopped, api.ServiceStarting, api.ServiceRunning, api.ServiceStopping, api.ServiceFailed}
 
@@ -53,10 +45,10 @@ func (r *ServiceListResource) ListResourceConfigSchema(_ context.Context, _ list
 }
 
 func (r *ServiceListResource) List(ctx context.Context, req list.ListRequest, stream *list.ListResultsStream) {
-	listObjects(ctx, r.data, req, stream, objectListing[serviceListModel, api.Service, serviceModel]{
+	listObjects(ctx, r.data, req, stream, objectListing[labelStateListModel, api.Service, serviceModel]{
 		plural: "services",
-		tenant: func(cfg *serviceListModel) types.String { return cfg.TenantID },
-		items: func(ctx context.Context, c *client.Client, cfg *serviceListModel, limit int, opts ...client.CallOption) iter.Seq2[api.Service, error] {
+		tenant: func(cfg *labelStateListModel) types.String { return cfg.TenantID },
+		items: func(ctx context.Context, c *client.Client, cfg *labelStateListModel, limit int, opts ...client.CallOption) iter.Seq2[api.Service, error] {
 			return c.Services.All(ctx, client.ListServicesOptions{
 				Limit:          limit,
 				LabelKey:       cfg.LabelKey.ValueString(),

@@ -25,12 +25,7 @@ func TestSessionList_protocol(t *testing.T) {
 	svc := testAccName("target")
 	createRunningService(t, c, svc)
 	open := func() string {
-		s, err := c.Sessions.Open(ctx, api.OpenSessionRequest{Target: api.SessionTarget{Service: &api.ServiceRef{Name: svc}},
-			Channels: []string{"stdio", "files"}, RequestedTTLMs: 5400000})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return s.Metadata.ID
+		return openServiceSession(t, c, svc, 5400000, "stdio", "files").Metadata.ID
 	}
 	kept, closed := open(), open()
 	if _, err := c.Sessions.Close(ctx, closed, "done"); err != nil {

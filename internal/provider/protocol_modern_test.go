@@ -238,21 +238,7 @@ func attrOf(t *testing.T, v tftypes.Value, name string) tftypes.Value {
 // warningsNaming returns the summaries and details of warnings that mention every
 // one of words.
 func warningsNaming(diags []*tfprotov6.Diagnostic, words ...string) []string {
-	var out []string
-	for _, d := range diags {
-		if d.Severity != tfprotov6.DiagnosticSeverityWarning {
-			continue
-		}
-		text := d.Summary + " " + d.Detail
-		ok := true
-		for _, w := range words {
-			ok = ok && strings.Contains(text, w)
-		}
-		if ok {
-			out = append(out, text)
-		}
-	}
-	return out
+	return diagsMatching(diags, tfprotov6.DiagnosticSeverityWarning, words)
 }
 
 func str(s string) tftypes.Value { return tftypes.NewValue(tftypes.String, s) }
@@ -295,9 +281,15 @@ func (p *protoProvider) validateAction(typeName string, config map[string]tftype
 // errorsMatching returns the error diagnostics whose summary or detail
 // contains every one of words.
 func errorsMatching(diags []*tfprotov6.Diagnostic, words ...string) []string {
+	return diagsMatching(diags, tfprotov6.DiagnosticSeverityError, words)
+}
+
+// diagsMatching returns the summaries and details of the diagnostics of
+// severity sev that mention every one of words.
+func diagsMatching(diags []*tfprotov6.Diagnostic, sev tfprotov6.DiagnosticSeverity, words []string) []string {
 	var out []string
 	for _, d := range diags {
-		if d.Severity != tfprotov6.DiagnosticSeverityError {
+		if d.Severity != sev {
 			continue
 		}
 		text := d.Summary + " " + d.Detail
