@@ -19,9 +19,7 @@ import (
 // plugin protocol: it stops and waits, reports progress, refuses a
 // service-owned sandbox with the server's error, and checks the generation.
 func TestSandboxStopAction_protocol(t *testing.T) {
-	env := newTestServer(t)
-	requireLocalServer(t, env)
-	c := env.Client(t)
+	env, c := localTestServer(t)
 	ctx := context.Background()
 	p := newProtoProvider(t, env)
 

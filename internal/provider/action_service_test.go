@@ -52,9 +52,7 @@ func noErrors(t *testing.T, what string, diags []*tfprotov6.Diagnostic) {
 // plugin protocol and checks their effect on the server, their progress
 // reports, the generation check and validation.
 func TestServiceActions_protocol(t *testing.T) {
-	env := newTestServer(t)
-	requireLocalServer(t, env)
-	c := env.Client(t)
+	env, c := localTestServer(t)
 	name := testAccName("web")
 	before := createRunningService(t, c, name)
 	p := newProtoProvider(t, env)

@@ -30,9 +30,7 @@ func openServiceSession(t *testing.T, c *client.Client, svc string, ttlMs int64,
 // plugin protocol: the session is closed with the given reason; closing it
 // again warns and changes nothing.
 func TestSessionCloseAction_protocol(t *testing.T) {
-	env := newTestServer(t)
-	requireLocalServer(t, env)
-	c := env.Client(t)
+	env, c := localTestServer(t)
 	ctx := context.Background()
 	svc := testAccName("target")
 	createRunningService(t, c, svc)

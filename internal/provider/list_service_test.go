@@ -52,9 +52,8 @@ func createTestServices(t *testing.T, c *client.Client, team string) (builtIn, s
 // the plugin protocol: filters, paging, the limit, identities, full objects
 // equal to what import + Read produce, and the warning naming redacted inputs.
 func TestServiceList_protocol(t *testing.T) {
-	env := newTestServer(t)
-	requireLocalServer(t, env)
-	builtIn, sandboxed, external := createTestServices(t, env.Client(t), "a")
+	env, c := localTestServer(t)
+	builtIn, sandboxed, external := createTestServices(t, c, "a")
 	p := newProtoProvider(t, env)
 	// One service per page: every page must be followed.
 	smallPages(t, 1)
@@ -70,10 +69,7 @@ func TestServiceList_protocol(t *testing.T) {
 			t.Fatalf("result %q has identity %v", r.DisplayName, r.Identity)
 		}
 		// The full object is what a refresh after import produces.
-		want, wantID := p.importAndRead("nimbus_service", name)
-		if !r.Resource.Equal(want) {
-			t.Errorf("%s: list result\n%s\ndiffers from import + read\n%s", name, r.Resource, want)
-		}
+		wantID := p.expectImported("nimbus_service", name, r.Resource)
 		if wantID["name"] != name || wantID["tenant_id"] != env.Tenant {
 			t.Errorf("%s: identity after import + read is %v", name, wantID)
 		}

@@ -18,9 +18,7 @@ import (
 // the plugin protocol: open sessions by default, the state filter, full
 // objects equal to import + Read, nothing redacted.
 func TestSessionList_protocol(t *testing.T) {
-	env := newTestServer(t)
-	requireLocalServer(t, env)
-	c := env.Client(t)
+	env, c := localTestServer(t)
 	ctx := context.Background()
 	svc := testAccName("target")
 	createRunningService(t, c, svc)
@@ -41,10 +39,7 @@ func TestSessionList_protocol(t *testing.T) {
 	if want := kept + ` (service "` + svc + `", open)`; def[0].DisplayName != want {
 		t.Errorf("display name %q, want %q", def[0].DisplayName, want)
 	}
-	want, _ := p.importAndRead("nimbus_session", kept)
-	if !def[0].Resource.Equal(want) {
-		t.Errorf("list result\n%s\ndiffers from import + read\n%s", def[0].Resource, want)
-	}
+	p.expectImported("nimbus_session", kept, def[0].Resource)
 	if ttl := attrOf(t, def[0].Resource, "ttl"); !ttl.Equal(str("1h30m")) {
 		t.Errorf("ttl %s, want 1h30m", ttl)
 	}

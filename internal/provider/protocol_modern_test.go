@@ -15,6 +15,8 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/providerserver"
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
 	"github.com/hashicorp/terraform-plugin-go/tftypes"
+
+	"github.com/nimbus/terraform-provider-nimbus/internal/client"
 )
 
 // protoProvider is a configured provider server and its schemas.
@@ -23,6 +25,16 @@ type protoProvider struct {
 	srv    tfprotov6.ProviderServer
 	schema *tfprotov6.GetProviderSchemaResponse
 	ids    *tfprotov6.GetResourceIdentitySchemasResponse
+}
+
+// localTestServer is the in-process test server (the test is skipped
+// against another one: the protocol tests count what they list) and a
+// client of it.
+func localTestServer(t *testing.T) (*testAccEnv, *client.Client) {
+	t.Helper()
+	env := newTestServer(t)
+	requireLocalServer(t, env)
+	return env, env.Client(t)
 }
 
 // newProtoProvider starts the provider server and configures it for env.
@@ -148,6 +160,18 @@ func (p *protoProvider) list(typeName string, config map[string]tftypes.Value, i
 		out = append(out, lr)
 	}
 	return out
+}
+
+// expectImported fails the test unless got, a listed resource object, is
+// the state that import + Read of typeName id produce, and returns the
+// identity after import + Read.
+func (p *protoProvider) expectImported(typeName, id string, got tftypes.Value) map[string]string {
+	p.t.Helper()
+	want, wantID := p.importAndRead(typeName, id)
+	if !got.Equal(want) {
+		p.t.Errorf("%s: list result\n%s\ndiffers from import + read\n%s", id, got, want)
+	}
+	return wantID
 }
 
 // importAndRead imports typeName by id and refreshes it, as Terraform does
