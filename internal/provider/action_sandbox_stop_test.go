@@ -25,7 +25,7 @@ func TestSandboxStopAction_protocol(t *testing.T) {
 
 	sb := createRunningSandbox(t, c, nil)
 	progress, diags := p.invoke("nimbus_sandbox_stop", map[string]tftypes.Value{"id": str(sb.Metadata.ID)})
-	noErrors(t, "stop", diags)
+	failOnDiags(t, "stop", diags)
 	got, err := c.Sandboxes.Get(ctx, sb.Metadata.ID)
 	if err != nil || got.Status.LifecycleState != api.SandboxStopped {
 		t.Fatalf("after stop: %+v %v", got, err)

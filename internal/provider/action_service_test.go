@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
 	"github.com/hashicorp/terraform-plugin-go/tftypes"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
@@ -39,15 +38,6 @@ func getService(t *testing.T, c *client.Client, name string) *api.Service {
 	return s
 }
 
-func noErrors(t *testing.T, what string, diags []*tfprotov6.Diagnostic) {
-	t.Helper()
-	for _, d := range diags {
-		if d.Severity == tfprotov6.DiagnosticSeverityError {
-			t.Fatalf("%s: %s: %s", what, d.Summary, d.Detail)
-		}
-	}
-}
-
 // TestServiceActions_protocol invokes the three service actions through the
 // plugin protocol and checks their effect on the server, their progress
 // reports, the generation check and validation.
@@ -65,7 +55,7 @@ func TestServiceActions_protocol(t *testing.T) {
 	// action returns once the service is ready again.
 	time.Sleep(10 * time.Millisecond) // transition times are distinct
 	progress, diags := p.invoke("nimbus_service_restart", svc)
-	noErrors(t, "restart", diags)
+	failOnDiags(t, "restart", diags)
 	after := getService(t, c, name)
 	if !readyAt(t, after).After(readyAt(t, before)) || after.Metadata.Generation != before.Metadata.Generation || !client.ServiceReady(after) {
 		t.Fatalf("after restart: generation %d (was %d), Ready moved %s -> %s, ready %v", after.Metadata.Generation,
@@ -86,16 +76,16 @@ func TestServiceActions_protocol(t *testing.T) {
 	}
 	// The current generation passes.
 	_, diags = p.invoke("nimbus_service_restart", gen(before.Metadata.Generation))
-	noErrors(t, "restart with the current generation", diags)
+	failOnDiags(t, "restart with the current generation", diags)
 
 	// Stop waits until stopped; start waits until ready.
 	_, diags = p.invoke("nimbus_service_stop", svc)
-	noErrors(t, "stop", diags)
+	failOnDiags(t, "stop", diags)
 	if s := getService(t, c, name); s.Status.LifecycleState != api.ServiceStopped {
 		t.Fatalf("after stop: %s", s.Status.LifecycleState)
 	}
 	_, diags = p.invoke("nimbus_service_start", map[string]tftypes.Value{"name": str(name), "wait_until": str(api.WaitHealthy)})
-	noErrors(t, "start", diags)
+	failOnDiags(t, "start", diags)
 	if s := getService(t, c, name); !client.ServiceHealthy(s) {
 		t.Fatalf("after start until healthy: %+v", s.Status)
 	}

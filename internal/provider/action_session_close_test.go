@@ -38,7 +38,7 @@ func TestSessionCloseAction_protocol(t *testing.T) {
 	p := newProtoProvider(t, env)
 	cfg := map[string]tftypes.Value{"id": str(s.Metadata.ID), "reason": str("maintenance window")}
 	progress, diags := p.invoke("nimbus_session_close", cfg)
-	noErrors(t, "close", diags)
+	failOnDiags(t, "close", diags)
 	got, err := c.Sessions.Get(ctx, s.Metadata.ID)
 	if err != nil || got.Status.LifecycleState != api.SessionClosed || got.Status.CloseReason != "maintenance window" {
 		t.Fatalf("after close: %+v %v", got, err)
@@ -47,7 +47,7 @@ func TestSessionCloseAction_protocol(t *testing.T) {
 		t.Errorf("progress %q", progress)
 	}
 	_, diags = p.invoke("nimbus_session_close", map[string]tftypes.Value{"id": str(s.Metadata.ID), "reason": str("again")})
-	noErrors(t, "second close", diags)
+	failOnDiags(t, "second close", diags)
 	if w := warningsNaming(diags, "already closed", "maintenance window"); len(w) != 1 {
 		t.Errorf("second close: %+v", diags)
 	}

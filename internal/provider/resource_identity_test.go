@@ -9,8 +9,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
-
-	"github.com/nimbus/terraform-provider-nimbus/internal/api"
 )
 
 // importByIdentity imports typeName through the plugin protocol with an
@@ -44,16 +42,11 @@ func (p *protoProvider) importByIdentity(typeName string, identity map[string]tf
 // protocol, with and without tenant_id, and rejects invalid identities with
 // a message saying what an identity looks like.
 func TestIdentity_protocol(t *testing.T) {
-	env := newTestServer(t)
-	requireLocalServer(t, env)
-	c := env.Client(t)
+	env, c := localTestServer(t)
 	name := testAccName("web")
 	createRunningService(t, c, name)
 	sb := createRunningSandbox(t, c, nil)
-	ses, err := c.Sessions.Open(context.Background(), api.OpenSessionRequest{Target: api.SessionTarget{Service: &api.ServiceRef{Name: name}}, Channels: []string{"stdio"}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	ses := openServiceSession(t, c, name, 0, "stdio")
 	p := newProtoProvider(t, env)
 	for _, tc := range []struct {
 		typeName, idAttr, id, bad, badWords string
@@ -68,7 +61,7 @@ func TestIdentity_protocol(t *testing.T) {
 				ident["tenant_id"] = str(env.Tenant)
 			}
 			diags, got := p.importByIdentity(tc.typeName, ident)
-			noErrors(t, tc.typeName+" import by identity", diags)
+			failOnDiags(t, tc.typeName+" import by identity", diags)
 			if got[tc.idAttr] != tc.id || got["tenant_id"] != env.Tenant {
 				t.Errorf("%s (tenant given: %v): identity after import %v", tc.typeName, withTenant, got)
 			}
