@@ -2,6 +2,7 @@ package provider
 
 import (
 	"context"
+	"regexp"
 	"testing"
 
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
@@ -107,42 +108,18 @@ resource "nimbus_service" "test" {
 // TestAccSandbox_identity: as TestAccService_identity for a sandbox.
 func TestAccSandbox_identity(t *testing.T) {
 	env := newTestServer(t)
-	const addr = "nimbus_sandbox.test"
-	resource.Test(t, resource.TestCase{
-		PreCheck:                 func() { testAccPreCheck(t) },
-		TerraformVersionChecks:   skipBelowIdentity,
-		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		Steps: []resource.TestStep{
-			{
-				Config: env.Config(`
+	testAccIdentityByID(t, env, "nimbus_sandbox.test", sandboxIDPattern, `
 resource "nimbus_sandbox" "test" {
   image = "docker.io/library/alpine:3"
 }
-`),
-				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectIdentity(addr, map[string]knownvalue.Check{
-						"tenant_id": knownvalue.StringExact(env.Tenant), "id": knownvalue.StringRegexp(sandboxIDPattern),
-					}),
-					statecheck.ExpectIdentityValueMatchesState(addr, tfpath("id")),
-				},
-			},
-			{ResourceName: addr, ImportState: true, ImportStateKind: resource.ImportBlockWithResourceIdentity},
-		},
-	})
+`)
 }
 
 // TestAccSession_identity: as TestAccService_identity for a session.
 func TestAccSession_identity(t *testing.T) {
 	env := newTestServer(t)
-	const addr = "nimbus_session.test"
 	name := testAccName("target")
-	resource.Test(t, resource.TestCase{
-		PreCheck:                 func() { testAccPreCheck(t) },
-		TerraformVersionChecks:   skipBelowIdentity,
-		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		Steps: []resource.TestStep{
-			{
-				Config: env.Config(`
+	cfg := `
 resource "nimbus_service" "target" {
   name     = "` + name + `"
   built_in = { provider = "loadBalancer" }
@@ -152,10 +129,26 @@ resource "nimbus_session" "test" {
   service_name = nimbus_service.target.name
   channels     = ["stdio"]
 }
-`),
+`
+	testAccIdentityByID(t, env, "nimbus_session.test", sessionIDPattern, cfg)
+}
+
+// testAccIdentityByID creates addr, an object named by an id matching
+// pattern, with cfg; checks its identity (tenant_id and that id, as in
+// state); then imports it with an import block by that identity, which
+// must plan no change (Terraform 1.12+, OpenTofu 1.12+).
+func testAccIdentityByID(t *testing.T, env *testAccEnv, addr string, pattern *regexp.Regexp, cfg string) {
+	t.Helper()
+	resource.Test(t, resource.TestCase{
+		PreCheck:                 func() { testAccPreCheck(t) },
+		TerraformVersionChecks:   skipBelowIdentity,
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{
+			{
+				Config: env.Config(cfg),
 				ConfigStateChecks: []statecheck.StateCheck{
 					statecheck.ExpectIdentity(addr, map[string]knownvalue.Check{
-						"tenant_id": knownvalue.StringExact(env.Tenant), "id": knownvalue.StringRegexp(sessionIDPattern),
+						"tenant_id": knownvalue.StringExact(env.Tenant), "id": knownvalue.StringRegexp(pattern),
 					}),
 					statecheck.ExpectIdentityValueMatchesState(addr, tfpath("id")),
 				},
