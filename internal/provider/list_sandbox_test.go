@@ -69,13 +69,7 @@ func TestSandboxList_protocol(t *testing.T) {
 	if len(stopped) != 1 || stopped[0].Identity["id"] != other.Metadata.ID {
 		t.Fatalf("stopped: %+v", stopped)
 	}
-	if n := len(p.list("nimbus_sandbox", nil, false, 1)); n != 1 {
-		t.Errorf("limit 1: %d results", n)
-	}
-	diags := p.validateList("nimbus_sandbox", map[string]tftypes.Value{"lifecycle_state": str("gone")})
-	if e := errorsMatching(diags, `"pending"`, `"running"`, `"stopped"`, "gone"); len(e) != 1 {
-		t.Errorf("lifecycle_state = \"gone\": diagnostics %+v", diags)
-	}
+	p.expectLimitAndBadState("nimbus_sandbox", 1, "gone", `"pending"`, `"running"`, `"stopped"`)
 }
 
 // TestAccSandboxList_query runs `terraform query` (Terraform 1.14+) on a

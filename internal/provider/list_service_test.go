@@ -98,16 +98,9 @@ func TestServiceList_protocol(t *testing.T) {
 		t.Errorf("a stopped service lists with running = %s", running)
 	}
 
-	// Terraform's limit ends the listing.
-	if n := len(p.list("nimbus_service", nil, false, 2)); n != 2 {
-		t.Errorf("limit 2: %d results", n)
-	}
-
-	// A bad filter value is an error naming the allowed values.
-	diags := p.validateList("nimbus_service", map[string]tftypes.Value{"lifecycle_state": str("up")})
-	if e := errorsMatching(diags, `"stopped"`, `"running"`, `"failed"`, "up"); len(e) != 1 {
-		t.Errorf("lifecycle_state = \"up\": diagnostics %+v", diags)
-	}
+	// Terraform's limit ends the listing; a bad filter value is an error
+	// naming the allowed values.
+	p.expectLimitAndBadState("nimbus_service", 2, "up", `"stopped"`, `"running"`, `"failed"`)
 }
 
 // TestAccServiceList_query runs `terraform query` (Terraform 1.14+) on

@@ -34,7 +34,8 @@ func localTestServer(t *testing.T) (*testAccEnv, *client.Client) {
 	t.Helper()
 	env := newTestServer(t)
 	requireLocalServer(t, env)
-	return env, env.Client(t)
+	c := env.Client(t)
+	return env, c
 }
 
 // newProtoProvider starts the provider server and configures it for env.
@@ -266,6 +267,20 @@ func warningsNaming(diags []*tfprotov6.Diagnostic, words ...string) []string {
 }
 
 func str(s string) tftypes.Value { return tftypes.NewValue(tftypes.String, s) }
+
+// expectLimitAndBadState checks that Terraform's limit ends a listing of
+// typeName after limit results, and that lifecycle_state = bad fails
+// validation with one error naming bad and the allowed values.
+func (p *protoProvider) expectLimitAndBadState(typeName string, limit int64, bad string, allowed ...string) {
+	p.t.Helper()
+	if n := int64(len(p.list(typeName, nil, false, limit))); n != limit {
+		p.t.Errorf("limit %d: %d results", limit, n)
+	}
+	diags := p.validateList(typeName, map[string]tftypes.Value{"lifecycle_state": str(bad)})
+	if e := errorsMatching(diags, append(allowed, bad)...); len(e) != 1 {
+		p.t.Errorf("lifecycle_state = %q: diagnostics %+v", bad, diags)
+	}
+}
 
 // validateList validates a list resource configuration as Terraform does
 // before listing, and returns the diagnostics.
