@@ -12,7 +12,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/nimbus/terraform-provider-nimbus/internal/api"
-	"github.com/nimbus/terraform-provider-nimbus/internal/client"
 )
 
 var (
@@ -21,11 +20,13 @@ var (
 )
 
 // NewSandboxStopAction returns the nimbus_sandbox_stop action.
-func NewSandboxStopAction() action.Action { return &SandboxStopAction{} }
+func NewSandboxStopAction() action.Action {
+	return &SandboxStopAction{actionBase{suffix: "_sandbox_stop"}}
+}
 
 // SandboxStopAction stops a standalone sandbox.
 type SandboxStopAction struct {
-	data *providerData
+	actionBase
 }
 
 // sandboxStopModel is the configuration of nimbus_sandbox_stop.
@@ -35,14 +36,6 @@ type sandboxStopModel struct {
 	IfMatchGeneration types.Int64          `tfsdk:"if_match_generation"`
 	WaitUntil         types.String         `tfsdk:"wait_until"`
 	Timeouts          actiontimeouts.Value `tfsdk:"timeouts"`
-}
-
-func (a *SandboxStopAction) Metadata(_ context.Context, req action.MetadataRequest, resp *action.MetadataResponse) {
-	resp.TypeName = req.ProviderTypeName + "_sandbox_stop"
-}
-
-func (a *SandboxStopAction) Configure(_ context.Context, req action.ConfigureRequest, resp *action.ConfigureResponse) {
-	a.data = configureProviderData(req.ProviderData, &resp.Diagnostics)
 }
 
 func (a *SandboxStopAction) Schema(ctx context.Context, _ action.SchemaRequest, resp *action.SchemaResponse) {
@@ -76,31 +69,14 @@ func (a *SandboxStopAction) Schema(ctx context.Context, _ action.SchemaRequest, 
 
 func (a *SandboxStopAction) Invoke(ctx context.Context, req action.InvokeRequest, resp *action.InvokeResponse) {
 	var m sandboxStopModel
-	resp.Diagnostics.Append(req.Config.Get(ctx, &m)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	c := clientFor(ctx, a.data, &resp.Diagnostics)
+	ctx, cancel, c, report := beginInvoke(ctx, a.data, req, resp, &m, &m.Timeouts, defaultSandboxTimeout)
+	defer cancel()
 	if c == nil {
 		return
 	}
-	ctx, cancel := invokeContext(ctx, m.Timeouts, defaultSandboxTimeout, &resp.Diagnostics)
-	defer cancel()
-	if resp.Diagnostics.HasError() {
-		return
-	}
 	id := m.ID.ValueString()
-	report := progressFunc(ctx, resp)
-	ao := client.ActionOptions{
-		IfMatchGeneration: m.IfMatchGeneration.ValueInt64(),
-		Progress:          func(status string) { report(fmt.Sprintf("Sandbox %s: %s", id, status)) },
-	}
-	if m.WaitUntil.ValueString() != waitNone {
-		ao.WaitUntil = api.WaitStopped
-		report(fmt.Sprintf("Stopping sandbox %s and waiting until it is stopped", id))
-	} else {
-		report(fmt.Sprintf("Stopping sandbox %s", id))
-	}
+	ao := runStateOptions(report, m.IfMatchGeneration, "Sandbox "+id, "Stopping sandbox "+id,
+		stringOr(m.WaitUntil, api.WaitStopped))
 	sb, err := c.Sandboxes.Stop(ctx, id, ao, tenantCall(m.TenantID)...)
 	if err != nil {
 		addAPIError(&resp.Diagnostics, fmt.Sprintf("Could not stop sandbox %s", id), err)

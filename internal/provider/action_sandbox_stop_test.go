@@ -19,15 +19,13 @@ import (
 // plugin protocol: it stops and waits, reports progress, refuses a
 // service-owned sandbox with the server's error, and checks the generation.
 func TestSandboxStopAction_protocol(t *testing.T) {
-	env := newTestServer(t)
-	requireLocalServer(t, env)
-	c := env.Client(t)
+	env, c := localTestServer(t)
 	ctx := context.Background()
 	p := newProtoProvider(t, env)
 
 	sb := createRunningSandbox(t, c, nil)
 	progress, diags := p.invoke("nimbus_sandbox_stop", map[string]tftypes.Value{"id": str(sb.Metadata.ID)})
-	noErrors(t, "stop", diags)
+	failOnDiags(t, "stop", diags)
 	got, err := c.Sandboxes.Get(ctx, sb.Metadata.ID)
 	if err != nil || got.Status.LifecycleState != api.SandboxStopped {
 		t.Fatalf("after stop: %+v %v", got, err)
@@ -90,17 +88,7 @@ action "nimbus_sandbox_stop" "job" {
     id = "` + sb.Metadata.ID + `"
   }
 }
-
-resource "terraform_data" "done" {
-  input = "` + input + `"
-  lifecycle {
-    action_trigger {
-      events  = [after_update]
-      actions = [action.nimbus_sandbox_stop.job]
-    }
-  }
-}
-`)
+` + actionTriggerConfig("done", input, "after_update", "action.nimbus_sandbox_stop.job"))
 	}
 	stateIsNow := func(want string) resource.TestCheckFunc {
 		return func(*terraform.State) error {

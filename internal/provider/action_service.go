@@ -29,7 +29,7 @@ var (
 
 // serviceAction is one of the service actions.
 type serviceAction struct {
-	data *providerData
+	actionBase
 	// verb is the API action ("restart", "start", "stop"); gerund and done
 	// word the progress messages ("Restarting", "restarted").
 	verb, gerund, done string
@@ -54,14 +54,6 @@ type serviceActionModel struct {
 	IfMatchGeneration types.Int64          `tfsdk:"if_match_generation"`
 	WaitUntil         types.String         `tfsdk:"wait_until"`
 	Timeouts          actiontimeouts.Value `tfsdk:"timeouts"`
-}
-
-func (a *serviceAction) Metadata(_ context.Context, req action.MetadataRequest, resp *action.MetadataResponse) {
-	resp.TypeName = req.ProviderTypeName + "_service_" + a.verb
-}
-
-func (a *serviceAction) Configure(_ context.Context, req action.ConfigureRequest, resp *action.ConfigureResponse) {
-	a.data = configureProviderData(req.ProviderData, &resp.Diagnostics)
 }
 
 func (a *serviceAction) Schema(ctx context.Context, _ action.SchemaRequest, resp *action.SchemaResponse) {
@@ -94,35 +86,14 @@ func (a *serviceAction) Schema(ctx context.Context, _ action.SchemaRequest, resp
 
 func (a *serviceAction) Invoke(ctx context.Context, req action.InvokeRequest, resp *action.InvokeResponse) {
 	var m serviceActionModel
-	resp.Diagnostics.Append(req.Config.Get(ctx, &m)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	c := clientFor(ctx, a.data, &resp.Diagnostics)
+	ctx, cancel, c, report := beginInvoke(ctx, a.data, req, resp, &m, &m.Timeouts, a.defaultTimeout)
+	defer cancel()
 	if c == nil {
 		return
 	}
-	ctx, cancel := invokeContext(ctx, m.Timeouts, a.defaultTimeout, &resp.Diagnostics)
-	defer cancel()
-	if resp.Diagnostics.HasError() {
-		return
-	}
 	name := m.Name.ValueString()
-	until := m.WaitUntil.ValueString()
-	if until == "" {
-		until = a.waitTargets[0]
-	}
-	report := progressFunc(ctx, resp)
-	ao := client.ActionOptions{
-		IfMatchGeneration: m.IfMatchGeneration.ValueInt64(),
-		Progress:          func(status string) { report(fmt.Sprintf("Service %q: %s", name, status)) },
-	}
-	if until != waitNone {
-		ao.WaitUntil = until
-		report(fmt.Sprintf("%s service %q and waiting until it is %s", a.gerund, name, until))
-	} else {
-		report(fmt.Sprintf("%s service %q", a.gerund, name))
-	}
+	ao := runStateOptions(report, m.IfMatchGeneration, fmt.Sprintf("Service %q", name),
+		fmt.Sprintf("%s service %q", a.gerund, name), stringOr(m.WaitUntil, a.waitTargets[0]))
 	svc, err := a.call(c)(ctx, name, ao, tenantCall(m.TenantID)...)
 	if err != nil {
 		addAPIError(&resp.Diagnostics, fmt.Sprintf("Could not %s service %q", a.verb, name), err)

@@ -10,6 +10,8 @@ import (
 // NewServiceRestartAction returns the nimbus_service_restart action.
 func NewServiceRestartAction() action.Action {
 	return &serviceAction{
+		actionBase: actionBase{suffix: "_service_restart"},
+
 		verb: "restart", gerund: "Restarting", done: "restarted",
 		waitTargets:    []string{api.WaitReady, api.WaitHealthy},
 		defaultTimeout: defaultServiceUpdateTimeout,

@@ -10,6 +10,8 @@ import (
 // NewServiceStartAction returns the nimbus_service_start action.
 func NewServiceStartAction() action.Action {
 	return &serviceAction{
+		actionBase: actionBase{suffix: "_service_start"},
+
 		verb: "start", gerund: "Starting", done: "started",
 		waitTargets:    []string{api.WaitReady, api.WaitHealthy},
 		defaultTimeout: defaultServiceCreateTimeout,

@@ -10,6 +10,8 @@ import (
 // NewServiceStopAction returns the nimbus_service_stop action.
 func NewServiceStopAction() action.Action {
 	return &serviceAction{
+		actionBase: actionBase{suffix: "_service_stop"},
+
 		verb: "stop", gerund: "Stopping", done: "stopped",
 		waitTargets:    []string{api.WaitStopped},
 		defaultTimeout: defaultServiceDeleteTimeout,

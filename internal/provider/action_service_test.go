@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
 	"github.com/hashicorp/terraform-plugin-go/tftypes"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
@@ -39,22 +38,11 @@ func getService(t *testing.T, c *client.Client, name string) *api.Service {
 	return s
 }
 
-func noErrors(t *testing.T, what string, diags []*tfprotov6.Diagnostic) {
-	t.Helper()
-	for _, d := range diags {
-		if d.Severity == tfprotov6.DiagnosticSeverityError {
-			t.Fatalf("%s: %s: %s", what, d.Summary, d.Detail)
-		}
-	}
-}
-
 // TestServiceActions_protocol invokes the three service actions through the
 // plugin protocol and checks their effect on the server, their progress
 // reports, the generation check and validation.
 func TestServiceActions_protocol(t *testing.T) {
-	env := newTestServer(t)
-	requireLocalServer(t, env)
-	c := env.Client(t)
+	env, c := localTestServer(t)
 	name := testAccName("web")
 	before := createRunningService(t, c, name)
 	p := newProtoProvider(t, env)
@@ -67,7 +55,7 @@ func TestServiceActions_protocol(t *testing.T) {
 	// action returns once the service is ready again.
 	time.Sleep(10 * time.Millisecond) // transition times are distinct
 	progress, diags := p.invoke("nimbus_service_restart", svc)
-	noErrors(t, "restart", diags)
+	failOnDiags(t, "restart", diags)
 	after := getService(t, c, name)
 	if !readyAt(t, after).After(readyAt(t, before)) || after.Metadata.Generation != before.Metadata.Generation || !client.ServiceReady(after) {
 		t.Fatalf("after restart: generation %d (was %d), Ready moved %s -> %s, ready %v", after.Metadata.Generation,
@@ -88,16 +76,16 @@ func TestServiceActions_protocol(t *testing.T) {
 	}
 	// The current generation passes.
 	_, diags = p.invoke("nimbus_service_restart", gen(before.Metadata.Generation))
-	noErrors(t, "restart with the current generation", diags)
+	failOnDiags(t, "restart with the current generation", diags)
 
 	// Stop waits until stopped; start waits until ready.
 	_, diags = p.invoke("nimbus_service_stop", svc)
-	noErrors(t, "stop", diags)
+	failOnDiags(t, "stop", diags)
 	if s := getService(t, c, name); s.Status.LifecycleState != api.ServiceStopped {
 		t.Fatalf("after stop: %s", s.Status.LifecycleState)
 	}
 	_, diags = p.invoke("nimbus_service_start", map[string]tftypes.Value{"name": str(name), "wait_until": str(api.WaitHealthy)})
-	noErrors(t, "start", diags)
+	failOnDiags(t, "start", diags)
 	if s := getService(t, c, name); !client.ServiceHealthy(s) {
 		t.Fatalf("after start until healthy: %+v", s.Status)
 	}
@@ -144,17 +132,7 @@ action "nimbus_service_restart" "web" {
     if_match_generation = nimbus_service.web.generation
   }
 }
-
-resource "terraform_data" "app_config" {
-  input = "` + version + `"
-  lifecycle {
-    action_trigger {
-      events  = [after_update]
-      actions = [action.nimbus_service_restart.web]
-    }
-  }
-}
-`)
+` + actionTriggerConfig("app_config", version, "after_update", "action.nimbus_service_restart.web"))
 	}
 	var ready time.Time
 	resource.Test(t, resource.TestCase{
@@ -203,17 +181,7 @@ action "nimbus_service_` + verb + `" "batch" {
     name = "` + unmanaged + `"
   }
 }
-
-resource "terraform_data" "run" {
-  input = "` + input + `"
-  lifecycle {
-    action_trigger {
-      events  = [after_update]
-      actions = [action.nimbus_service_` + verb + `.batch]
-    }
-  }
-}
-` + extra)
+` + actionTriggerConfig("run", input, "after_update", "action.nimbus_service_"+verb+".batch") + extra)
 	}
 	state := func(name, want string) resource.TestCheckFunc {
 		return serviceCheck(t, c, name, func(s *api.Service) error {
@@ -234,17 +202,7 @@ action "nimbus_service_stop" "web" {
     name = nimbus_service.web.name
   }
 }
-
-resource "terraform_data" "stop_web" {
-  input = "PLACEHOLDER"
-  lifecycle {
-    action_trigger {
-      events  = [after_update]
-      actions = [action.nimbus_service_stop.web]
-    }
-  }
-}
-`
+` + actionTriggerConfig("stop_web", "PLACEHOLDER", "after_update", "action.nimbus_service_stop.web")
 	resource.Test(t, resource.TestCase{
 		PreCheck:                 func() { testAccPreCheck(t) },
 		TerraformVersionChecks:   skipUnlessActions,
@@ -280,17 +238,7 @@ action "nimbus_service_restart" "web" {
     wait_until = "stopped"
   }
 }
-
-resource "terraform_data" "x" {
-  input = "1"
-  lifecycle {
-    action_trigger {
-      events  = [after_create]
-      actions = [action.nimbus_service_restart.web]
-    }
-  }
-}
-`),
+` + actionTriggerConfig("x", "1", "after_create", "action.nimbus_service_restart.web")),
 			ExpectError: regexp.MustCompile(`(?s)wait_until.*"ready".*"healthy".*"none"`),
 		}},
 	})

@@ -28,11 +28,13 @@ const defaultSessionCloseTimeout = 5 * time.Minute
 const sessionCloseActionReason = "closed by a Terraform action"
 
 // NewSessionCloseAction returns the nimbus_session_close action.
-func NewSessionCloseAction() action.Action { return &SessionCloseAction{} }
+func NewSessionCloseAction() action.Action {
+	return &SessionCloseAction{actionBase{suffix: "_session_close"}}
+}
 
 // SessionCloseAction closes a session with a reason.
 type SessionCloseAction struct {
-	data *providerData
+	actionBase
 }
 
 // sessionCloseModel is the configuration of nimbus_session_close.
@@ -41,14 +43,6 @@ type sessionCloseModel struct {
 	TenantID types.String         `tfsdk:"tenant_id"`
 	Reason   types.String         `tfsdk:"reason"`
 	Timeouts actiontimeouts.Value `tfsdk:"timeouts"`
-}
-
-func (a *SessionCloseAction) Metadata(_ context.Context, req action.MetadataRequest, resp *action.MetadataResponse) {
-	resp.TypeName = req.ProviderTypeName + "_session_close"
-}
-
-func (a *SessionCloseAction) Configure(_ context.Context, req action.ConfigureRequest, resp *action.ConfigureResponse) {
-	a.data = configureProviderData(req.ProviderData, &resp.Diagnostics)
 }
 
 func (a *SessionCloseAction) Schema(ctx context.Context, _ action.SchemaRequest, resp *action.SchemaResponse) {
@@ -83,26 +77,14 @@ func (a *SessionCloseAction) Schema(ctx context.Context, _ action.SchemaRequest,
 
 func (a *SessionCloseAction) Invoke(ctx context.Context, req action.InvokeRequest, resp *action.InvokeResponse) {
 	var m sessionCloseModel
-	resp.Diagnostics.Append(req.Config.Get(ctx, &m)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	c := clientFor(ctx, a.data, &resp.Diagnostics)
+	ctx, cancel, c, report := beginInvoke(ctx, a.data, req, resp, &m, &m.Timeouts, defaultSessionCloseTimeout)
+	defer cancel()
 	if c == nil {
 		return
 	}
-	ctx, cancel := invokeContext(ctx, m.Timeouts, defaultSessionCloseTimeout, &resp.Diagnostics)
-	defer cancel()
-	if resp.Diagnostics.HasError() {
-		return
-	}
 	id := m.ID.ValueString()
-	reason := m.Reason.ValueString()
-	if reason == "" {
-		reason = sessionCloseActionReason
-	}
+	reason := stringOr(m.Reason, sessionCloseActionReason)
 	opts := tenantCall(m.TenantID)
-	report := progressFunc(ctx, resp)
 	report(fmt.Sprintf("Closing session %s", id))
 	s, err := c.Sessions.Close(ctx, id, reason, opts...)
 	if client.IsConflict(err) {

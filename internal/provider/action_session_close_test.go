@@ -10,26 +10,35 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 
 	"github.com/nimbus/terraform-provider-nimbus/internal/api"
+	"github.com/nimbus/terraform-provider-nimbus/internal/client"
 )
+
+// openServiceSession opens, through the client, a session on service svc
+// with the given channels and requested TTL (0: the server's default).
+func openServiceSession(t *testing.T, c *client.Client, svc string, ttlMs int64, channels ...string) *api.Session {
+	t.Helper()
+	s, err := c.Sessions.Open(context.Background(), api.OpenSessionRequest{
+		Target: api.SessionTarget{Service: &api.ServiceRef{Name: svc}}, Channels: channels, RequestedTTLMs: ttlMs,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
 
 // TestSessionCloseAction_protocol invokes nimbus_session_close through the
 // plugin protocol: the session is closed with the given reason; closing it
 // again warns and changes nothing.
 func TestSessionCloseAction_protocol(t *testing.T) {
-	env := newTestServer(t)
-	requireLocalServer(t, env)
-	c := env.Client(t)
+	env, c := localTestServer(t)
 	ctx := context.Background()
 	svc := testAccName("target")
 	createRunningService(t, c, svc)
-	s, err := c.Sessions.Open(ctx, api.OpenSessionRequest{Target: api.SessionTarget{Service: &api.ServiceRef{Name: svc}}, Channels: []string{"stdio"}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := openServiceSession(t, c, svc, 0, "stdio")
 	p := newProtoProvider(t, env)
 	cfg := map[string]tftypes.Value{"id": str(s.Metadata.ID), "reason": str("maintenance window")}
 	progress, diags := p.invoke("nimbus_session_close", cfg)
-	noErrors(t, "close", diags)
+	failOnDiags(t, "close", diags)
 	got, err := c.Sessions.Get(ctx, s.Metadata.ID)
 	if err != nil || got.Status.LifecycleState != api.SessionClosed || got.Status.CloseReason != "maintenance window" {
 		t.Fatalf("after close: %+v %v", got, err)
@@ -38,7 +47,7 @@ func TestSessionCloseAction_protocol(t *testing.T) {
 		t.Errorf("progress %q", progress)
 	}
 	_, diags = p.invoke("nimbus_session_close", map[string]tftypes.Value{"id": str(s.Metadata.ID), "reason": str("again")})
-	noErrors(t, "second close", diags)
+	failOnDiags(t, "second close", diags)
 	if w := warningsNaming(diags, "already closed", "maintenance window"); len(w) != 1 {
 		t.Errorf("second close: %+v", diags)
 	}
@@ -58,10 +67,7 @@ func TestAccSessionCloseAction_trigger(t *testing.T) {
 	c := env.Client(t)
 	svc := testAccName("target")
 	createRunningService(t, c, svc)
-	s, err := c.Sessions.Open(context.Background(), api.OpenSessionRequest{Target: api.SessionTarget{Service: &api.ServiceRef{Name: svc}}, Channels: []string{"stdio"}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := openServiceSession(t, c, svc, 0, "stdio")
 	cfg := func(input string) string {
 		return env.Config(`
 action "nimbus_session_close" "debug" {
@@ -70,17 +76,7 @@ action "nimbus_session_close" "debug" {
     reason = "incident closed"
   }
 }
-
-resource "terraform_data" "incident" {
-  input = "` + input + `"
-  lifecycle {
-    action_trigger {
-      events  = [after_update]
-      actions = [action.nimbus_session_close.debug]
-    }
-  }
-}
-`)
+` + actionTriggerConfig("incident", input, "after_update", "action.nimbus_session_close.debug"))
 	}
 	resource.Test(t, resource.TestCase{
 		PreCheck:                 func() { testAccPreCheck(t) },

@@ -136,3 +136,20 @@ list "nimbus_service" "redacted" {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// actionTriggerConfig is a terraform_data resource called name with the
+// given input that runs action (an address such as
+// action.nimbus_service_stop.web) on event (after_update, after_create).
+func actionTriggerConfig(name, input, event, action string) string {
+	return `
+resource "terraform_data" "` + name + `" {
+  input = "` + input + `"
+  lifecycle {
+    action_trigger {
+      events  = [` + event + `]
+      actions = [` + action + `]
+    }
+  }
+}
+`
+}

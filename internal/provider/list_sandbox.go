@@ -2,20 +2,15 @@ package provider
 
 import (
 	"context"
-	"fmt"
+	"iter"
 
-	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/list"
 	"github.com/hashicorp/terraform-plugin-framework/list/schema"
-	"github.com/hashicorp/terraform-plugin-framework/path"
-	"github.com/hashicorp/terraform-plugin-framework/resource"
-	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/nimbus/terraform-provider-nimbus/internal/api"
 	"github.com/nimbus/terraform-provider-nimbus/internal/client"
-	"github.com/nimbus/terraform-provider-nimbus/internal/validators"
 )
 
 var (
@@ -24,32 +19,18 @@ var (
 )
 
 // NewSandboxListResource returns the nimbus_sandbox list resource.
-func NewSandboxListResource() list.ListResource { return &SandboxListResource{} }
+func NewSandboxListResource() list.ListResource {
+	return &SandboxListResource{listBase{suffix: "_sandbox"}}
+}
 
 // SandboxListResource lists standalone sandboxes for `terraform query`.
 type SandboxListResource struct {
-	data *providerData
-}
-
-// sandboxListModel is the `config` block of `list "nimbus_sandbox"`.
-type sandboxListModel struct {
-	TenantID       types.String `tfsdk:"tenant_id"`
-	LabelKey       types.String `tfsdk:"label_key"`
-	LabelValue     types.String `tfsdk:"label_value"`
-	LifecycleState types.String `tfsdk:"lifecycle_state"`
+	listBase
 }
 
 // sandboxLifecycleStates are the values of a sandbox's lifecycle_state.
 var sandboxLifecycleStates = []string{api.SandboxPending, api.SandboxStarting, api.SandboxRunning,
 	api.SandboxStopping, api.SandboxStopped, api.SandboxFailed}
-
-func (r *SandboxListResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
-	resp.TypeName = req.ProviderTypeName + "_sandbox"
-}
-
-func (r *SandboxListResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
-	r.data = configureProviderData(req.ProviderData, &resp.Diagnostics)
-}
 
 func (r *SandboxListResource) ListResourceConfigSchema(_ context.Context, _ list.ListResourceSchemaRequest, resp *list.ListResourceSchemaResponse) {
 	resp.Schema = schema.Schema{
@@ -60,75 +41,37 @@ func (r *SandboxListResource) ListResourceConfigSchema(_ context.Context, _ list
 			"a refresh after import would produce it. The API redacts `argv` and `environment`: they are null in results " +
 			"(and in configuration generated with `-generate-config-out`), and each result that has them carries a warning " +
 			"naming them.",
-		Attributes: map[string]schema.Attribute{
-			"tenant_id": schema.StringAttribute{
-				Optional:            true,
-				MarkdownDescription: "Tenant to list. Defaults to the provider's tenant.",
-				Validators:          []validator.String{validators.Name()},
-			},
-			"label_key": schema.StringAttribute{
-				Optional:            true,
-				MarkdownDescription: "Keep only sandboxes with this label key (any value unless `label_value` is set).",
-			},
-			"label_value": schema.StringAttribute{
-				Optional:            true,
-				MarkdownDescription: "Keep only sandboxes whose `label_key` label has this value. Requires `label_key`.",
-				Validators:          []validator.String{stringvalidator.AlsoRequires(path.MatchRoot("label_key"))},
-			},
-			"lifecycle_state": schema.StringAttribute{
-				Optional:            true,
-				MarkdownDescription: "Keep only sandboxes in this lifecycle state: " + backquoted(sandboxLifecycleStates) + ".",
-				Validators:          []validator.String{stringvalidator.OneOf(sandboxLifecycleStates...)},
-			},
-		},
+		Attributes: labelStateListAttrs("sandboxes", sandboxLifecycleStates),
 	}
 }
 
 func (r *SandboxListResource) List(ctx context.Context, req list.ListRequest, stream *list.ListResultsStream) {
-	var cfg sandboxListModel
-	var diags diag.Diagnostics
-	diags.Append(req.Config.Get(ctx, &cfg)...)
-	if diags.HasError() {
-		listError(stream, diags)
-		return
-	}
-	c := clientFor(ctx, r.data, &diags)
-	if c == nil {
-		listError(stream, diags)
-		return
-	}
-	tenant := resolveTenant(c, cfg.TenantID, &diags)
-	if diags.HasError() {
-		listError(stream, diags)
-		return
-	}
-	opts := client.ListSandboxesOptions{
-		Limit:          listPageLimit(req),
-		LabelKey:       cfg.LabelKey.ValueString(),
-		LabelValue:     cfg.LabelValue.ValueString(),
-		LifecycleState: cfg.LifecycleState.ValueString(),
-	}
-	items := c.Sandboxes.All(ctx, opts, client.InTenant(tenant))
-	standalone := func(sb *api.Sandbox) bool { return sb.Spec.Owner.Kind != api.OwnerKindService }
-	streamList(ctx, req, stream, fmt.Sprintf("the sandboxes of tenant %s", tenant), items, standalone,
-		func(ctx context.Context, sb *api.Sandbox, r *list.ListResult) {
-			r.DisplayName = sb.Metadata.ID
+	listObjects(ctx, r.data, req, stream, objectListing[labelStateListModel, api.Sandbox, sandboxModel]{
+		plural: "sandboxes",
+		tenant: func(cfg *labelStateListModel) types.String { return cfg.TenantID },
+		items: func(ctx context.Context, c *client.Client, cfg *labelStateListModel, limit int, opts ...client.CallOption) iter.Seq2[api.Sandbox, error] {
+			return c.Sandboxes.All(ctx, client.ListSandboxesOptions{
+				Limit:          limit,
+				LabelKey:       cfg.LabelKey.ValueString(),
+				LabelValue:     cfg.LabelValue.ValueString(),
+				LifecycleState: cfg.LifecycleState.ValueString(),
+			}, opts...)
+		},
+		keep: func(sb *api.Sandbox) bool { return sb.Spec.Owner.Kind != api.OwnerKindService },
+		result: func(sb *api.Sandbox) (string, objectIdentity) {
+			name := sb.Metadata.ID
 			if dn := sb.Spec.Owner.DisplayName; dn != "" {
-				r.DisplayName = sb.Metadata.ID + " (" + dn + ")"
+				name = sb.Metadata.ID + " (" + dn + ")"
 			}
-			id := objectIdentity{idAttr: "id", TenantID: sb.Metadata.TenantID, ID: sb.Metadata.ID}
-			r.Diagnostics.Append(r.Identity.Set(ctx, id.model())...)
-			if !req.IncludeResource {
-				return
-			}
-			var m sandboxModel
-			r.Diagnostics.Append(nullResourceModel(ctx, r.Resource, &m)...)
+			return name, objectIdentity{idAttr: "id", TenantID: sb.Metadata.TenantID, ID: sb.Metadata.ID}
+		},
+		fill: func(ctx context.Context, sb *api.Sandbox, m *sandboxModel, diags *diag.Diagnostics) {
 			// As Read after an import: tenant from the server, then setState.
 			m.TenantID = types.StringValue(sb.Metadata.TenantID)
-			(&SandboxResource{}).setState(ctx, &m, sb, &r.Diagnostics)
-			r.Diagnostics.Append(r.Resource.Set(ctx, &m)...)
-			redactedWarning(&r.Diagnostics, "sandbox "+sb.Metadata.ID, sandboxRedacted(sb))
-		})
+			(&SandboxResource{}).setState(ctx, m, sb, diags)
+		},
+		redacted: func(sb *api.Sandbox) (string, []string) { return "sandbox " + sb.Metadata.ID, sandboxRedacted(sb) },
+	})
 }
 
 // sandboxRedacted names the attributes of sb whose values the API redacts

@@ -20,9 +20,7 @@ import (
 // the plugin protocol: only standalone sandboxes, filters, paging, full
 // objects equal to import + Read, and the warning naming redacted inputs.
 func TestSandboxList_protocol(t *testing.T) {
-	env := newTestServer(t)
-	requireLocalServer(t, env)
-	c := env.Client(t)
+	env, c := localTestServer(t)
 	ctx := context.Background()
 	// A service-backed sandbox exists too: it must not be listed.
 	_, sandboxed, _ := createTestServices(t, c, "svc")
@@ -57,10 +55,7 @@ func TestSandboxList_protocol(t *testing.T) {
 		if r.Identity["tenant_id"] != env.Tenant || r.DisplayName != id+" (fixture)" {
 			t.Fatalf("result %q: identity %v", r.DisplayName, r.Identity)
 		}
-		want, wantID := p.importAndRead("nimbus_sandbox", id)
-		if !r.Resource.Equal(want) {
-			t.Errorf("%s: list result\n%s\ndiffers from import + read\n%s", id, r.Resource, want)
-		}
+		wantID := p.expectImported("nimbus_sandbox", id, r.Resource)
 		if wantID["id"] != id {
 			t.Errorf("%s: identity after import + read is %v", id, wantID)
 		}
@@ -74,13 +69,7 @@ func TestSandboxList_protocol(t *testing.T) {
 	if len(stopped) != 1 || stopped[0].Identity["id"] != other.Metadata.ID {
 		t.Fatalf("stopped: %+v", stopped)
 	}
-	if n := len(p.list("nimbus_sandbox", nil, false, 1)); n != 1 {
-		t.Errorf("limit 1: %d results", n)
-	}
-	diags := p.validateList("nimbus_sandbox", map[string]tftypes.Value{"lifecycle_state": str("gone")})
-	if e := errorsMatching(diags, `"pending"`, `"running"`, `"stopped"`, "gone"); len(e) != 1 {
-		t.Errorf("lifecycle_state = \"gone\": diagnostics %+v", diags)
-	}
+	p.expectLimitAndBadState("nimbus_sandbox", 1, "gone", `"pending"`, `"running"`, `"stopped"`)
 }
 
 // TestAccSandboxList_query runs `terraform query` (Terraform 1.14+) on a

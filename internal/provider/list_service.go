@@ -3,19 +3,15 @@ package provider
 import (
 	"context"
 	"fmt"
+	"iter"
 
-	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/list"
 	"github.com/hashicorp/terraform-plugin-framework/list/schema"
-	"github.com/hashicorp/terraform-plugin-framework/path"
-	"github.com/hashicorp/terraform-plugin-framework/resource"
-	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/nimbus/terraform-provider-nimbus/internal/api"
 	"github.com/nimbus/terraform-provider-nimbus/internal/client"
-	"github.com/nimbus/terraform-provider-nimbus/internal/validators"
 )
 
 var (
@@ -24,31 +20,17 @@ var (
 )
 
 // NewServiceListResource returns the nimbus_service list resource.
-func NewServiceListResource() list.ListResource { return &ServiceListResource{} }
+func NewServiceListResource() list.ListResource {
+	return &ServiceListResource{listBase{suffix: "_service"}}
+}
 
 // ServiceListResource lists services for `terraform query`.
 type ServiceListResource struct {
-	data *providerData
-}
-
-// serviceListModel is the `config` block of `list "nimbus_service"`.
-type serviceListModel struct {
-	TenantID       types.String `tfsdk:"tenant_id"`
-	LabelKey       types.String `tfsdk:"label_key"`
-	LabelValue     types.String `tfsdk:"label_value"`
-	LifecycleState types.String `tfsdk:"lifecycle_state"`
+	listBase
 }
 
 // serviceLifecycleStates are the values of a service's lifecycle_state.
 var serviceLifecycleStates = []string{api.ServiceStopped, api.ServiceStarting, api.ServiceRunning, api.ServiceStopping, api.ServiceFailed}
-
-func (r *ServiceListResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
-	resp.TypeName = req.ProviderTypeName + "_service"
-}
-
-func (r *ServiceListResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
-	r.data = configureProviderData(req.ProviderData, &resp.Diagnostics)
-}
 
 func (r *ServiceListResource) ListResourceConfigSchema(_ context.Context, _ list.ListResourceSchemaRequest, resp *list.ListResourceSchemaResponse) {
 	resp.Schema = schema.Schema{
@@ -58,69 +40,32 @@ func (r *ServiceListResource) ListResourceConfigSchema(_ context.Context, _ list
 			"after import would produce it. The API redacts a sandbox backend's `argv` and `environment` and an external " +
 			"backend's bearer `token`: they are null in results (and in configuration generated with " +
 			"`-generate-config-out`), and each such result carries a warning naming them.",
-		Attributes: map[string]schema.Attribute{
-			"tenant_id": schema.StringAttribute{
-				Optional:            true,
-				MarkdownDescription: "Tenant to list. Defaults to the provider's tenant.",
-				Validators:          []validator.String{validators.Name()},
-			},
-			"label_key": schema.StringAttribute{
-				Optional:            true,
-				MarkdownDescription: "Keep only services with this label key (any value unless `label_value` is set).",
-			},
-			"label_value": schema.StringAttribute{
-				Optional:            true,
-				MarkdownDescription: "Keep only services whose `label_key` label has this value. Requires `label_key`.",
-				Validators:          []validator.String{stringvalidator.AlsoRequires(path.MatchRoot("label_key"))},
-			},
-			"lifecycle_state": schema.StringAttribute{
-				Optional:            true,
-				MarkdownDescription: "Keep only services in this lifecycle state: " + backquoted(serviceLifecycleStates) + ".",
-				Validators:          []validator.String{stringvalidator.OneOf(serviceLifecycleStates...)},
-			},
-		},
+		Attributes: labelStateListAttrs("services", serviceLifecycleStates),
 	}
 }
 
 func (r *ServiceListResource) List(ctx context.Context, req list.ListRequest, stream *list.ListResultsStream) {
-	var cfg serviceListModel
-	var diags diag.Diagnostics
-	diags.Append(req.Config.Get(ctx, &cfg)...)
-	if diags.HasError() {
-		listError(stream, diags)
-		return
-	}
-	c := clientFor(ctx, r.data, &diags)
-	if c == nil {
-		listError(stream, diags)
-		return
-	}
-	tenant := resolveTenant(c, cfg.TenantID, &diags)
-	if diags.HasError() {
-		listError(stream, diags)
-		return
-	}
-	opts := client.ListServicesOptions{
-		Limit:          listPageLimit(req),
-		LabelKey:       cfg.LabelKey.ValueString(),
-		LabelValue:     cfg.LabelValue.ValueString(),
-		LifecycleState: cfg.LifecycleState.ValueString(),
-	}
-	items := c.Services.All(ctx, opts, client.InTenant(tenant))
-	streamList(ctx, req, stream, fmt.Sprintf("the services of tenant %s", tenant), items, nil,
-		func(ctx context.Context, svc *api.Service, r *list.ListResult) {
-			r.DisplayName = svc.Metadata.Name
-			id := objectIdentity{idAttr: "name", TenantID: svc.Metadata.TenantID, ID: svc.Metadata.Name}
-			r.Diagnostics.Append(r.Identity.Set(ctx, id.model())...)
-			if !req.IncludeResource {
-				return
-			}
-			var m serviceModel
-			r.Diagnostics.Append(nullResourceModel(ctx, r.Resource, &m)...)
-			m.fromListed(ctx, svc, &r.Diagnostics)
-			r.Diagnostics.Append(r.Resource.Set(ctx, &m)...)
-			redactedWarning(&r.Diagnostics, fmt.Sprintf("service %q", svc.Metadata.Name), serviceRedacted(svc))
-		})
+	listObjects(ctx, r.data, req, stream, objectListing[labelStateListModel, api.Service, serviceModel]{
+		plural: "services",
+		tenant: func(cfg *labelStateListModel) types.String { return cfg.TenantID },
+		items: func(ctx context.Context, c *client.Client, cfg *labelStateListModel, limit int, opts ...client.CallOption) iter.Seq2[api.Service, error] {
+			return c.Services.All(ctx, client.ListServicesOptions{
+				Limit:          limit,
+				LabelKey:       cfg.LabelKey.ValueString(),
+				LabelValue:     cfg.LabelValue.ValueString(),
+				LifecycleState: cfg.LifecycleState.ValueString(),
+			}, opts...)
+		},
+		result: func(svc *api.Service) (string, objectIdentity) {
+			return svc.Metadata.Name, objectIdentity{idAttr: "name", TenantID: svc.Metadata.TenantID, ID: svc.Metadata.Name}
+		},
+		fill: func(ctx context.Context, svc *api.Service, m *serviceModel, diags *diag.Diagnostics) {
+			m.fromListed(ctx, svc, diags)
+		},
+		redacted: func(svc *api.Service) (string, []string) {
+			return fmt.Sprintf("service %q", svc.Metadata.Name), serviceRedacted(svc)
+		},
+	})
 }
 
 // fromListed fills an all-null model from a listed service exactly as Read

@@ -52,9 +52,8 @@ func createTestServices(t *testing.T, c *client.Client, team string) (builtIn, s
 // the plugin protocol: filters, paging, the limit, identities, full objects
 // equal to what import + Read produce, and the warning naming redacted inputs.
 func TestServiceList_protocol(t *testing.T) {
-	env := newTestServer(t)
-	requireLocalServer(t, env)
-	builtIn, sandboxed, external := createTestServices(t, env.Client(t), "a")
+	env, c := localTestServer(t)
+	builtIn, sandboxed, external := createTestServices(t, c, "a")
 	p := newProtoProvider(t, env)
 	// One service per page: every page must be followed.
 	smallPages(t, 1)
@@ -70,10 +69,7 @@ func TestServiceList_protocol(t *testing.T) {
 			t.Fatalf("result %q has identity %v", r.DisplayName, r.Identity)
 		}
 		// The full object is what a refresh after import produces.
-		want, wantID := p.importAndRead("nimbus_service", name)
-		if !r.Resource.Equal(want) {
-			t.Errorf("%s: list result\n%s\ndiffers from import + read\n%s", name, r.Resource, want)
-		}
+		wantID := p.expectImported("nimbus_service", name, r.Resource)
 		if wantID["name"] != name || wantID["tenant_id"] != env.Tenant {
 			t.Errorf("%s: identity after import + read is %v", name, wantID)
 		}
@@ -102,16 +98,9 @@ func TestServiceList_protocol(t *testing.T) {
 		t.Errorf("a stopped service lists with running = %s", running)
 	}
 
-	// Terraform's limit ends the listing.
-	if n := len(p.list("nimbus_service", nil, false, 2)); n != 2 {
-		t.Errorf("limit 2: %d results", n)
-	}
-
-	// A bad filter value is an error naming the allowed values.
-	diags := p.validateList("nimbus_service", map[string]tftypes.Value{"lifecycle_state": str("up")})
-	if e := errorsMatching(diags, `"stopped"`, `"running"`, `"failed"`, "up"); len(e) != 1 {
-		t.Errorf("lifecycle_state = \"up\": diagnostics %+v", diags)
-	}
+	// Terraform's limit ends the listing; a bad filter value is an error
+	// naming the allowed values.
+	p.expectLimitAndBadState("nimbus_service", 2, "up", `"stopped"`, `"running"`, `"failed"`)
 }
 
 // TestAccServiceList_query runs `terraform query` (Terraform 1.14+) on

@@ -2,19 +2,17 @@ package provider
 
 import (
 	"context"
-	"fmt"
+	"iter"
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/list"
 	"github.com/hashicorp/terraform-plugin-framework/list/schema"
-	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/nimbus/terraform-provider-nimbus/internal/api"
 	"github.com/nimbus/terraform-provider-nimbus/internal/client"
-	"github.com/nimbus/terraform-provider-nimbus/internal/validators"
 )
 
 var (
@@ -29,25 +27,19 @@ const sessionListAll = "all"
 var sessionListStates = []string{api.SessionOpen, api.SessionClosed, api.SessionExpired, sessionListAll}
 
 // NewSessionListResource returns the nimbus_session list resource.
-func NewSessionListResource() list.ListResource { return &SessionListResource{} }
+func NewSessionListResource() list.ListResource {
+	return &SessionListResource{listBase{suffix: "_session"}}
+}
 
 // SessionListResource lists sessions for `terraform query`.
 type SessionListResource struct {
-	data *providerData
+	listBase
 }
 
 // sessionListModel is the `config` block of `list "nimbus_session"`.
 type sessionListModel struct {
 	TenantID types.String `tfsdk:"tenant_id"`
 	State    types.String `tfsdk:"state"`
-}
-
-func (r *SessionListResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
-	resp.TypeName = req.ProviderTypeName + "_session"
-}
-
-func (r *SessionListResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
-	r.data = configureProviderData(req.ProviderData, &resp.Diagnostics)
 }
 
 func (r *SessionListResource) ListResourceConfigSchema(_ context.Context, _ list.ListResourceSchemaRequest, resp *list.ListResourceSchemaResponse) {
@@ -58,11 +50,7 @@ func (r *SessionListResource) ListResourceConfigSchema(_ context.Context, _ list
 			"(sessions return every input, so nothing is redacted). Only open sessions can be imported: `nimbus_session` " +
 			"drops a closed or expired session from state on refresh.",
 		Attributes: map[string]schema.Attribute{
-			"tenant_id": schema.StringAttribute{
-				Optional:            true,
-				MarkdownDescription: "Tenant to list. Defaults to the provider's tenant.",
-				Validators:          []validator.String{validators.Name()},
-			},
+			"tenant_id": listTenantAttr(),
 			"state": schema.StringAttribute{
 				Optional: true,
 				MarkdownDescription: "Keep only sessions in this state: `open` (default), `closed` or `expired`; `all` lists " +
@@ -74,38 +62,20 @@ func (r *SessionListResource) ListResourceConfigSchema(_ context.Context, _ list
 }
 
 func (r *SessionListResource) List(ctx context.Context, req list.ListRequest, stream *list.ListResultsStream) {
-	var cfg sessionListModel
-	var diags diag.Diagnostics
-	diags.Append(req.Config.Get(ctx, &cfg)...)
-	if diags.HasError() {
-		listError(stream, diags)
-		return
-	}
-	c := clientFor(ctx, r.data, &diags)
-	if c == nil {
-		listError(stream, diags)
-		return
-	}
-	tenant := resolveTenant(c, cfg.TenantID, &diags)
-	if diags.HasError() {
-		listError(stream, diags)
-		return
-	}
-	opts := client.ListSessionsOptions{Limit: listPageLimit(req), State: sessionStateFilter(cfg.State)}
-	items := c.Sessions.All(ctx, opts, client.InTenant(tenant))
-	streamList(ctx, req, stream, fmt.Sprintf("the sessions of tenant %s", tenant), items, nil,
-		func(ctx context.Context, s *api.Session, r *list.ListResult) {
-			r.DisplayName = s.Metadata.ID + " (" + describeTarget(s.Spec.Target) + ", " + s.Status.LifecycleState + ")"
-			id := objectIdentity{idAttr: "id", TenantID: s.Metadata.TenantID, ID: s.Metadata.ID}
-			r.Diagnostics.Append(r.Identity.Set(ctx, id.model())...)
-			if !req.IncludeResource {
-				return
-			}
-			var m sessionModel
-			r.Diagnostics.Append(nullResourceModel(ctx, r.Resource, &m)...)
-			m.fromListed(ctx, s, &r.Diagnostics)
-			r.Diagnostics.Append(r.Resource.Set(ctx, &m)...)
-		})
+	listObjects(ctx, r.data, req, stream, objectListing[sessionListModel, api.Session, sessionModel]{
+		plural: "sessions",
+		tenant: func(cfg *sessionListModel) types.String { return cfg.TenantID },
+		items: func(ctx context.Context, c *client.Client, cfg *sessionListModel, limit int, opts ...client.CallOption) iter.Seq2[api.Session, error] {
+			return c.Sessions.All(ctx, client.ListSessionsOptions{Limit: limit, State: sessionStateFilter(cfg.State)}, opts...)
+		},
+		result: func(s *api.Session) (string, objectIdentity) {
+			return s.Metadata.ID + " (" + describeTarget(s.Spec.Target) + ", " + s.Status.LifecycleState + ")",
+				objectIdentity{idAttr: "id", TenantID: s.Metadata.TenantID, ID: s.Metadata.ID}
+		},
+		fill: func(ctx context.Context, s *api.Session, m *sessionModel, diags *diag.Diagnostics) {
+			m.fromListed(ctx, s, diags)
+		},
+	})
 }
 
 // sessionStateFilter is the API's state filter for the configured state:

@@ -18,19 +18,12 @@ import (
 // the plugin protocol: open sessions by default, the state filter, full
 // objects equal to import + Read, nothing redacted.
 func TestSessionList_protocol(t *testing.T) {
-	env := newTestServer(t)
-	requireLocalServer(t, env)
-	c := env.Client(t)
+	env, c := localTestServer(t)
 	ctx := context.Background()
 	svc := testAccName("target")
 	createRunningService(t, c, svc)
 	open := func() string {
-		s, err := c.Sessions.Open(ctx, api.OpenSessionRequest{Target: api.SessionTarget{Service: &api.ServiceRef{Name: svc}},
-			Channels: []string{"stdio", "files"}, RequestedTTLMs: 5400000})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return s.Metadata.ID
+		return openServiceSession(t, c, svc, 5400000, "stdio", "files").Metadata.ID
 	}
 	kept, closed := open(), open()
 	if _, err := c.Sessions.Close(ctx, closed, "done"); err != nil {
@@ -46,10 +39,7 @@ func TestSessionList_protocol(t *testing.T) {
 	if want := kept + ` (service "` + svc + `", open)`; def[0].DisplayName != want {
 		t.Errorf("display name %q, want %q", def[0].DisplayName, want)
 	}
-	want, _ := p.importAndRead("nimbus_session", kept)
-	if !def[0].Resource.Equal(want) {
-		t.Errorf("list result\n%s\ndiffers from import + read\n%s", def[0].Resource, want)
-	}
+	p.expectImported("nimbus_session", kept, def[0].Resource)
 	if ttl := attrOf(t, def[0].Resource, "ttl"); !ttl.Equal(str("1h30m")) {
 		t.Errorf("ttl %s, want 1h30m", ttl)
 	}

@@ -15,6 +15,8 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/providerserver"
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
 	"github.com/hashicorp/terraform-plugin-go/tftypes"
+
+	"github.com/nimbus/terraform-provider-nimbus/internal/client"
 )
 
 // protoProvider is a configured provider server and its schemas.
@@ -23,6 +25,17 @@ type protoProvider struct {
 	srv    tfprotov6.ProviderServer
 	schema *tfprotov6.GetProviderSchemaResponse
 	ids    *tfprotov6.GetResourceIdentitySchemasResponse
+}
+
+// localTestServer is the in-process test server (the test is skipped
+// against another one: the protocol tests count what they list) and a
+// client of it.
+func localTestServer(t *testing.T) (*testAccEnv, *client.Client) {
+	t.Helper()
+	env := newTestServer(t)
+	requireLocalServer(t, env)
+	c := env.Client(t)
+	return env, c
 }
 
 // newProtoProvider starts the provider server and configures it for env.
@@ -150,6 +163,18 @@ func (p *protoProvider) list(typeName string, config map[string]tftypes.Value, i
 	return out
 }
 
+// expectImported fails the test unless got, a listed resource object, is
+// the state that import + Read of typeName id produce, and returns the
+// identity after import + Read.
+func (p *protoProvider) expectImported(typeName, id string, got tftypes.Value) map[string]string {
+	p.t.Helper()
+	want, wantID := p.importAndRead(typeName, id)
+	if !got.Equal(want) {
+		p.t.Errorf("%s: list result\n%s\ndiffers from import + read\n%s", id, got, want)
+	}
+	return wantID
+}
+
 // importAndRead imports typeName by id and refreshes it, as Terraform does
 // for an import, and returns the state and identity the provider produces.
 func (p *protoProvider) importAndRead(typeName, id string) (tftypes.Value, map[string]string) {
@@ -238,24 +263,24 @@ func attrOf(t *testing.T, v tftypes.Value, name string) tftypes.Value {
 // warningsNaming returns the summaries and details of warnings that mention every
 // one of words.
 func warningsNaming(diags []*tfprotov6.Diagnostic, words ...string) []string {
-	var out []string
-	for _, d := range diags {
-		if d.Severity != tfprotov6.DiagnosticSeverityWarning {
-			continue
-		}
-		text := d.Summary + " " + d.Detail
-		ok := true
-		for _, w := range words {
-			ok = ok && strings.Contains(text, w)
-		}
-		if ok {
-			out = append(out, text)
-		}
-	}
-	return out
+	return diagsMatching(diags, tfprotov6.DiagnosticSeverityWarning, words)
 }
 
 func str(s string) tftypes.Value { return tftypes.NewValue(tftypes.String, s) }
+
+// expectLimitAndBadState checks that Terraform's limit ends a listing of
+// typeName after limit results, and that lifecycle_state = bad fails
+// validation with one error naming bad and the allowed values.
+func (p *protoProvider) expectLimitAndBadState(typeName string, limit int64, bad string, allowed ...string) {
+	p.t.Helper()
+	if n := int64(len(p.list(typeName, nil, false, limit))); n != limit {
+		p.t.Errorf("limit %d: %d results", limit, n)
+	}
+	diags := p.validateList(typeName, map[string]tftypes.Value{"lifecycle_state": str(bad)})
+	if e := errorsMatching(diags, append(allowed, bad)...); len(e) != 1 {
+		p.t.Errorf("lifecycle_state = %q: diagnostics %+v", bad, diags)
+	}
+}
 
 // validateList validates a list resource configuration as Terraform does
 // before listing, and returns the diagnostics.
@@ -295,9 +320,15 @@ func (p *protoProvider) validateAction(typeName string, config map[string]tftype
 // errorsMatching returns the error diagnostics whose summary or detail
 // contains every one of words.
 func errorsMatching(diags []*tfprotov6.Diagnostic, words ...string) []string {
+	return diagsMatching(diags, tfprotov6.DiagnosticSeverityError, words)
+}
+
+// diagsMatching returns the summaries and details of the diagnostics of
+// severity sev that mention every one of words.
+func diagsMatching(diags []*tfprotov6.Diagnostic, sev tfprotov6.DiagnosticSeverity, words []string) []string {
 	var out []string
 	for _, d := range diags {
-		if d.Severity != tfprotov6.DiagnosticSeverityError {
+		if d.Severity != sev {
 			continue
 		}
 		text := d.Summary + " " + d.Detail

@@ -2,6 +2,7 @@ package provider
 
 import (
 	"context"
+	"regexp"
 	"testing"
 
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
@@ -9,8 +10,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
-
-	"github.com/nimbus/terraform-provider-nimbus/internal/api"
 )
 
 // importByIdentity imports typeName through the plugin protocol with an
@@ -44,16 +43,11 @@ func (p *protoProvider) importByIdentity(typeName string, identity map[string]tf
 // protocol, with and without tenant_id, and rejects invalid identities with
 // a message saying what an identity looks like.
 func TestIdentity_protocol(t *testing.T) {
-	env := newTestServer(t)
-	requireLocalServer(t, env)
-	c := env.Client(t)
+	env, c := localTestServer(t)
 	name := testAccName("web")
 	createRunningService(t, c, name)
 	sb := createRunningSandbox(t, c, nil)
-	ses, err := c.Sessions.Open(context.Background(), api.OpenSessionRequest{Target: api.SessionTarget{Service: &api.ServiceRef{Name: name}}, Channels: []string{"stdio"}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	ses := openServiceSession(t, c, name, 0, "stdio")
 	p := newProtoProvider(t, env)
 	for _, tc := range []struct {
 		typeName, idAttr, id, bad, badWords string
@@ -68,7 +62,7 @@ func TestIdentity_protocol(t *testing.T) {
 				ident["tenant_id"] = str(env.Tenant)
 			}
 			diags, got := p.importByIdentity(tc.typeName, ident)
-			noErrors(t, tc.typeName+" import by identity", diags)
+			failOnDiags(t, tc.typeName+" import by identity", diags)
 			if got[tc.idAttr] != tc.id || got["tenant_id"] != env.Tenant {
 				t.Errorf("%s (tenant given: %v): identity after import %v", tc.typeName, withTenant, got)
 			}
@@ -114,42 +108,18 @@ resource "nimbus_service" "test" {
 // TestAccSandbox_identity: as TestAccService_identity for a sandbox.
 func TestAccSandbox_identity(t *testing.T) {
 	env := newTestServer(t)
-	const addr = "nimbus_sandbox.test"
-	resource.Test(t, resource.TestCase{
-		PreCheck:                 func() { testAccPreCheck(t) },
-		TerraformVersionChecks:   skipBelowIdentity,
-		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		Steps: []resource.TestStep{
-			{
-				Config: env.Config(`
+	testAccIdentityByID(t, env, "nimbus_sandbox.test", sandboxIDPattern, `
 resource "nimbus_sandbox" "test" {
   image = "docker.io/library/alpine:3"
 }
-`),
-				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectIdentity(addr, map[string]knownvalue.Check{
-						"tenant_id": knownvalue.StringExact(env.Tenant), "id": knownvalue.StringRegexp(sandboxIDPattern),
-					}),
-					statecheck.ExpectIdentityValueMatchesState(addr, tfpath("id")),
-				},
-			},
-			{ResourceName: addr, ImportState: true, ImportStateKind: resource.ImportBlockWithResourceIdentity},
-		},
-	})
+`)
 }
 
 // TestAccSession_identity: as TestAccService_identity for a session.
 func TestAccSession_identity(t *testing.T) {
 	env := newTestServer(t)
-	const addr = "nimbus_session.test"
 	name := testAccName("target")
-	resource.Test(t, resource.TestCase{
-		PreCheck:                 func() { testAccPreCheck(t) },
-		TerraformVersionChecks:   skipBelowIdentity,
-		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		Steps: []resource.TestStep{
-			{
-				Config: env.Config(`
+	cfg := `
 resource "nimbus_service" "target" {
   name     = "` + name + `"
   built_in = { provider = "loadBalancer" }
@@ -159,10 +129,26 @@ resource "nimbus_session" "test" {
   service_name = nimbus_service.target.name
   channels     = ["stdio"]
 }
-`),
+`
+	testAccIdentityByID(t, env, "nimbus_session.test", sessionIDPattern, cfg)
+}
+
+// testAccIdentityByID creates addr, an object named by an id matching
+// pattern, with cfg; checks its identity (tenant_id and that id, as in
+// state); then imports it with an import block by that identity, which
+// must plan no change (Terraform 1.12+, OpenTofu 1.12+).
+func testAccIdentityByID(t *testing.T, env *testAccEnv, addr string, pattern *regexp.Regexp, cfg string) {
+	t.Helper()
+	resource.Test(t, resource.TestCase{
+		PreCheck:                 func() { testAccPreCheck(t) },
+		TerraformVersionChecks:   skipBelowIdentity,
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{
+			{
+				Config: env.Config(cfg),
 				ConfigStateChecks: []statecheck.StateCheck{
 					statecheck.ExpectIdentity(addr, map[string]knownvalue.Check{
-						"tenant_id": knownvalue.StringExact(env.Tenant), "id": knownvalue.StringRegexp(sessionIDPattern),
+						"tenant_id": knownvalue.StringExact(env.Tenant), "id": knownvalue.StringRegexp(pattern),
 					}),
 					statecheck.ExpectIdentityValueMatchesState(addr, tfpath("id")),
 				},

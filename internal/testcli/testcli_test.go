@@ -36,13 +36,10 @@ func TestAccCLI_version(t *testing.T) {
 	}
 }
 
-// TestAccCLI_applyBuiltInService runs init, apply, plan and destroy of a
-// built-in service with the provider served in-process, against the
-// in-process Nimbus server.
-func TestAccCLI_applyBuiltInService(t *testing.T) {
-	srv := testserver.Start(t)
-	cli := testcli.New(t, testcli.Options{Providers: nimbus})
-	cli.WriteFile("main.tf", fmt.Sprintf(`
+// builtInServiceConfig is a provider block for srv and a built-in service
+// nimbus_service.lb called name.
+func builtInServiceConfig(srv *testserver.Server, name string) string {
+	return fmt.Sprintf(`
 provider "nimbus" {
   endpoint  = %q
   tenant_id = %q
@@ -50,12 +47,21 @@ provider "nimbus" {
 }
 
 resource "nimbus_service" "lb" {
-  name = "testcli-lb"
+  name = %q
   built_in = {
     provider = "loadBalancer"
   }
 }
-`, srv.URL, srv.Tenant, srv.Token))
+`, srv.URL, srv.Tenant, srv.Token, name)
+}
+
+// TestAccCLI_applyBuiltInService runs init, apply, plan and destroy of a
+// built-in service with the provider served in-process, against the
+// in-process Nimbus server.
+func TestAccCLI_applyBuiltInService(t *testing.T) {
+	srv := testserver.Start(t)
+	cli := testcli.New(t, testcli.Options{Providers: nimbus})
+	cli.WriteFile("main.tf", builtInServiceConfig(srv, "testcli-lb"))
 
 	cli.MustRun("init", "-no-color")
 	cli.MustRun("apply", "-auto-approve", "-no-color")
@@ -102,20 +108,7 @@ func TestAccCLI_failureIsReported(t *testing.T) {
 func TestAccCLI_terraformTest(t *testing.T) {
 	srv := testserver.Start(t)
 	cli := testcli.New(t, testcli.Options{Providers: nimbus})
-	cli.WriteFile("main.tf", fmt.Sprintf(`
-provider "nimbus" {
-  endpoint  = %q
-  tenant_id = %q
-  token     = %q
-}
-
-resource "nimbus_service" "lb" {
-  name = "testcli-tftest"
-  built_in = {
-    provider = "loadBalancer"
-  }
-}
-`, srv.URL, srv.Tenant, srv.Token))
+	cli.WriteFile("main.tf", builtInServiceConfig(srv, "testcli-tftest"))
 	cli.WriteFile("tests/service.tftest.hcl", `
 run "service_runs" {
   assert {
