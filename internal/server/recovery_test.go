@@ -79,7 +79,7 @@ func TestRestartAnswersWhileRecovering(t *testing.T) {
 	sb := mustCreateSandbox(t, srv, standaloneSandbox("registry.example/job:1"))
 	waitSandbox(t, srv, sb.Metadata.ID, sbxState(api.SandboxRunning))
 
-	gate := newGatedRuntime(20 * time.Second)
+	gate := newGatedRuntime(45 * time.Second)
 	defer gate.open()
 	srv.RestartWith(t, func(o *testserver.Options) { o.WrapRuntime = gate.wrap })
 
@@ -111,8 +111,10 @@ func TestRestartAnswersWhileRecovering(t *testing.T) {
 		t.Fatal("recovery reported done while launches are held")
 	default:
 	}
-	if gate.blocked.Load() == 0 {
-		t.Fatal("no launch is held at the gate")
+	for deadline := time.Now().Add(10 * time.Second); gate.blocked.Load() == 0; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("no launch is held at the gate")
+		}
 	}
 	// A client stop of a service recovery has not reached yet takes over.
 	r := do(t, srv, "POST", tp+"/services/"+last+"/stop", nil)

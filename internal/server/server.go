@@ -331,6 +331,13 @@ func (s *Server) Close() error {
 	s.closeOnce.Do(func() {
 		s.Drain()
 		close(s.done)
+		// Recovery workers stop at their next object; wait for them so
+		// none launches an instance after the runtime is closed.
+		select {
+		case <-s.recovered:
+		case <-time.After(10 * time.Second):
+			s.log.Warn("closing while recovery is still launching")
+		}
 		s.monitor.Close()
 		s.sessMu.Lock()
 		for k, c := range s.sessTimers {
