@@ -31,7 +31,7 @@ func BenchmarkRestartRecovery(b *testing.B) {
 	seedRunningServices(b, dir, services)
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 8}, Timeout: 2 * time.Minute}
 	get := func(u string, v any) (int, error) {
-		req, err := http.NewRequest("GET", u, nil)
+		req, err := http.NewRequest("GET", u, http.NoBody)
 		if err != nil {
 			return 0, err
 		}
@@ -119,8 +119,12 @@ func countRunning(get func(string, any) (int, error), base string) (int, error) 
 			q.Set("pageToken", token)
 		}
 		var page api.ServiceList
-		if st, err := get(base+"/services?"+q.Encode(), &page); err != nil || st != 200 {
-			return 0, fmt.Errorf("list services: %d %v", st, err)
+		st, err := get(base+"/services?"+q.Encode(), &page)
+		if err != nil {
+			return 0, fmt.Errorf("list services: %w", err)
+		}
+		if st != 200 {
+			return 0, fmt.Errorf("list services: status %d", st)
 		}
 		n += len(page.Items)
 		if token = page.Metadata.NextPageToken; token == "" {
@@ -163,7 +167,10 @@ func seedRunningServices(b *testing.B, dir string, n int) {
 	}
 	client := &http.Client{}
 	get := func(u string, v any) (int, error) {
-		req, _ := http.NewRequest("GET", u, nil)
+		req, err := http.NewRequest("GET", u, http.NoBody)
+		if err != nil {
+			return 0, err
+		}
 		req.Header.Set("Authorization", "Bearer "+srv.Token)
 		resp, err := client.Do(req)
 		if err != nil {

@@ -8,6 +8,11 @@
 //	srv.RestartWith(t, func(o *testserver.Options) { o.StartDelay = 5 * time.Second })
 //	srv := testserver.Start(t, testserver.WithTrustedIssuers(cfg)) // also accept workload-identity JWTs
 //
+// Restart returns as soon as the server answers again: services and
+// sandboxes it was running show starting / pending and come back in the
+// background (srv.Server.Recovered() is closed when recovery has run);
+// WrapRuntime can hold their launches to look at the server meanwhile.
+//
 // Time: with a fake clock, server time (timestamps, session expiresAt and
 // expiry) only moves when the test calls Clock.Advance or Clock.Set. The
 // simulated runtime's start/stop delays and the external health-check
