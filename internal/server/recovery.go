@@ -37,6 +37,9 @@ type recoveryItem struct {
 // Recovered is closed when step 2 has handed every object to the runtime.
 func (s *Server) startRecovery() error {
 	now := s.now()
+	// New calls this before anything is served, so the loaded records are
+	// changed in place instead of cloned (the writer rule of doc.go applies
+	// once the server answers).
 	var (
 		writes   []StoreWrite
 		svcs     []*serviceRec
@@ -60,7 +63,7 @@ func (s *Server) startRecovery() error {
 				continue
 			}
 			id := cur.Sandbox.Metadata.ID
-			next := clone(cur)
+			next := cur
 			next.Sandbox.Status.Endpoints = nil
 			if next.Sandbox.Spec.Owner.Kind == api.OwnerKindStandalone && next.Desired == desiredRunning {
 				next.Sandbox.Status.ExitCode = nil
@@ -84,7 +87,7 @@ func (s *Server) startRecovery() error {
 				continue
 			}
 			name := cur.Service.Metadata.Name
-			next := clone(cur)
+			next := cur
 			if next.Desired == desiredRunning {
 				next.Service.Status.ObservedGeneration = next.Service.Metadata.Generation
 				setServiceStatus(&next.Service.Status, api.ServiceStarting, api.ReadinessNotReady, api.HealthUnknown,
@@ -113,7 +116,7 @@ func (s *Server) startRecovery() error {
 					continue
 				}
 			}
-			next := clone(cur)
+			next := cur
 			if expired {
 				at := cur.Session.Spec.ExpiresAt
 				next.Session.Status = api.SessionStatus{LifecycleState: api.SessionExpired, ClosedAt: &at, CloseReason: "expired at expiresAt"}
