@@ -211,16 +211,20 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return fail("--runtime %q: use simulated or process", *rtName)
 	}
 
+	// The port opens before the store is loaded: clients connecting now wait
+	// in the listen backlog instead of being refused, and New returns as
+	// soon as recovery is recorded (services start again in the background).
+	ln, err := net.Listen("tcp", *listen)
+	if err != nil {
+		store.Close()
+		return fail("listen on %s: %v", *listen, err)
+	}
 	srv, err := New(Config{Store: store, Runtime: rt, Clock: clock.Real(), Logger: logger, Credentials: creds,
 		TrustedIssuers: issuers, Tenants: tenants, HealthInterval: *healthInterval, RateLimit: *rateLimit, MaxInFlight: *maxInFlight, BodyTimeout: *bodyTimeout})
 	if err != nil {
+		ln.Close()
 		store.Close()
 		return fail("%v", err)
-	}
-	ln, err := net.Listen("tcp", *listen)
-	if err != nil {
-		srv.Close()
-		return fail("listen on %s: %v", *listen, err)
 	}
 	endpoint := "http://" + ln.Addr().String()
 	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}

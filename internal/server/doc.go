@@ -18,6 +18,7 @@
 //     constant time) bound to tenant sets; per-credential token buckets.
 //   - handlers_*.go: one file per resource kind.
 //   - supervisor.go, sessions.go, conditions.go: state machines.
+//   - recovery.go: bringing back after a restart what was running.
 //
 // # Consistency
 //
@@ -70,7 +71,20 @@
 //     diff).
 //   - A long-poll's watch is released when the request ends, however it
 //     ends; the watcher table only holds keys someone is waiting on.
-//   - After a restart no runtime instance survives: sandboxes that were
-//     active are marked stopped, then every service and standalone sandbox
-//     whose desired state is running is started again.
+//   - After a restart no runtime instance survives. Before the server
+//     answers, one commit records the recovery: every service and
+//     standalone sandbox whose desired state is running shows starting
+//     (sandboxes pending) "again after a server restart", every other
+//     active sandbox or service is stopped, and open sessions whose target
+//     cannot be the same running instance afterwards are closed ("… did not
+//     survive a server restart"; past expiresAt: expired). Only sessions on
+//     built-in or external services brought back on the generation they
+//     pinned stay open. Then, in the background and 16 at a time, standalone
+//     sandboxes and then services (each in tenant and key order) are started
+//     again under their writer lock; a client call that drives an object
+//     first (stop, restart, a rolling update, delete) takes it over and
+//     recovery skips it, while start of a recovering service is a no-op.
+//     Recovered reports when every object has been handed to the runtime.
+//     The command listens before it loads the store, so early clients wait
+//     in the backlog instead of being refused.
 package server

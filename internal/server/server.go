@@ -85,6 +85,9 @@ type Server struct {
 	epoch        atomic.Uint64
 	healthEpochs sync.Map // objKey(kindService,…) -> uint64
 
+	recovering sync.Map      // objKey -> struct{}: marked for recovery, not yet started again
+	recovered  chan struct{} // closed when recovery has run (Recovered)
+
 	sessMu     sync.Mutex
 	sessTimers map[string]chan struct{} // objKey(kindSession,…) -> cancel
 
@@ -112,8 +115,11 @@ type instance struct {
 }
 
 // New builds a server over cfg.Store, loads every stored object and resumes
-// what was running before (services whose desired state is running are
-// started again, open sessions get their expiry timers back).
+// what was running before: it records in one commit that services and
+// standalone sandboxes whose desired state is running are starting again,
+// closes sessions whose target cannot survive the restart, and returns;
+// the objects are started again in the background (see Recovered), so the
+// server can answer at once. Open sessions get their expiry timers back.
 func New(cfg Config) (*Server, error) {
 	if cfg.Store == nil {
 		cfg.Store = NewMemStore()
@@ -147,7 +153,7 @@ func New(cfg Config) (*Server, error) {
 		cfg: cfg, store: cfg.Store, rt: cfg.Runtime, clk: cfg.Clock, log: cfg.Logger, auth: auth,
 		services: newTable[serviceRec](), sandboxes: newTable[sandboxRec](), sessions: newTable[sessionRec](),
 		insts: map[string]*instance{}, sessTimers: map[string]chan struct{}{},
-		drainCh: make(chan struct{}), done: make(chan struct{}),
+		drainCh: make(chan struct{}), done: make(chan struct{}), recovered: make(chan struct{}),
 		pageKey: pageTokenKey[:],
 	}
 	if cfg.RateLimit > 0 {
@@ -161,7 +167,9 @@ func New(cfg Config) (*Server, error) {
 	if err := s.loadIdem(); err != nil {
 		return nil, err
 	}
-	s.reconcile()
+	if err := s.startRecovery(); err != nil {
+		return nil, err
+	}
 	return s, nil
 }
 
@@ -323,6 +331,13 @@ func (s *Server) Close() error {
 	s.closeOnce.Do(func() {
 		s.Drain()
 		close(s.done)
+		// Recovery workers stop at their next object; wait for them so
+		// none launches an instance after the runtime is closed.
+		select {
+		case <-s.recovered:
+		case <-time.After(10 * time.Second):
+			s.log.Warn("closing while recovery is still launching")
+		}
 		s.monitor.Close()
 		s.sessMu.Lock()
 		for k, c := range s.sessTimers {

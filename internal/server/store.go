@@ -31,6 +31,22 @@ type Store interface {
 	Close() error
 }
 
+// StoreWrite is one Put of a PutAll.
+type StoreWrite struct {
+	Kind, Tenant, Key string
+	Data              []byte
+}
+
+// BatchStore is implemented by stores that can make many Puts durable in
+// one commit. Recovery after a restart records the state of every object it
+// will bring back in one PutAll, so the server answers at once instead of
+// after one synced write per object.
+type BatchStore interface {
+	// PutAll stores every write in one commit: when it returns nil all of
+	// them are durable; on error none or all may be.
+	PutAll(writes []StoreWrite) error
+}
+
 // storeKey joins tenant and key; tenant ids never contain NUL.
 func storeKey(tenant, key string) []byte {
 	b := make([]byte, 0, len(tenant)+1+len(key))

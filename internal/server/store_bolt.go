@@ -54,6 +54,21 @@ func (b *BoltStore) Put(kind, tenant, key string, data []byte) error {
 	})
 }
 
+// PutAll implements BatchStore: one transaction, one fsync.
+func (b *BoltStore) PutAll(writes []StoreWrite) error {
+	if len(writes) == 0 {
+		return nil
+	}
+	return b.db.Update(func(tx *bolt.Tx) error {
+		for _, w := range writes {
+			if err := tx.Bucket([]byte(w.Kind)).Put(storeKey(w.Tenant, w.Key), w.Data); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
 // Delete implements Store.
 func (b *BoltStore) Delete(kind, tenant, key string) error {
 	k := storeKey(tenant, key)

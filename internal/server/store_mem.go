@@ -33,6 +33,19 @@ func (m *MemStore) Put(kind, tenant, key string, data []byte) error {
 	return nil
 }
 
+// PutAll implements BatchStore.
+func (m *MemStore) PutAll(writes []StoreWrite) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.closed {
+		return ErrStoreClosed
+	}
+	for _, w := range writes {
+		m.data[w.Kind][string(storeKey(w.Tenant, w.Key))] = append([]byte(nil), w.Data...)
+	}
+	return nil
+}
+
 // Delete implements Store.
 func (m *MemStore) Delete(kind, tenant, key string) error {
 	m.mu.Lock()

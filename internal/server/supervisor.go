@@ -56,6 +56,7 @@ func (s *Server) stopInstance(tenant, id string) bool {
 // begin).
 func (s *Server) launchSandboxLocked(r *sandboxRec) (*sandboxRec, error) {
 	now := s.now()
+	s.takeOver(kindSandbox, r.Sandbox.Metadata.TenantID, r.Sandbox.Metadata.ID)
 	r.Desired = desiredRunning
 	r.Sandbox.Status.ExitCode = nil
 	r.Sandbox.Status.StoppedAt = nil
@@ -208,10 +209,11 @@ func (s *Server) onOwnedSandbox(tenant, name, sbxID string) {
 // the service lock) toward running on its current generation.
 func (s *Server) startServiceLocked(r *serviceRec) (*serviceRec, error) {
 	now := s.now()
+	m := r.Service.Metadata
+	s.takeOver(kindService, m.TenantID, m.Name)
 	r.Desired = desiredRunning
 	st := &r.Service.Status
 	st.ObservedGeneration = r.Service.Metadata.Generation
-	m := r.Service.Metadata
 	b := r.Service.Spec.Backend
 	if b.Kind != api.BackendKindSandbox && st.SandboxID != "" {
 		// The backend is no longer a sandbox: drop the one it owned.
@@ -346,6 +348,7 @@ func (s *Server) onHealth(tenant, name, key string, epoch uint64, res runtime.He
 // When restart is true the service starts again once it has stopped.
 func (s *Server) stopServiceLocked(r *serviceRec, restart bool) (*serviceRec, error) {
 	m := r.Service.Metadata
+	s.takeOver(kindService, m.TenantID, m.Name)
 	st := &r.Service.Status
 	now := s.now()
 	r.Desired = desiredStopped
@@ -398,69 +401,6 @@ func (s *Server) markSandboxStopping(tenant, id string) {
 		setSandboxStatus(&next.Sandbox, api.SandboxStopping, "stopping", s.now())
 		if err := s.putSandbox(next); err != nil {
 			s.log.Error("record sandbox state", "tenant", tenant, "sandbox", id, "err", err)
-		}
-	}
-}
-
-// reconcile resumes what the store says should run: after a restart no
-// runtime instance exists, so every sandbox that was active is marked
-// stopped and every service and standalone sandbox whose desired state is
-// running is started again.
-func (s *Server) reconcile() {
-	now := s.now()
-	for _, tenant := range s.sandboxes.tenants() {
-		for _, cur := range s.sandboxes.each(tenant) {
-			st := cur.Sandbox.Status.LifecycleState
-			if st != api.SandboxPending && st != api.SandboxStarting && st != api.SandboxRunning && st != api.SandboxStopping {
-				continue
-			}
-			id := cur.Sandbox.Metadata.ID
-			unlock := s.lockObj(kindSandbox, tenant, id)
-			next := clone(cur)
-			var err error
-			if next.Sandbox.Spec.Owner.Kind == api.OwnerKindStandalone && next.Desired == desiredRunning {
-				_, err = s.launchSandboxLocked(next)
-			} else {
-				next.Sandbox.Status.Endpoints = nil
-				next.Sandbox.Status.StoppedAt = &now
-				setSandboxStatus(&next.Sandbox, api.SandboxStopped, "stopped: the server restarted", now)
-				err = s.putSandbox(next)
-			}
-			unlock()
-			if err != nil {
-				s.log.Error("reconcile sandbox", "tenant", tenant, "sandbox", id, "err", err)
-			}
-		}
-	}
-	for _, tenant := range s.services.tenants() {
-		for _, cur := range s.services.each(tenant) {
-			st := cur.Service.Status.LifecycleState
-			name := cur.Service.Metadata.Name
-			if st == api.ServiceFailed || (st == api.ServiceStopped && cur.Desired != desiredRunning) {
-				continue
-			}
-			unlock := s.lockObj(kindService, tenant, name)
-			next := clone(cur)
-			var err error
-			if next.Desired == desiredRunning {
-				_, err = s.startServiceLocked(next)
-			} else {
-				setServiceStatus(&next.Service.Status, api.ServiceStopped, api.ReadinessNotReady, api.HealthUnknown, "stopped: the server restarted", nil, now)
-				err = s.putService(next)
-			}
-			unlock()
-			if err != nil {
-				s.log.Error("reconcile service", "tenant", tenant, "service", name, "err", err)
-			} else {
-				s.log.Info("reconciled service", "tenant", tenant, "service", name, "desired", next.Desired)
-			}
-		}
-	}
-	for _, tenant := range s.sessions.tenants() {
-		for _, cur := range s.sessions.each(tenant) {
-			if cur.Session.Status.LifecycleState == api.SessionOpen {
-				s.armSessionTimer(tenant, cur.Session.Metadata.ID, cur.Session.Spec.ExpiresAt)
-			}
 		}
 	}
 }

@@ -8,6 +8,11 @@
 //	srv.RestartWith(t, func(o *testserver.Options) { o.StartDelay = 5 * time.Second })
 //	srv := testserver.Start(t, testserver.WithTrustedIssuers(cfg)) // also accept workload-identity JWTs
 //
+// Restart returns as soon as the server answers again: services and
+// sandboxes it was running show starting / pending and come back in the
+// background (srv.Server.Recovered() is closed when recovery has run);
+// WrapRuntime can hold their launches to look at the server meanwhile.
+//
 // Time: with a fake clock, server time (timestamps, session expiresAt and
 // expiry) only moves when the test calls Clock.Advance or Clock.Set. The
 // simulated runtime's start/stop delays and the external health-check
@@ -72,6 +77,10 @@ type Options struct {
 	// internal/server/wif and its wiftest issuer); their rules may name
 	// only tenants of Tenants.
 	TrustedIssuers []wif.IssuerConfig
+	// WrapRuntime, if set, wraps the runtime the server uses (to delay or
+	// gate launches, e.g. to hold recovery after a restart while the test
+	// looks at the server).
+	WrapRuntime func(runtime.Runtime) runtime.Runtime
 	// WrapHandler, if set, wraps the server's HTTP handler (to observe or
 	// act on requests as they arrive, e.g. rotate a token file mid-run).
 	WrapHandler func(http.Handler) http.Handler
@@ -161,6 +170,9 @@ func (s *Server) start(t testing.TB, addr string) {
 	default:
 		t.Fatalf("testserver: unknown runtime %q", o.Runtime)
 	}
+	if o.WrapRuntime != nil {
+		rt = o.WrapRuntime(rt)
+	}
 	logger := o.Logger
 	if logger == nil {
 		level := slog.LevelWarn
@@ -175,15 +187,10 @@ func (s *Server) start(t testing.TB, addr string) {
 		{Kind: server.CredentialToken, Secret: Token, Tenants: []string{"*"}, Name: "test-token"},
 		{Kind: server.CredentialAPIKey, Secret: APIKey, Tenants: []string{"*"}, Name: "test-api-key"},
 	}, o.Credentials...)
-	srv, err := server.New(server.Config{
-		Store: store, Runtime: rt, Clock: o.Clock, Logger: logger, Credentials: creds, Tenants: o.Tenants,
-		TrustedIssuers: o.TrustedIssuers, HealthInterval: o.HealthInterval, HealthTimeout: 2 * time.Second, RateLimit: o.RateLimit, MaxInFlight: o.MaxInFlight,
-	})
-	if err != nil {
-		store.Close()
-		t.Fatalf("testserver: %v", err)
-	}
+	// Like the server command, listen before New: after a restart the port
+	// answers as soon as New has recorded recovery.
 	var ln net.Listener
+	var err error
 	for i := 0; ; i++ {
 		ln, err = net.Listen("tcp", addr)
 		if err == nil || i == 50 {
@@ -192,8 +199,17 @@ func (s *Server) start(t testing.TB, addr string) {
 		time.Sleep(20 * time.Millisecond) // the previous listener on a fixed port is still closing
 	}
 	if err != nil {
-		srv.Close()
+		store.Close()
 		t.Fatalf("testserver: listen: %v", err)
+	}
+	srv, err := server.New(server.Config{
+		Store: store, Runtime: rt, Clock: o.Clock, Logger: logger, Credentials: creds, Tenants: o.Tenants,
+		TrustedIssuers: o.TrustedIssuers, HealthInterval: o.HealthInterval, HealthTimeout: 2 * time.Second, RateLimit: o.RateLimit, MaxInFlight: o.MaxInFlight,
+	})
+	if err != nil {
+		ln.Close()
+		store.Close()
+		t.Fatalf("testserver: %v", err)
 	}
 	handler := srv.Handler()
 	if o.WrapHandler != nil {
