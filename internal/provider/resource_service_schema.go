@@ -147,9 +147,9 @@ func (r *ServiceResource) Schema(ctx context.Context, _ resource.SchemaRequest, 
 						MarkdownDescription: "Command and arguments of the sandbox's process. Not returned by the API (redacted).",
 					},
 					"environment": schema.MapAttribute{
-						Optional:            true,
-						Sensitive:           true,
-						ElementType:         types.StringType,
+						Optional:    true,
+						Sensitive:   true,
+						ElementType: types.StringType,
 						MarkdownDescription: "Environment variables of the sandbox's process. Sensitive; not returned by the API " +
 							"(redacted). Conflicts with `environment_wo`.",
 						Validators: []validator.Map{
