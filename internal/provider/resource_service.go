@@ -64,20 +64,26 @@ func (r *ServiceResource) ConfigValidators(context.Context) []resource.ConfigVal
 var _ resource.ResourceWithValidateConfig = (*ServiceResource)(nil)
 
 func (r *ServiceResource) ValidateConfig(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
-	var kind, token types.String
-	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("external").AtName("auth").AtName("kind"), &kind)...)
-	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("external").AtName("auth").AtName("token"), &token)...)
-	if resp.Diagnostics.HasError() || kind.IsUnknown() || token.IsUnknown() || kind.IsNull() {
+	var kind, token, tokenWO types.String
+	auth := path.Root("external").AtName("auth")
+	tokenPath, tokenWOPath := auth.AtName("token"), auth.AtName("token_wo")
+	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, auth.AtName("kind"), &kind)...)
+	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, tokenPath, &token)...)
+	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, tokenWOPath, &tokenWO)...)
+	if resp.Diagnostics.HasError() || kind.IsUnknown() || token.IsUnknown() || tokenWO.IsUnknown() || kind.IsNull() {
 		return
 	}
-	tokenPath := path.Root("external").AtName("auth").AtName("token")
 	switch {
-	case kind.ValueString() == api.AuthKindBearer && token.IsNull():
+	case kind.ValueString() == api.AuthKindBearer && token.IsNull() && tokenWO.IsNull():
 		resp.Diagnostics.AddAttributeError(tokenPath, "Missing bearer token",
-			`external.auth.kind is "bearer", so external.auth.token must be set (for example from a variable marked sensitive).`)
+			`external.auth.kind is "bearer", so external.auth.token or external.auth.token_wo (write-only, `+
+				`kept out of state; Terraform 1.11+ or OpenTofu 1.11+) must be set, for example from a variable marked sensitive.`)
 	case kind.ValueString() == api.AuthKindNone && !token.IsNull():
 		resp.Diagnostics.AddAttributeError(tokenPath, "Token not allowed",
 			`external.auth.token is only used with kind = "bearer"; remove it or set kind = "bearer".`)
+	case kind.ValueString() == api.AuthKindNone && !tokenWO.IsNull():
+		resp.Diagnostics.AddAttributeError(tokenWOPath, "Token not allowed",
+			`external.auth.token_wo is only used with kind = "bearer"; remove it or set kind = "bearer".`)
 	}
 }
 
@@ -85,8 +91,9 @@ func (r *ServiceResource) ValidateConfig(ctx context.Context, req resource.Valid
 
 func (r *ServiceResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
 	defer setIdentity(ctx, resp.Identity, &resp.Diagnostics, "name", &resp.State)
-	var plan serviceModel
+	var plan, config serviceModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	resp.Diagnostics.Append(req.Config.Get(ctx, &config)...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
@@ -105,7 +112,7 @@ func (r *ServiceResource) Create(ctx context.Context, req resource.CreateRequest
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	backend := plan.backend(ctx, &resp.Diagnostics)
+	backend := plan.backend(ctx, &config, &resp.Diagnostics)
 	labels := mapFromValue(ctx, plan.Labels, &resp.Diagnostics)
 	if resp.Diagnostics.HasError() {
 		return
@@ -182,9 +189,10 @@ func (r *ServiceResource) Read(ctx context.Context, req resource.ReadRequest, re
 
 func (r *ServiceResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
 	defer setIdentity(ctx, resp.Identity, &resp.Diagnostics, "name", &resp.State)
-	var plan, state serviceModel
+	var plan, state, config serviceModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
 	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	resp.Diagnostics.Append(req.Config.Get(ctx, &config)...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
@@ -218,11 +226,13 @@ func (r *ServiceResource) Update(ctx context.Context, req resource.UpdateRequest
 	// that is never retried.
 	gen := state.Generation.ValueInt64()
 
-	// 1. Spec: PATCH what changed.
+	// 1. Spec: PATCH what changed. The backend is sent whole, so its
+	// write-only values come again from the configuration (the only place
+	// they are): a PATCH for another reason keeps them on the server.
 	var upd api.UpdateServiceRequest
 	backendChanged := !sameBackend(ctx, plan, state)
 	if backendChanged {
-		b := plan.backend(ctx, &resp.Diagnostics)
+		b := plan.backend(ctx, &config, &resp.Diagnostics)
 		upd.Backend = &b
 	}
 	if !plan.Labels.Equal(state.Labels) {
@@ -366,8 +376,10 @@ func isUp(s *api.Service) bool {
 	return false
 }
 
-// backend builds the API backend from the configuration.
-func (m *serviceModel) backend(ctx context.Context, diags *diag.Diagnostics) api.Backend {
+// backend builds the API backend from the plan (or state) m. The write-only
+// values (sandbox.environment_wo, external.auth.token_wo) are only in the
+// configuration: config supplies them (nil: none, for comparisons).
+func (m *serviceModel) backend(ctx context.Context, config *serviceModel, diags *diag.Diagnostics) api.Backend {
 	switch {
 	case m.Sandbox != nil:
 		s := m.Sandbox
@@ -376,6 +388,9 @@ func (m *serviceModel) backend(ctx context.Context, diags *diag.Diagnostics) api
 			diags.Append(s.Argv.ElementsAs(ctx, &argv, false)...)
 		}
 		env := mapFromValue(ctx, s.Environment, diags)
+		if config != nil && config.Sandbox != nil && !config.Sandbox.EnvironmentWO.IsNull() {
+			env = mapFromValue(ctx, config.Sandbox.EnvironmentWO, diags)
+		}
 		return api.Backend{Kind: api.BackendKindSandbox, Sandbox: &api.SandboxSpec{
 			Owner:   api.Owner{Kind: api.OwnerKindService, ServiceName: m.Name.ValueString()},
 			Backend: s.Backend.ValueString(),
@@ -396,6 +411,9 @@ func (m *serviceModel) backend(ctx context.Context, diags *diag.Diagnostics) api
 			if !e.Auth.Token.IsNull() {
 				b.Auth.Token = &api.Secret{Value: e.Auth.Token.ValueString()}
 			}
+			if config != nil && config.External != nil && config.External.Auth != nil && !config.External.Auth.TokenWO.IsNull() {
+				b.Auth.Token = &api.Secret{Value: config.External.Auth.TokenWO.ValueString()}
+			}
 		}
 		return b
 	}
@@ -403,14 +421,30 @@ func (m *serviceModel) backend(ctx context.Context, diags *diag.Diagnostics) api
 	return api.Backend{}
 }
 
-// sameBackend reports whether the planned backend equals the prior one.
+// sameBackend reports whether the planned backend equals the prior one,
+// write-only versions included (a version bump re-sends the backend).
 func sameBackend(ctx context.Context, plan, state serviceModel) bool {
 	var d diag.Diagnostics
-	a, b := plan.backend(ctx, &d), state.backend(ctx, &d)
+	a, b := plan.backend(ctx, nil, &d), state.backend(ctx, nil, &d)
 	if d.HasError() {
 		return false
 	}
-	return fmt.Sprintf("%#v", flat(a)) == fmt.Sprintf("%#v", flat(b))
+	pe, pt := plan.writeOnlyVersions()
+	se, st := state.writeOnlyVersions()
+	return fmt.Sprintf("%#v", flat(a)) == fmt.Sprintf("%#v", flat(b)) && pe.Equal(se) && pt.Equal(st)
+}
+
+// writeOnlyVersions returns sandbox.environment_wo_version and
+// external.auth.token_wo_version (null where the block is absent).
+func (m *serviceModel) writeOnlyVersions() (env, token types.Int64) {
+	env, token = types.Int64Null(), types.Int64Null()
+	if m.Sandbox != nil {
+		env = m.Sandbox.EnvironmentWOVersion
+	}
+	if m.External != nil && m.External.Auth != nil {
+		token = m.External.Auth.TokenWOVersion
+	}
+	return env, token
 }
 
 // flat renders a backend as comparable values.
@@ -466,7 +500,8 @@ func (m *serviceModel) readSpec(ctx context.Context, svc *api.Service, diags *di
 	m.Sandbox, m.BuiltIn, m.External = nil, nil, nil
 	switch b.Kind {
 	case api.BackendKindSandbox:
-		s := &serviceSandboxModel{Argv: types.ListNull(types.StringType), Environment: types.MapNull(types.StringType)}
+		s := &serviceSandboxModel{Argv: types.ListNull(types.StringType), Environment: types.MapNull(types.StringType),
+			EnvironmentWO: types.MapNull(types.StringType), EnvironmentWOVersion: types.Int64Null()}
 		if b.Sandbox != nil {
 			s.Backend = types.StringValue(b.Sandbox.Backend)
 			s.Image = types.StringValue(b.Sandbox.Root.Source.Reference)
@@ -476,7 +511,9 @@ func (m *serviceModel) readSpec(ctx context.Context, svc *api.Service, diags *di
 			// values they hold: a count that no longer matches the state
 			// means they were changed outside Terraform, so drop them from
 			// state and let the next plan send the configured ones again.
+			// environment_wo is never in state; its version is configuration.
 			s.Argv, s.Environment = prevSandbox.Argv, prevSandbox.Environment
+			s.EnvironmentWOVersion = prevSandbox.EnvironmentWOVersion
 			if p := b.Sandbox; p != nil && p.Process.Argv.Redacted && !s.Argv.IsNull() && len(s.Argv.Elements()) != p.Process.Argv.Count {
 				s.Argv = types.ListNull(types.StringType)
 			}
@@ -505,9 +542,11 @@ func (m *serviceModel) readSpec(ctx context.Context, svc *api.Service, diags *di
 			}
 			// Kind "none" is what an absent auth block means: keep it absent.
 			if prevAuth != nil || b.Auth.Kind != api.AuthKindNone {
-				a := &serviceExternalAuthModel{Kind: types.StringValue(b.Auth.Kind), Token: types.StringNull()}
+				a := &serviceExternalAuthModel{Kind: types.StringValue(b.Auth.Kind), Token: types.StringNull(),
+					TokenWO: types.StringNull(), TokenWOVersion: types.Int64Null()}
 				if prevAuth != nil && b.Auth.Kind == api.AuthKindBearer {
 					a.Token = prevAuth.Token // redacted by the API
+					a.TokenWOVersion = prevAuth.TokenWOVersion
 				}
 				e.Auth = a
 			}

@@ -73,3 +73,63 @@ func TestPlanServiceChange(t *testing.T) {
 		})
 	}
 }
+
+// TestPlanServiceChange_writeOnlyVersion: bumping a *_wo_version is a
+// backend change (a PATCH that rolls the service), though the write-only
+// value itself is never in plan or state.
+func TestPlanServiceChange_writeOnlyVersion(t *testing.T) {
+	ctx := context.Background()
+	var sr resource.SchemaResponse
+	(&ServiceResource{}).Schema(ctx, resource.SchemaRequest{}, &sr)
+	s := sr.Schema
+	sandbox := func(v int64) *serviceSandboxModel {
+		return &serviceSandboxModel{
+			Backend: types.StringValue(api.RuntimeContainer), Image: types.StringValue("example/app:1"),
+			Argv: types.ListNull(types.StringType), Environment: types.MapNull(types.StringType),
+			EnvironmentWO: types.MapNull(types.StringType), EnvironmentWOVersion: types.Int64Value(v),
+		}
+	}
+	external := func(v int64) *serviceExternalModel {
+		return &serviceExternalModel{URL: types.StringValue("http://127.0.0.1:1"), HealthPath: types.StringNull(),
+			Auth: &serviceExternalAuthModel{Kind: types.StringValue(api.AuthKindBearer), Token: types.StringNull(),
+				TokenWO: types.StringNull(), TokenWOVersion: types.Int64Value(v)}}
+	}
+	for name, backend := range map[string]func(int64) (string, any){
+		"environment_wo_version": func(v int64) (string, any) { return "sandbox", sandbox(v) },
+		"token_wo_version":       func(v int64) (string, any) { return "external", external(v) },
+	} {
+		t.Run(name, func(t *testing.T) {
+			build := func(v int64) tfsdk.State {
+				st := tfsdk.State{Schema: s, Raw: tftypes.NewValue(s.Type().TerraformType(ctx), nil)}
+				attr, val := backend(v)
+				for p, x := range map[string]any{"name": "web", "running": true, "lifecycle_state": api.ServiceRunning, attr: val} {
+					if d := st.SetAttribute(ctx, path.Root(p), x); d.HasError() {
+						t.Fatal(d)
+					}
+				}
+				return st
+			}
+			state, bumped := build(1), build(2)
+			ch, d := planServiceChange(ctx, tfsdk.Plan{Schema: s, Raw: bumped.Raw}, state, false)
+			if d.HasError() {
+				t.Fatal(d)
+			}
+			if !ch.patch || !ch.rollsOrCycles {
+				t.Errorf("got patch=%v rollsOrCycles=%v, want both", ch.patch, ch.rollsOrCycles)
+			}
+			var pm, sm serviceModel
+			if d := bumped.Get(ctx, &pm); d.HasError() {
+				t.Fatal(d)
+			}
+			if d := state.Get(ctx, &sm); d.HasError() {
+				t.Fatal(d)
+			}
+			if sameBackend(ctx, pm, sm) {
+				t.Error("sameBackend: a version bump must send the backend")
+			}
+			if !sameBackend(ctx, sm, sm) {
+				t.Error("sameBackend: same versions must not send the backend")
+			}
+		})
+	}
+}

@@ -6,8 +6,11 @@ import (
 
 	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
 	"github.com/hashicorp/terraform-plugin-framework-timetypes/timetypes"
+	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
+	"github.com/hashicorp/terraform-plugin-framework-validators/mapvalidator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/attr"
+	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/booldefault"
@@ -49,10 +52,12 @@ type serviceModel struct {
 }
 
 type serviceSandboxModel struct {
-	Backend     types.String `tfsdk:"backend"`
-	Image       types.String `tfsdk:"image"`
-	Argv        types.List   `tfsdk:"argv"`
-	Environment types.Map    `tfsdk:"environment"`
+	Backend              types.String `tfsdk:"backend"`
+	Image                types.String `tfsdk:"image"`
+	Argv                 types.List   `tfsdk:"argv"`
+	Environment          types.Map    `tfsdk:"environment"`
+	EnvironmentWO        types.Map    `tfsdk:"environment_wo"`
+	EnvironmentWOVersion types.Int64  `tfsdk:"environment_wo_version"`
 }
 
 type serviceBuiltInModel struct {
@@ -66,8 +71,10 @@ type serviceExternalModel struct {
 }
 
 type serviceExternalAuthModel struct {
-	Kind  types.String `tfsdk:"kind"`
-	Token types.String `tfsdk:"token"`
+	Kind           types.String `tfsdk:"kind"`
+	Token          types.String `tfsdk:"token"`
+	TokenWO        types.String `tfsdk:"token_wo"`
+	TokenWOVersion types.Int64  `tfsdk:"token_wo_version"`
 }
 
 // Object types of the computed lists (shared with the data sources).
@@ -119,8 +126,8 @@ func (r *ServiceResource) Schema(ctx context.Context, _ resource.SchemaRequest, 
 				Optional: true,
 				MarkdownDescription: "Run the service in a sandbox that Nimbus manages. The API never returns `argv` " +
 					"and `environment` (it redacts them), so Terraform keeps the configured values; they cannot be " +
-					"recovered by import. Changing the backend of a running service rolls it: apply waits until the " +
-					"new spec is observed and ready.",
+					"recovered by import; use `environment_wo` to keep environment secrets out of plan and state. " +
+					"Changing the backend of a running service rolls it: apply waits until the new spec is observed and ready.",
 				Attributes: map[string]schema.Attribute{
 					"backend": schema.StringAttribute{
 						Optional:            true,
@@ -140,11 +147,35 @@ func (r *ServiceResource) Schema(ctx context.Context, _ resource.SchemaRequest, 
 						MarkdownDescription: "Command and arguments of the sandbox's process. Not returned by the API (redacted).",
 					},
 					"environment": schema.MapAttribute{
-						Optional:            true,
-						Sensitive:           true,
-						ElementType:         types.StringType,
-						MarkdownDescription: "Environment variables of the sandbox's process. Sensitive; not returned by the API (redacted).",
-						Validators:          []validator.Map{validators.EnvironmentNames()},
+						Optional:    true,
+						Sensitive:   true,
+						ElementType: types.StringType,
+						MarkdownDescription: "Environment variables of the sandbox's process. Sensitive; not returned by the API " +
+							"(redacted). Conflicts with `environment_wo`.",
+						Validators: []validator.Map{
+							mapvalidator.ConflictsWith(path.MatchRelative().AtParent().AtName("environment_wo")),
+							validators.EnvironmentNames(),
+						},
+					},
+					"environment_wo": schema.MapAttribute{
+						Optional:    true,
+						Sensitive:   true,
+						WriteOnly:   true,
+						ElementType: types.StringType,
+						MarkdownDescription: "Write-only environment variables of the sandbox's process: sent to the server, " +
+							"never stored in plan or state. Requires Terraform 1.11+ or OpenTofu 1.11+. Every update that " +
+							"sends the backend sends them again from the configuration. Terraform cannot see changes to " +
+							"them: bump `environment_wo_version` to apply new values (the service rolls). Conflicts with `environment`.",
+						Validators: []validator.Map{
+							mapvalidator.ConflictsWith(path.MatchRelative().AtParent().AtName("environment")),
+							validators.EnvironmentNames(),
+						},
+					},
+					"environment_wo_version": schema.Int64Attribute{
+						Optional: true,
+						MarkdownDescription: "Version of `environment_wo`; changing it updates the backend in place with the " +
+							"current `environment_wo` and rolls the running service.",
+						Validators: []validator.Int64{int64validator.AlsoRequires(path.MatchRelative().AtParent().AtName("environment_wo"))},
 					},
 				},
 			},
@@ -186,8 +217,29 @@ func (r *ServiceResource) Schema(ctx context.Context, _ resource.SchemaRequest, 
 							"token": schema.StringAttribute{
 								Optional:  true,
 								Sensitive: true,
-								MarkdownDescription: "Bearer token, required with `kind = \"bearer\"`. Sensitive; not returned by " +
-									"the API, so it cannot be recovered by import.",
+								MarkdownDescription: "Bearer token; `kind = \"bearer\"` requires it or `token_wo`. Sensitive; not " +
+									"returned by the API, so it cannot be recovered by import. Conflicts with `token_wo`.",
+								Validators: []validator.String{
+									stringvalidator.ConflictsWith(path.MatchRelative().AtParent().AtName("token_wo")),
+								},
+							},
+							"token_wo": schema.StringAttribute{
+								Optional:  true,
+								Sensitive: true,
+								WriteOnly: true,
+								MarkdownDescription: "Write-only bearer token: sent to the server, never stored in plan or state. " +
+									"Requires Terraform 1.11+ or OpenTofu 1.11+. Every update that sends the backend sends it " +
+									"again from the configuration. Terraform cannot see changes to it: bump `token_wo_version` " +
+									"to apply a new token. Conflicts with `token`.",
+								Validators: []validator.String{
+									stringvalidator.ConflictsWith(path.MatchRelative().AtParent().AtName("token")),
+								},
+							},
+							"token_wo_version": schema.Int64Attribute{
+								Optional: true,
+								MarkdownDescription: "Version of `token_wo`; changing it updates the backend in place with the " +
+									"current `token_wo`.",
+								Validators: []validator.Int64{int64validator.AlsoRequires(path.MatchRelative().AtParent().AtName("token_wo"))},
 							},
 						},
 					},
@@ -220,7 +272,8 @@ func (r *ServiceResource) Schema(ctx context.Context, _ resource.SchemaRequest, 
 			},
 			"generation": schema.Int64Attribute{
 				Computed: true,
-				MarkdownDescription: "Generation of the service's spec; every update of `labels` or the backend increments it. " +
+				MarkdownDescription: "Generation of the service's spec; every update of `labels` or the backend (including a " +
+					"`*_wo_version` change) increments it. " +
 					"An update plan shows it unknown only when it sends such an update.",
 			},
 			"observed_generation": schema.Int64Attribute{

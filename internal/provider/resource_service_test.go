@@ -288,6 +288,7 @@ resource "nimbus_service" "test" {
 						"health_path": knownvalue.StringExact("/healthz"),
 						"auth": knownvalue.ObjectExact(map[string]knownvalue.Check{
 							"kind": knownvalue.StringExact("bearer"), "token": knownvalue.StringExact("hc-token"),
+							"token_wo": knownvalue.Null(), "token_wo_version": knownvalue.Null(),
 						}),
 					})),
 				},

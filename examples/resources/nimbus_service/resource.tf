@@ -10,9 +10,12 @@ resource "nimbus_service" "web" {
     backend = "container" # or "krun"
     image   = "registry.example.com/storefront/web:1.4.2"
     argv    = ["/srv/web", "--port=8080"]
-    environment = {
-      DATABASE_URL = var.database_url # sensitive; the API never returns it
+    # Write-only (Terraform 1.11+, OpenTofu 1.11+): sent to Nimbus, never
+    # stored in plan or state. Bump the version to apply new values.
+    environment_wo = {
+      DATABASE_URL = var.database_url
     }
+    environment_wo_version = 1
   }
 
   # Any change here restarts the running service in place.
@@ -41,8 +44,9 @@ resource "nimbus_service" "search" {
     url         = "https://search.internal:9200"
     health_path = "/_cluster/health"
     auth = {
-      kind  = "bearer"
-      token = var.search_token
+      kind             = "bearer"
+      token_wo         = var.search_token # write-only, never in state
+      token_wo_version = 1                # bump to apply a new token
     }
   }
 }
@@ -54,12 +58,16 @@ resource "nimbus_service" "batch" {
   sandbox = { image = "registry.example.com/batch:7" }
 }
 
+# Ephemeral variables (Terraform 1.10+, OpenTofu 1.11+) can only feed
+# write-only arguments: the secret stays out of plan files and state.
 variable "database_url" {
   type      = string
   sensitive = true
+  ephemeral = true
 }
 
 variable "search_token" {
   type      = string
   sensitive = true
+  ephemeral = true
 }
