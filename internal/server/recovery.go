@@ -57,6 +57,10 @@ func (s *Server) startRecovery() error {
 			writes = append(writes, StoreWrite{Kind: kind, Tenant: tenant, Key: key, Data: b})
 		}
 	)
+	// A crash between storing a service's new sandbox and storing the
+	// service that names it leaves the sandbox unnamed: the service adopts
+	// it, so recovery relaunches that sandbox instead of creating a second.
+	adopted := s.adoptOrphanSandboxes()
 	for _, tenant := range s.sandboxes.tenants() {
 		for _, cur := range sortedRecs(s.sandboxes.each(tenant), func(r *sandboxRec) string { return r.Sandbox.Metadata.ID }) {
 			if !sandboxActive(cur.Sandbox.Status.LifecycleState) {
@@ -83,10 +87,15 @@ func (s *Server) startRecovery() error {
 	for _, tenant := range s.services.tenants() {
 		for _, cur := range sortedRecs(s.services.each(tenant), func(r *serviceRec) string { return r.Service.Metadata.Name }) {
 			st := cur.Service.Status.LifecycleState
+			name := cur.Service.Metadata.Name
 			if st == api.ServiceFailed || (st == api.ServiceStopped && cur.Desired != desiredRunning) {
+				if adopted[objKey(kindService, tenant, name)] {
+					stamp(&cur.Service.Metadata)
+					addWrite(kindService, tenant, name, cur)
+					svcs = append(svcs, cur)
+				}
 				continue
 			}
-			name := cur.Service.Metadata.Name
 			next := cur
 			if next.Desired == desiredRunning {
 				next.Service.Status.ObservedGeneration = next.Service.Metadata.Generation
@@ -162,6 +171,32 @@ func (s *Server) startRecovery() error {
 		s.runRecovery(items)
 	}()
 	return nil
+}
+
+// adoptOrphanSandboxes gives every sandbox-backed service that names no
+// sandbox the service-owned sandbox that names it as owner (the one with
+// the smallest id, if a crash left several), changing the loaded records in
+// place (New calls it before anything is served). It returns the keys of
+// the services it changed.
+func (s *Server) adoptOrphanSandboxes() map[string]bool {
+	adopted := map[string]bool{}
+	for _, tenant := range s.sandboxes.tenants() {
+		for _, sb := range sortedRecs(s.sandboxes.each(tenant), func(r *sandboxRec) string { return r.Sandbox.Metadata.ID }) {
+			owner := sb.Sandbox.Spec.Owner
+			if owner.Kind != api.OwnerKindService {
+				continue
+			}
+			svc := s.services.get(tenant, owner.ServiceName)
+			if svc == nil || svc.Service.Status.SandboxID != "" || svc.Service.Spec.Backend.Kind != api.BackendKindSandbox {
+				continue
+			}
+			svc.Service.Status.SandboxID = sb.Sandbox.Metadata.ID
+			adopted[objKey(kindService, tenant, owner.ServiceName)] = true
+			s.log.Warn("service adopted its sandbox after a restart", "tenant", tenant,
+				"service", owner.ServiceName, "sandbox", sb.Sandbox.Metadata.ID)
+		}
+	}
+	return adopted
 }
 
 // sessionLost explains why an open session's target cannot be what the

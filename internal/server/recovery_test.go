@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"sync"
@@ -222,4 +223,68 @@ func getSandbox(t testing.TB, srv *testserver.Server, id string) api.Sandbox {
 	var s api.Sandbox
 	r.into(t, &s)
 	return s
+}
+
+// TestRestartAdoptsTheSandboxOfACrashedStart: a crash after a service's new
+// sandbox was stored but before the service naming it was leaves the
+// sandbox unnamed. After the restart the service runs that sandbox: no
+// second sandbox is created for it.
+func TestRestartAdoptsTheSandboxOfACrashedStart(t *testing.T) {
+	dir := t.TempDir()
+	srv := testserver.Start(t, testserver.WithDataDir(dir))
+	mustCreate(t, srv, sandboxService("api", "registry.example/api:1"))
+	do(t, srv, "POST", tp+"/services/api/start", nil)
+	before := waitService(t, srv, "api", readyOn(1)).Status.SandboxID
+	if before == "" {
+		t.Fatal("a running sandbox-backed service names no sandbox")
+	}
+	srv.Stop()
+	// The crash: the service record is the one stored before its sandbox
+	// was named.
+	st, err := server.OpenBoltStore(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var data []byte
+	if err := st.Load("services", func(tenant, key string, b []byte) error {
+		if tenant == srv.Tenant && key == "api" {
+			data = b
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	var rec map[string]any
+	if err := json.Unmarshal(data, &rec); err != nil {
+		t.Fatal(err)
+	}
+	status := rec["service"].(map[string]any)["status"].(map[string]any)
+	delete(status, "sandboxId")
+	b, err := json.Marshal(rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Put("services", srv.Tenant, "api", b); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	srv.Restart(t)
+	after := waitService(t, srv, "api", readyOn(1)).Status.SandboxID
+	if after != before {
+		t.Errorf("after the restart the service runs sandbox %q, want its own %q", after, before)
+	}
+	var owned []string
+	var sbxs api.SandboxList
+	do(t, srv, "GET", tp+"/sandboxes?limit=1000", nil).into(t, &sbxs)
+	for _, sb := range sbxs.Items {
+		if sb.Spec.Owner.Kind == api.OwnerKindService && sb.Spec.Owner.ServiceName == "api" {
+			owned = append(owned, sb.Metadata.ID)
+		}
+	}
+	if len(owned) != 1 {
+		t.Errorf("service api owns sandboxes %v after the restart, want exactly one", owned)
+	}
 }
