@@ -3,8 +3,9 @@
 # provider's schema, skips its API calls and fills computed attributes with
 # the defaults below; other computed strings get generated placeholders, and
 # computed lists of objects such as endpoints and conditions stay empty
-# (Terraform cannot mock their elements), so what the module derives from
-# endpoints is tested against a server in server/web_service.tftest.hcl.
+# (Terraform cannot mock their elements; OpenTofu can), so what the module
+# derives from endpoints is tested against a server in
+# server/web_service.tftest.hcl.
 #
 #   terraform init && terraform test
 mock_provider "nimbus" {
