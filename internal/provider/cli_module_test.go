@@ -53,7 +53,7 @@ var testSummary = regexp.MustCompile(`(?m)^Success! (\d+) passed, 0 failed\.`)
 func wantPassed(t *testing.T, out, want string) {
 	t.Helper()
 	m := testSummary.FindStringSubmatch(out)
-	if m == nil || m[1] != want {
+	if len(m) != 2 || m[1] != want {
 		t.Fatalf("terraform test did not pass %s run blocks:\n%s", want, out)
 	}
 }
