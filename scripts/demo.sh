@@ -3,7 +3,8 @@
 # store and applies examples/demo with the newest Terraform (bin/terraform-1.16),
 # all under .demo/ (git-ignored).
 #
-#   scripts/demo.sh up      (make demo)        build, start the servers, apply, print a summary
+#   scripts/demo.sh up      (make demo)        build, start the servers, apply, print a summary and
+#                                              a `terraform query` listing of the demo's services
 #   scripts/demo.sh stop    (make demo-stop)   stop the servers, keep their data and the Terraform state
 #   scripts/demo.sh clean   (make demo-clean)  destroy the stack, stop the servers, remove .demo/
 #
@@ -195,8 +196,8 @@ up() {
 
 	step "terraform init + apply of examples/demo (in .demo/work)"
 	mkdir -p "$work"
-	find "$work" -maxdepth 1 -name '*.tf' -delete
-	cp examples/demo/*.tf "$work/"
+	find "$work" -maxdepth 1 \( -name '*.tf' -o -name '*.tfquery.hcl' \) -delete
+	cp examples/demo/*.tf examples/demo/*.tfquery.hcl "$work/"
 	printf '# Written by scripts/demo.sh\nsearch_url = "%s"\n' "$(upstream_url)" >"$work/demo.auto.tfvars"
 	# The provider binary changes between runs: resolve it afresh from the mirror.
 	rm -rf "$work/.terraform/providers" "$work/.terraform.lock.hcl"
@@ -204,6 +205,16 @@ up() {
 	tf apply "${color[@]}" -input=false -auto-approve
 
 	summary
+	query
+}
+
+# query lists the demo's services with `terraform query`
+# (examples/demo/services.tfquery.hcl): what the API returns for the label
+# stack=demo, as list results Terraform could import.
+query() {
+	echo
+	step "terraform query: the services labelled stack=demo (examples/demo/services.tfquery.hcl)"
+	tf query "${color[@]}"
 }
 
 summary() {
@@ -218,6 +229,7 @@ To look around with your own terraform and the API:
 
   export NIMBUS_ENDPOINT=$(endpoint) NIMBUS_TENANT_ID=$tenant NIMBUS_TOKEN=\$(cat .demo/token)
   TF_CLI_CONFIG_FILE=.demo/terraformrc bin/$tfname -chdir=.demo/work plan    # no changes
+  TF_CLI_CONFIG_FILE=.demo/terraformrc bin/$tfname -chdir=.demo/work query   # the listing below
   curl -s -H "Authorization: Bearer \$NIMBUS_TOKEN" \$NIMBUS_ENDPOINT/v1/tenants/$tenant/services
 
   make demo         # run it again: rebuilds, restarts the servers (services come back), re-applies
