@@ -227,7 +227,7 @@ func TestTemplatesAndPages(t *testing.T) {
 			t.Errorf("missing %s", f)
 		}
 	}
-	for _, g := range []string{"local-server", "api-reference", "troubleshooting"} {
+	for _, g := range []string{"local-server", "api-reference", "troubleshooting", "testing-modules"} {
 		if !exists("templates/guides/" + g + ".md.tmpl") {
 			t.Errorf("missing guide template templates/guides/%s.md.tmpl", g)
 		}
