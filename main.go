@@ -15,6 +15,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/providerserver"
 
 	"github.com/nimbus/terraform-provider-nimbus/internal/provider"
+	"github.com/nimbus/terraform-provider-nimbus/internal/sdklog"
 	"github.com/nimbus/terraform-provider-nimbus/internal/server"
 )
 
@@ -54,6 +55,12 @@ func servePlugin(args []string) int {
 	if *showVersion {
 		fmt.Println(version)
 		return 0
+	}
+	// With no TF_LOG* variable set nobody reads the SDK's trace lines:
+	// don't format them (see internal/sdklog).
+	if err := sdklog.QuietUnlessSet(); err != nil {
+		log.Println(err.Error())
+		return 1
 	}
 	err := providerserver.Serve(context.Background(), provider.New(version), providerserver.ServeOpts{
 		Address:         providerAddress,
