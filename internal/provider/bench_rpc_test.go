@@ -15,6 +15,7 @@ package provider
 import (
 	"context"
 	"os"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -198,6 +199,51 @@ func BenchmarkRPC_PlanResourceChange(b *testing.B) {
 				TypeName: "nimbus_service", PriorState: s.state, ProposedNewState: s.state, Config: cfg,
 			})
 			benchCheck(b, "plan", err, resp.Diagnostics)
+		}
+	})
+}
+
+// withAttr returns the object v with attribute name set to val.
+func withAttr(b *testing.B, typ tftypes.Type, v tftypes.Value, name string, val tftypes.Value) tftypes.Value {
+	b.Helper()
+	attrs := map[string]tftypes.Value{}
+	if err := v.As(&attrs); err != nil {
+		b.Fatal(err)
+	}
+	attrs[name] = val
+	return tftypes.NewValue(typ, attrs)
+}
+
+// BenchmarkRPC_Update is one in-place update of the service, as `terraform
+// apply` runs it: PlanResourceChange then ApplyResourceChange with a label
+// that changes every time (the server bumps the generation; a built-in
+// backend does not roll).
+func BenchmarkRPC_Update(b *testing.B) {
+	benchLogModes(b, func(b *testing.B) {
+		s := newBenchService(b)
+		labelsType := s.typ.(tftypes.Object).AttributeTypes["labels"]
+		b.ReportAllocs()
+		i := 0
+		for b.Loop() {
+			i++
+			labels := tftypes.NewValue(labelsType, map[string]tftypes.Value{"round": str(strconv.Itoa(i))})
+			prior, err := s.state.Unmarshal(s.typ)
+			if err != nil {
+				b.Fatal(err)
+			}
+			cfg := benchDynamic(b, s.typ, withAttr(b, s.typ, s.config, "labels", labels))
+			proposed := benchDynamic(b, s.typ, withAttr(b, s.typ, prior, "labels", labels))
+			ctx := benchLogContext()
+			plan, err := s.srv.PlanResourceChange(ctx, &tfprotov6.PlanResourceChangeRequest{
+				TypeName: "nimbus_service", PriorState: s.state, ProposedNewState: proposed, Config: cfg,
+			})
+			benchCheck(b, "plan update", err, plan.Diagnostics)
+			applied, err := s.srv.ApplyResourceChange(benchLogContext(), &tfprotov6.ApplyResourceChangeRequest{
+				TypeName: "nimbus_service", PriorState: s.state, PlannedState: plan.PlannedState, Config: cfg,
+				PlannedPrivate: plan.PlannedPrivate,
+			})
+			benchCheck(b, "apply update", err, applied.Diagnostics)
+			s.state = applied.NewState
 		}
 	})
 }
