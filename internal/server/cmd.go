@@ -17,7 +17,7 @@ import (
 	"time"
 
 	"github.com/nimbus/terraform-provider-nimbus/internal/clock"
-	"github.com/nimbus/terraform-provider-nimbus/internal/server/runtime"
+	"github.com/nimbus/terraform-provider-nimbus/internal/server/runtimes"
 	"github.com/nimbus/terraform-provider-nimbus/internal/server/wif"
 )
 
@@ -199,12 +199,12 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		logger.Info("store opened", "path", filepath.Join(dir, BoltFileName))
 	}
 
-	var rt runtime.Runtime
+	var rt runtimes.Runtime
 	switch *rtName {
 	case "simulated":
-		rt = runtime.NewSimulated(runtime.SimulatedOptions{StartDelay: *startDelay, StopDelay: *stopDelay})
+		rt = runtimes.NewSimulated(runtimes.SimulatedOptions{StartDelay: *startDelay, StopDelay: *stopDelay})
 	case "process":
-		rt = runtime.NewProcess(runtime.ProcessOptions{})
+		rt = runtimes.NewProcess(runtimes.ProcessOptions{})
 		logger.Warn("process runtime enabled: sandboxes run as host processes without isolation")
 	default:
 		store.Close()

@@ -13,7 +13,8 @@ import (
 	"time"
 
 	"github.com/nimbus/terraform-provider-nimbus/internal/clock"
-	"github.com/nimbus/terraform-provider-nimbus/internal/server/runtime"
+	"github.com/nimbus/terraform-provider-nimbus/internal/server/health"
+	"github.com/nimbus/terraform-provider-nimbus/internal/server/runtimes"
 	"github.com/nimbus/terraform-provider-nimbus/internal/server/wif"
 )
 
@@ -22,7 +23,7 @@ type Config struct {
 	// Store persists objects; nil means a new in-memory store.
 	Store Store
 	// Runtime runs sandboxes; nil means a simulated runtime without delays.
-	Runtime runtime.Runtime
+	Runtime runtimes.Runtime
 	// Clock drives timestamps and session expiry; nil means the real clock.
 	Clock clock.Clock
 	// Logger receives structured logs; nil discards them.
@@ -40,8 +41,10 @@ type Config struct {
 	// (default 10s); HealthTimeout bounds one check (default 5s).
 	HealthInterval time.Duration
 	HealthTimeout  time.Duration
-	// HealthAfter waits between health checks; nil means time.After.
-	HealthAfter func(time.Duration) <-chan time.Time
+	// HealthClock times the health checks (the interval between them and
+	// the time of each result); nil means the real clock, also when Clock
+	// is a fake one.
+	HealthClock clock.Clock
 	// RetryAfter is the Retry-After of server.unavailable while draining
 	// (default 1s).
 	RetryAfter time.Duration
@@ -63,12 +66,12 @@ type Config struct {
 type Server struct {
 	cfg     Config
 	store   Store
-	rt      runtime.Runtime
+	rt      runtimes.Runtime
 	clk     clock.Clock
 	log     *slog.Logger
 	auth    *authenticator
 	limiter *rateLimiter
-	monitor *runtime.HealthMonitor
+	monitor *health.Monitor
 
 	services  *table[serviceRec]
 	sandboxes *table[sandboxRec]
@@ -111,7 +114,7 @@ var pageTokenKey = sha256.Sum256([]byte("nimbus page token v1"))
 
 type instance struct {
 	epoch uint64
-	inst  runtime.Instance
+	inst  runtimes.Instance
 }
 
 // New builds a server over cfg.Store, loads every stored object and resumes
@@ -125,7 +128,7 @@ func New(cfg Config) (*Server, error) {
 		cfg.Store = NewMemStore()
 	}
 	if cfg.Runtime == nil {
-		cfg.Runtime = runtime.NewSimulated(runtime.SimulatedOptions{})
+		cfg.Runtime = runtimes.NewSimulated(runtimes.SimulatedOptions{})
 	}
 	if cfg.Clock == nil {
 		cfg.Clock = clock.Real()
@@ -160,7 +163,7 @@ func New(cfg Config) (*Server, error) {
 		s.limiter = newRateLimiter(cfg.RateLimit, cfg.RateBurst)
 	}
 	s.bgCtx, s.bgCancel = context.WithCancel(context.Background())
-	s.monitor = runtime.NewHealthMonitor(runtime.NewHealthChecker(cfg.HealthTimeout), cfg.HealthInterval, cfg.HealthAfter, cfg.Clock.Now)
+	s.monitor = health.NewMonitor(health.NewChecker(cfg.HealthTimeout), cfg.HealthInterval, cfg.HealthClock)
 	if err := s.load(); err != nil {
 		return nil, err
 	}
@@ -350,7 +353,7 @@ func (s *Server) Close() error {
 		s.insts = map[string]*instance{}
 		s.instMu.Unlock()
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		if c, ok := s.rt.(runtime.Closer); ok {
+		if c, ok := s.rt.(runtimes.Closer); ok {
 			if cerr := c.Close(ctx); cerr != nil {
 				s.log.Warn("close runtime", "err", cerr)
 			}

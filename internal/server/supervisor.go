@@ -8,7 +8,8 @@ import (
 	"time"
 
 	"github.com/nimbus/terraform-provider-nimbus/internal/api"
-	"github.com/nimbus/terraform-provider-nimbus/internal/server/runtime"
+	"github.com/nimbus/terraform-provider-nimbus/internal/server/health"
+	"github.com/nimbus/terraform-provider-nimbus/internal/server/runtimes"
 )
 
 // Lock order: service → sandbox → session. Runtime instances are never
@@ -67,9 +68,9 @@ func (s *Server) launchSandboxLocked(r *sandboxRec) (*sandboxRec, error) {
 	}
 	m := r.Sandbox.Metadata
 	epoch := s.epoch.Add(1)
-	q := make(chan runtime.Event, 32)
-	spec := runtime.Spec{ID: m.ID, TenantID: m.TenantID, Profile: r.Sandbox.Spec.Profile, Sandbox: r.Sandbox.Spec.SandboxSpec}
-	inst, err := s.rt.Start(s.bgCtx, spec, func(ev runtime.Event) {
+	q := make(chan runtimes.Event, 32)
+	spec := runtimes.Spec{ID: m.ID, TenantID: m.TenantID, Profile: r.Sandbox.Spec.Profile, Sandbox: r.Sandbox.Spec.SandboxSpec}
+	inst, err := s.rt.Start(s.bgCtx, spec, func(ev runtimes.Event) {
 		select {
 		case q <- ev:
 		case <-s.done:
@@ -108,7 +109,7 @@ func (s *Server) launchSandboxLocked(r *sandboxRec) (*sandboxRec, error) {
 
 // onSandboxEvent applies a runtime report to the sandbox, then to the
 // service that owns it and to sessions attached to it.
-func (s *Server) onSandboxEvent(tenant, id string, epoch uint64, ev runtime.Event) {
+func (s *Server) onSandboxEvent(tenant, id string, epoch uint64, ev runtimes.Event) {
 	if s.closed() {
 		return
 	}
@@ -301,7 +302,7 @@ func (s *Server) watchHealth(r *serviceRec) {
 	if b.Health != nil {
 		path = b.Health.Path
 	}
-	s.monitor.Watch(key, b.Endpoint.URL, path, b.Auth, func(res runtime.HealthResult) {
+	s.monitor.Watch(key, b.Endpoint.URL, path, b.Auth, func(res health.Result) {
 		s.onHealth(m.TenantID, m.Name, key, epoch, res)
 	})
 }
@@ -312,7 +313,7 @@ func (s *Server) unwatchHealth(tenant, name string) {
 	s.monitor.Unwatch(key)
 }
 
-func (s *Server) onHealth(tenant, name, key string, epoch uint64, res runtime.HealthResult) {
+func (s *Server) onHealth(tenant, name, key string, epoch uint64, res health.Result) {
 	if s.closed() {
 		return
 	}

@@ -1,4 +1,9 @@
-package e2etest_test
+// End-to-end tests of the sandbox runtimes and the external health checker
+// (formerly internal/server/runtime/e2etest): the Go client drives an
+// in-process server over loopback, and the process runtime runs real child
+// processes (internal/server/runtimes/sandboxtest).
+
+package e2e
 
 import (
 	"context"
@@ -16,18 +21,13 @@ import (
 
 	"github.com/nimbus/terraform-provider-nimbus/internal/api"
 	"github.com/nimbus/terraform-provider-nimbus/internal/client"
-	"github.com/nimbus/terraform-provider-nimbus/internal/server/runtime/sandboxtest"
+	"github.com/nimbus/terraform-provider-nimbus/internal/server/runtimes/sandboxtest"
 	"github.com/nimbus/terraform-provider-nimbus/internal/testserver"
 )
 
-func TestMain(m *testing.M) {
-	sandboxtest.Main()
-	os.Exit(m.Run())
-}
-
 const secretValue = "s3cr3t-e2e-value"
 
-func newClient(t *testing.T, srv *testserver.Server) *client.Client {
+func rtClient(t *testing.T, srv *testserver.Server) *client.Client {
 	t.Helper()
 	c, err := client.New(client.Config{
 		Endpoint: srv.URL, TenantID: srv.Tenant, Token: srv.Token,
@@ -42,7 +42,7 @@ func newClient(t *testing.T, srv *testserver.Server) *client.Client {
 func processServer(t *testing.T) (*testserver.Server, *client.Client) {
 	t.Helper()
 	srv := testserver.Start(t, func(o *testserver.Options) { o.Runtime = "process" })
-	return srv, newClient(t, srv)
+	return srv, rtClient(t, srv)
 }
 
 func ctxFor(t *testing.T) context.Context {
@@ -52,7 +52,7 @@ func ctxFor(t *testing.T) context.Context {
 	return ctx
 }
 
-func sandboxSpec(t *testing.T, owner api.Owner, mode string, env map[string]string) *api.SandboxSpec {
+func rtSandboxSpec(t *testing.T, owner api.Owner, mode string, env map[string]string) *api.SandboxSpec {
 	t.Helper()
 	argv, base := sandboxtest.Command(t, mode)
 	for k, v := range env {
@@ -109,7 +109,7 @@ func TestProcessServiceRunsRealChild(t *testing.T) {
 	ctx := ctxFor(t)
 	created, err := c.Services.Create(ctx, api.CreateServiceRequest{Name: "web", Backend: api.Backend{
 		Kind:    api.BackendKindSandbox,
-		Sandbox: sandboxSpec(t, api.Owner{Kind: api.OwnerKindService, ServiceName: "web"}, sandboxtest.Listen, map[string]string{"API_TOKEN": secretValue}),
+		Sandbox: rtSandboxSpec(t, api.Owner{Kind: api.OwnerKindService, ServiceName: "web"}, sandboxtest.Listen, map[string]string{"API_TOKEN": secretValue}),
 	}})
 	if err != nil {
 		t.Fatal(err)
@@ -166,7 +166,7 @@ func TestProcessServiceRunsRealChild(t *testing.T) {
 func TestProcessSandboxExitNonZeroFails(t *testing.T) {
 	_, c := processServer(t)
 	ctx := ctxFor(t)
-	spec := sandboxSpec(t, api.Owner{Kind: api.OwnerKindStandalone, DisplayName: "exits"}, sandboxtest.Exit,
+	spec := rtSandboxSpec(t, api.Owner{Kind: api.OwnerKindStandalone, DisplayName: "exits"}, sandboxtest.Exit,
 		map[string]string{sandboxtest.ExitCodeVar: "7", "API_TOKEN": secretValue})
 	sb, err := c.Sandboxes.Create(ctx, api.CreateSandboxRequest{Profile: api.ProfileWorker, Spec: *spec})
 	if err != nil {
@@ -197,7 +197,7 @@ func TestProcessServiceDiesAfterRunning(t *testing.T) {
 	ctx := ctxFor(t)
 	if _, err := c.Services.Create(ctx, api.CreateServiceRequest{Name: "flaky", Backend: api.Backend{
 		Kind: api.BackendKindSandbox,
-		Sandbox: sandboxSpec(t, api.Owner{Kind: api.OwnerKindService, ServiceName: "flaky"}, sandboxtest.ListenThenExit,
+		Sandbox: rtSandboxSpec(t, api.Owner{Kind: api.OwnerKindService, ServiceName: "flaky"}, sandboxtest.ListenThenExit,
 			map[string]string{sandboxtest.ExitCodeVar: "3", sandboxtest.ExitAfterVar: "300ms"}),
 	}}); err != nil {
 		t.Fatal(err)
@@ -229,7 +229,7 @@ func TestProcessServiceDiesAfterRunning(t *testing.T) {
 
 // An external service is really health-checked over HTTP with its bearer
 // token: it turns healthy, then unhealthy when the endpoint answers 503.
-func TestExternalServiceHealth(t *testing.T) {
+func TestExternalServiceHealthChecks(t *testing.T) {
 	var healthy atomic.Bool
 	var sawAuth atomic.Value
 	backend := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -240,7 +240,7 @@ func TestExternalServiceHealth(t *testing.T) {
 	}))
 	t.Cleanup(backend.Close)
 	srv := testserver.Start(t)
-	c := newClient(t, srv)
+	c := rtClient(t, srv)
 	ctx := ctxFor(t)
 	if _, err := c.Services.Create(ctx, api.CreateServiceRequest{Name: "ext", Backend: api.Backend{
 		Kind:     api.BackendKindExternal,

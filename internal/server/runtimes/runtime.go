@@ -1,7 +1,8 @@
-// Package runtime runs sandboxes for the Nimbus server and health-checks
-// external services. The server's supervisor owns all state; a runtime only
+// Package runtimes runs sandboxes for the Nimbus server (the simulated and
+// the process runtime). External services are health-checked by package
+// health. The server's supervisor owns all state; a runtime only
 // launches, reports and stops.
-package runtime
+package runtimes
 
 import (
 	"context"

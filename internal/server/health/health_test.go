@@ -1,4 +1,4 @@
-package runtime
+package health
 
 import (
 	"context"
@@ -46,7 +46,7 @@ func TestHealthChecker(t *testing.T) {
 		}
 	}))
 	defer srv.Close()
-	h := NewHealthChecker(2 * time.Second)
+	h := NewChecker(2 * time.Second)
 	ctx := context.Background()
 	auth := &api.ExternalAuth{Kind: api.AuthKindBearer, Token: &api.Secret{Value: "tok-123"}}
 
@@ -85,7 +85,7 @@ func TestHealthCheckerNeverShowsSecrets(t *testing.T) {
 		w.WriteHeader(http.StatusInternalServerError)
 	}))
 	defer srv.Close()
-	h := NewHealthChecker(time.Second)
+	h := NewChecker(time.Second)
 	withPassword := strings.Replace(srv.URL, "http://", "http://user:hunter2@", 1)
 	auth := &api.ExternalAuth{Kind: api.AuthKindBearer, Token: &api.Secret{Value: "tok-secret"}}
 	for _, target := range []string{withPassword, strings.Replace(deadURL(t), "http://", "http://user:hunter2@", 1)} {
@@ -112,7 +112,7 @@ func TestHealthCheckerTimeout(t *testing.T) {
 	}))
 	defer srv.Close()
 	defer close(release)
-	h := NewHealthChecker(100 * time.Millisecond)
+	h := NewChecker(100 * time.Millisecond)
 	ok, detail := h.Check(context.Background(), srv.URL, "/slow", nil)
 	if ok || !strings.Contains(detail, "no response within 100ms") {
 		t.Fatalf("want a timeout, got %v %q", ok, detail)
@@ -128,18 +128,18 @@ func TestHealthMonitorTurnsHealthyThenUnhealthy(t *testing.T) {
 	}))
 	defer srv.Close()
 	clk := clock.NewFake(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
-	m := NewHealthMonitorWithClock(NewHealthChecker(5*time.Second), 30*time.Second, clk)
+	m := NewMonitor(NewChecker(5*time.Second), 30*time.Second, clk)
 	defer m.Close()
-	results := make(chan HealthResult, 1)
-	m.Watch("acc/ext", srv.URL, "/healthz", nil, func(r HealthResult) { results <- r })
-	next := func() HealthResult {
+	results := make(chan Result, 1)
+	m.Watch("acc/ext", srv.URL, "/healthz", nil, func(r Result) { results <- r })
+	next := func() Result {
 		t.Helper()
 		select {
 		case r := <-results:
 			return r
 		case <-time.After(20 * time.Second):
 			t.Fatal("no health result")
-			return HealthResult{}
+			return Result{}
 		}
 	}
 	// The first check runs at once.
@@ -191,10 +191,10 @@ func TestHealthMonitorRealTime(t *testing.T) {
 		}
 	}))
 	defer srv.Close()
-	m := NewHealthMonitor(NewHealthChecker(time.Second), 10*time.Millisecond, nil, nil)
+	m := NewMonitor(NewChecker(time.Second), 10*time.Millisecond, nil)
 	defer m.Close()
-	results := make(chan HealthResult, 100)
-	m.Watch("acc/ext", srv.URL, "/", nil, func(r HealthResult) { results <- r })
+	results := make(chan Result, 100)
+	m.Watch("acc/ext", srv.URL, "/", nil, func(r Result) { results <- r })
 	var seen []bool
 	deadline := time.After(10 * time.Second)
 	for len(seen) < 3 {
@@ -209,7 +209,7 @@ func TestHealthMonitorRealTime(t *testing.T) {
 		t.Fatalf("want unhealthy, unhealthy, healthy; got %v", seen)
 	}
 	// Watching again replaces the watch rather than adding one.
-	m.Watch("acc/ext", srv.URL, "/", nil, func(HealthResult) {})
+	m.Watch("acc/ext", srv.URL, "/", nil, func(Result) {})
 	m.Unwatch("acc/ext")
 }
 
@@ -231,7 +231,7 @@ func TestHealthURLJoinsPathsBeforeTheQuery(t *testing.T) {
 // TestCheckDetailHidesSecretsInTheURL: neither a password nor a secret
 // query parameter of a (stored, older) URL appears in the check's detail.
 func TestCheckDetailHidesSecretsInTheURL(t *testing.T) {
-	_, detail := NewHealthChecker(2*time.Second).Check(context.Background(), "http://user:PASS@127.0.0.1:1/base?apikey=SECRET&region=eu", "/healthz", nil)
+	_, detail := NewChecker(2*time.Second).Check(context.Background(), "http://user:PASS@127.0.0.1:1/base?apikey=SECRET&region=eu", "/healthz", nil)
 	if strings.Contains(detail, "SECRET") || strings.Contains(detail, "PASS") || !strings.Contains(detail, "region=eu") || !strings.Contains(detail, "/base/healthz") {
 		t.Fatalf("detail %q", detail)
 	}

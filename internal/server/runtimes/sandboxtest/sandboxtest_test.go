@@ -9,8 +9,8 @@ import (
 	"time"
 
 	"github.com/nimbus/terraform-provider-nimbus/internal/api"
-	"github.com/nimbus/terraform-provider-nimbus/internal/server/runtime"
-	"github.com/nimbus/terraform-provider-nimbus/internal/server/runtime/sandboxtest"
+	"github.com/nimbus/terraform-provider-nimbus/internal/server/runtimes"
+	"github.com/nimbus/terraform-provider-nimbus/internal/server/runtimes/sandboxtest"
 )
 
 func TestMain(m *testing.M) {
@@ -18,17 +18,17 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-func start(t *testing.T, mode string, extraEnv map[string]string) (runtime.Instance, chan runtime.Event) {
+func start(t *testing.T, mode string, extraEnv map[string]string) (runtimes.Instance, chan runtimes.Event) {
 	t.Helper()
 	argv, env := sandboxtest.Command(t, mode)
 	for k, v := range extraEnv {
 		env[k] = v
 	}
-	events := make(chan runtime.Event, 8)
-	rt := runtime.NewProcess(runtime.ProcessOptions{StartTimeout: 20 * time.Second, StopGrace: 300 * time.Millisecond})
-	inst, err := rt.Start(context.Background(), runtime.Spec{ID: "sbx-helper", Sandbox: api.SandboxSpec{
+	events := make(chan runtimes.Event, 8)
+	rt := runtimes.NewProcess(runtimes.ProcessOptions{StartTimeout: 20 * time.Second, StopGrace: 300 * time.Millisecond})
+	inst, err := rt.Start(context.Background(), runtimes.Spec{ID: "sbx-helper", Sandbox: api.SandboxSpec{
 		Process: api.Process{Argv: api.RedactableList{Values: argv}, Environment: api.RedactableMap{Values: env}},
-	}}, func(e runtime.Event) { events <- e })
+	}}, func(e runtimes.Event) { events <- e })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -36,14 +36,14 @@ func start(t *testing.T, mode string, extraEnv map[string]string) (runtime.Insta
 	return inst, events
 }
 
-func next(t *testing.T, events chan runtime.Event) runtime.Event {
+func next(t *testing.T, events chan runtimes.Event) runtimes.Event {
 	t.Helper()
 	select {
 	case e := <-events:
 		return e
 	case <-time.After(20 * time.Second):
 		t.Fatal("no event within 20s")
-		return runtime.Event{}
+		return runtimes.Event{}
 	}
 }
 

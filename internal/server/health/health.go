@@ -1,4 +1,4 @@
-package runtime
+package health
 
 import (
 	"context"
@@ -18,20 +18,20 @@ import (
 	"github.com/nimbus/terraform-provider-nimbus/internal/clock"
 )
 
-// HealthChecker checks external services over HTTP.
-type HealthChecker struct {
+// Checker checks external services over HTTP.
+type Checker struct {
 	Client  *http.Client
 	Timeout time.Duration
 }
 
-// NewHealthChecker returns a checker whose single checks time out after
+// NewChecker returns a checker whose single checks time out after
 // timeout (default 5s). It does not follow redirects: a health check judges
 // the endpoint itself, and a 3xx is unhealthy.
-func NewHealthChecker(timeout time.Duration) *HealthChecker {
+func NewChecker(timeout time.Duration) *Checker {
 	if timeout <= 0 {
 		timeout = 5 * time.Second
 	}
-	return &HealthChecker{Timeout: timeout, Client: &http.Client{
+	return &Checker{Timeout: timeout, Client: &http.Client{
 		Timeout:       timeout,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}}
@@ -64,7 +64,7 @@ func HealthURL(rawURL, path string) string {
 // what was checked and what came back ("GET http://127.0.0.1:9/healthz:
 // connection refused", "GET …: HTTP 503 Service Unavailable"); it never
 // contains the auth token or a password in the URL.
-func (h *HealthChecker) Check(ctx context.Context, rawURL, path string, auth *api.ExternalAuth) (healthy bool, detail string) {
+func (h *Checker) Check(ctx context.Context, rawURL, path string, auth *api.ExternalAuth) (healthy bool, detail string) {
 	target := HealthURL(rawURL, path)
 	shown := target
 	u, err := url.Parse(target)
@@ -167,67 +167,46 @@ func describeNetErr(err error) string {
 	return err.Error()
 }
 
-// HealthResult is one check's outcome.
-type HealthResult struct {
+// Result is one check's outcome.
+type Result struct {
 	Healthy bool
 	Detail  string
 	At      time.Time
 }
 
-// HealthMonitor runs a checker on an interval for many targets.
-type HealthMonitor struct {
-	checker  *HealthChecker
+// Monitor runs a checker on an interval for many targets.
+type Monitor struct {
+	checker  *Checker
 	interval time.Duration
-	wait     func(time.Duration) (<-chan time.Time, func())
-	now      func() time.Time
+	clk      clock.Clock
 
 	mu      sync.Mutex
 	targets map[string]context.CancelFunc
 	wg      sync.WaitGroup
 }
 
-// NewHealthMonitor returns a monitor checking every interval (default 5s).
-// after and now may be nil (real time).
-func NewHealthMonitor(checker *HealthChecker, interval time.Duration, after func(time.Duration) <-chan time.Time, now func() time.Time) *HealthMonitor {
-	if now == nil {
-		now = time.Now
+// NewMonitor returns a monitor checking every interval (default 5s); its
+// interval timers and result times come from clk (nil means the real
+// clock): with a *clock.Fake the next round of checks runs when the test
+// advances the clock by interval.
+func NewMonitor(checker *Checker, interval time.Duration, clk clock.Clock) *Monitor {
+	if clk == nil {
+		clk = clock.Real()
 	}
-	wait := func(d time.Duration) (<-chan time.Time, func()) {
-		t := time.NewTimer(d)
-		return t.C, func() { t.Stop() }
-	}
-	if after != nil {
-		wait = func(d time.Duration) (<-chan time.Time, func()) { return after(d), func() {} }
-	}
-	return newHealthMonitor(checker, interval, wait, now)
-}
-
-// NewHealthMonitorWithClock returns a monitor whose interval timers and
-// result times come from clk: with a *clock.Fake the next round of checks
-// runs when the test advances the clock by interval.
-func NewHealthMonitorWithClock(checker *HealthChecker, interval time.Duration, clk clock.Clock) *HealthMonitor {
-	wait := func(d time.Duration) (<-chan time.Time, func()) {
-		t := clk.NewTimer(d)
-		return t.C(), func() { t.Stop() }
-	}
-	return newHealthMonitor(checker, interval, wait, clk.Now)
-}
-
-func newHealthMonitor(checker *HealthChecker, interval time.Duration, wait func(time.Duration) (<-chan time.Time, func()), now func() time.Time) *HealthMonitor {
 	if checker == nil {
-		checker = NewHealthChecker(0)
+		checker = NewChecker(0)
 	}
 	if interval <= 0 {
 		interval = 5 * time.Second
 	}
-	return &HealthMonitor{checker: checker, interval: interval, wait: wait, now: now, targets: map[string]context.CancelFunc{}}
+	return &Monitor{checker: checker, interval: interval, clk: clk, targets: map[string]context.CancelFunc{}}
 }
 
 // Watch starts checking key's URL at once and then every interval after the
 // previous check ended, calling onResult with each outcome, until
 // Unwatch(key) or Close. Watching a key again replaces the previous watch.
 // onResult runs on the watch's goroutine; it must not call Close.
-func (m *HealthMonitor) Watch(key, rawURL, path string, auth *api.ExternalAuth, onResult func(HealthResult)) {
+func (m *Monitor) Watch(key, rawURL, path string, auth *api.ExternalAuth, onResult func(Result)) {
 	ctx, cancel := context.WithCancel(context.Background())
 	m.mu.Lock()
 	if prev, ok := m.targets[key]; ok {
@@ -243,20 +222,20 @@ func (m *HealthMonitor) Watch(key, rawURL, path string, auth *api.ExternalAuth, 
 			if ctx.Err() != nil {
 				return
 			}
-			onResult(HealthResult{Healthy: ok, Detail: detail, At: m.now()})
-			next, release := m.wait(m.interval)
+			onResult(Result{Healthy: ok, Detail: detail, At: m.clk.Now()})
+			next := m.clk.NewTimer(m.interval)
 			select {
 			case <-ctx.Done():
-				release()
+				next.Stop()
 				return
-			case <-next:
+			case <-next.C():
 			}
 		}
 	}()
 }
 
 // Watching reports whether key is being watched.
-func (m *HealthMonitor) Watching(key string) bool {
+func (m *Monitor) Watching(key string) bool {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	_, ok := m.targets[key]
@@ -265,7 +244,7 @@ func (m *HealthMonitor) Watching(key string) bool {
 
 // Unwatch stops checking key. A check in flight is abandoned; a result that
 // was already being delivered may still arrive once.
-func (m *HealthMonitor) Unwatch(key string) {
+func (m *Monitor) Unwatch(key string) {
 	m.mu.Lock()
 	cancel, ok := m.targets[key]
 	delete(m.targets, key)
@@ -276,7 +255,7 @@ func (m *HealthMonitor) Unwatch(key string) {
 }
 
 // Close stops every watch and waits for the checks in flight.
-func (m *HealthMonitor) Close() {
+func (m *Monitor) Close() {
 	m.mu.Lock()
 	for k, cancel := range m.targets {
 		cancel()
