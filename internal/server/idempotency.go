@@ -11,6 +11,8 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/nimbus/terraform-provider-nimbus/internal/server/store"
+
 	"github.com/nimbus/terraform-provider-nimbus/internal/api"
 )
 
@@ -334,7 +336,7 @@ func (s *Server) sweepIdem(now time.Time) {
 // loadIdem reads the stored records, dropping expired ones.
 func (s *Server) loadIdem() error {
 	s.idem = newTable[idemRec]()
-	if err := s.store.Load(kindIdempotency, func(tenant, key string, data []byte) error {
+	if err := s.store.Scan(kindIdempotency, store.Range{}, func(tenant, key string, data []byte) error {
 		rec := new(idemRec)
 		if err := json.Unmarshal(data, rec); err != nil {
 			// A damaged record only costs the replay of one create.

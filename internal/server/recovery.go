@@ -8,6 +8,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/nimbus/terraform-provider-nimbus/internal/server/store"
+
 	"github.com/nimbus/terraform-provider-nimbus/internal/api"
 )
 
@@ -41,7 +43,7 @@ func (s *Server) startRecovery() error {
 	// changed in place instead of cloned (the writer rule of doc.go applies
 	// once the server answers).
 	var (
-		writes   []StoreWrite
+		writes   []pendingWrite
 		svcs     []*serviceRec
 		sbxs     []*sandboxRec
 		sess     []*sessionRec
@@ -54,7 +56,7 @@ func (s *Server) startRecovery() error {
 			if err != nil && rvErr == nil {
 				rvErr = err
 			}
-			writes = append(writes, StoreWrite{Kind: kind, Tenant: tenant, Key: key, Data: b})
+			writes = append(writes, pendingWrite{kind: kind, tenant: tenant, key: key, data: b})
 		}
 	)
 	// A crash between storing a service's new sandbox and storing the
@@ -299,17 +301,25 @@ func (s *Server) takeOver(kind, tenant, key string) {
 // report running later, when the runtime says so.
 func (s *Server) Recovered() <-chan struct{} { return s.recovered }
 
-// putAll makes writes durable in one commit where the store can.
-func (s *Server) putAll(writes []StoreWrite) error {
-	if bs, ok := s.store.(BatchStore); ok {
-		return bs.PutAll(writes)
+// pendingWrite is one Put of putAll.
+type pendingWrite struct {
+	kind, tenant, key string
+	data              []byte
+}
+
+// putAll makes writes durable in one transaction.
+func (s *Server) putAll(writes []pendingWrite) error {
+	if len(writes) == 0 {
+		return nil
 	}
-	for _, w := range writes {
-		if err := s.store.Put(w.Kind, w.Tenant, w.Key, w.Data); err != nil {
-			return err
+	return s.store.Update(func(tx store.Tx) error {
+		for _, w := range writes {
+			if err := tx.Put(w.kind, w.tenant, w.key, w.data); err != nil {
+				return err
+			}
 		}
-	}
-	return nil
+		return nil
+	})
 }
 
 func sortedRecs[T any](recs []*T, key func(*T) string) []*T {

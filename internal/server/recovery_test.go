@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nimbus/terraform-provider-nimbus/internal/server/store"
+
 	"github.com/nimbus/terraform-provider-nimbus/internal/api"
 	"github.com/nimbus/terraform-provider-nimbus/internal/server"
 	"github.com/nimbus/terraform-provider-nimbus/internal/server/runtimes"
@@ -246,7 +248,7 @@ func TestRestartAdoptsTheSandboxOfACrashedStart(t *testing.T) {
 		t.Fatal(err)
 	}
 	var data []byte
-	if err := st.Load("services", func(tenant, key string, b []byte) error {
+	if err := st.Scan("services", store.Range{}, func(tenant, key string, b []byte) error {
 		if tenant == srv.Tenant && key == "api" {
 			data = b
 		}

@@ -3,7 +3,6 @@ package server
 import (
 	"context"
 	"crypto/sha256"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -12,16 +11,18 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/nimbus/terraform-provider-nimbus/internal/api"
 	"github.com/nimbus/terraform-provider-nimbus/internal/clock"
 	"github.com/nimbus/terraform-provider-nimbus/internal/server/health"
 	"github.com/nimbus/terraform-provider-nimbus/internal/server/runtimes"
+	"github.com/nimbus/terraform-provider-nimbus/internal/server/store"
 	"github.com/nimbus/terraform-provider-nimbus/internal/server/wif"
 )
 
 // Config configures a Server.
 type Config struct {
 	// Store persists objects; nil means a new in-memory store.
-	Store Store
+	Store store.Store
 	// Runtime runs sandboxes; nil means a simulated runtime without delays.
 	Runtime runtimes.Runtime
 	// Clock drives timestamps and session expiry; nil means the real clock.
@@ -65,7 +66,7 @@ type Config struct {
 // Server is a running Nimbus server (without its listener: see Handler).
 type Server struct {
 	cfg     Config
-	store   Store
+	store   store.Store
 	rt      runtimes.Runtime
 	clk     clock.Clock
 	log     *slog.Logger
@@ -125,7 +126,7 @@ type instance struct {
 // server can answer at once. Open sessions get their expiry timers back.
 func New(cfg Config) (*Server, error) {
 	if cfg.Store == nil {
-		cfg.Store = NewMemStore()
+		cfg.Store = store.NewMem()
 	}
 	if cfg.Runtime == nil {
 		cfg.Runtime = runtimes.NewSimulated(runtimes.SimulatedOptions{})
@@ -179,43 +180,21 @@ func New(cfg Config) (*Server, error) {
 // load reads every stored object into memory.
 func (s *Server) load() error {
 	var maxRV uint64
-	track := func(rv string) {
-		if n := parseRV(rv); n > maxRV {
+	track := func(m *api.ObjectMeta) {
+		if n := parseRV(m.ResourceVersion); n > maxRV {
 			maxRV = n
 		}
 	}
-	if err := s.store.Load(kindService, func(tenant, key string, data []byte) error {
-		r := new(serviceRec)
-		if err := json.Unmarshal(data, r); err != nil {
-			return fmt.Errorf("load service %s/%s: %w", tenant, key, err)
-		}
-		track(r.rv())
-		s.services.set(tenant, key, r)
+	if err := loadTable(s.store, s.services, kindService, func(tenant string, r *serviceRec) {
+		track(r.meta())
 		s.auth.addTenant(tenant)
-		return nil
 	}); err != nil {
 		return err
 	}
-	if err := s.store.Load(kindSandbox, func(tenant, key string, data []byte) error {
-		r := new(sandboxRec)
-		if err := json.Unmarshal(data, r); err != nil {
-			return fmt.Errorf("load sandbox %s/%s: %w", tenant, key, err)
-		}
-		track(r.rv())
-		s.sandboxes.set(tenant, key, r)
-		return nil
-	}); err != nil {
+	if err := loadTable(s.store, s.sandboxes, kindSandbox, func(_ string, r *sandboxRec) { track(r.meta()) }); err != nil {
 		return err
 	}
-	if err := s.store.Load(kindSession, func(tenant, key string, data []byte) error {
-		r := new(sessionRec)
-		if err := json.Unmarshal(data, r); err != nil {
-			return fmt.Errorf("load session %s/%s: %w", tenant, key, err)
-		}
-		track(r.rv())
-		s.sessions.set(tenant, key, r)
-		return nil
-	}); err != nil {
+	if err := loadTable(s.store, s.sessions, kindSession, func(_ string, r *sessionRec) { track(r.meta()) }); err != nil {
 		return err
 	}
 	s.rvSeq.Store(maxRV)
@@ -226,55 +205,6 @@ func (s *Server) load() error {
 func (s *Server) nextRV() string { return fmt.Sprint(s.rvSeq.Add(1)) }
 
 func (s *Server) now() time.Time { return s.clk.Now().UTC().Truncate(time.Millisecond) }
-
-// putService persists r (caller holds the service's key lock) and publishes it.
-func (s *Server) putService(r *serviceRec) error {
-	m := &r.Service.Metadata
-	m.ResourceVersion = s.nextRV()
-	m.UpdatedAt = s.now()
-	b, err := json.Marshal(r)
-	if err != nil {
-		return err
-	}
-	if err := s.store.Put(kindService, m.TenantID, m.Name, b); err != nil {
-		return fmt.Errorf("store service: %w", err)
-	}
-	s.services.set(m.TenantID, m.Name, r)
-	s.watch.notify(objKey(kindService, m.TenantID, m.Name))
-	return nil
-}
-
-func (s *Server) putSandbox(r *sandboxRec) error {
-	m := &r.Sandbox.Metadata
-	m.ResourceVersion = s.nextRV()
-	m.UpdatedAt = s.now()
-	b, err := json.Marshal(r)
-	if err != nil {
-		return err
-	}
-	if err := s.store.Put(kindSandbox, m.TenantID, m.ID, b); err != nil {
-		return fmt.Errorf("store sandbox: %w", err)
-	}
-	s.sandboxes.set(m.TenantID, m.ID, r)
-	s.watch.notify(objKey(kindSandbox, m.TenantID, m.ID))
-	return nil
-}
-
-func (s *Server) putSession(r *sessionRec) error {
-	m := &r.Session.Metadata
-	m.ResourceVersion = s.nextRV()
-	m.UpdatedAt = s.now()
-	b, err := json.Marshal(r)
-	if err != nil {
-		return err
-	}
-	if err := s.store.Put(kindSession, m.TenantID, m.ID, b); err != nil {
-		return fmt.Errorf("store session: %w", err)
-	}
-	s.sessions.set(m.TenantID, m.ID, r)
-	s.watch.notify(objKey(kindSession, m.TenantID, m.ID))
-	return nil
-}
 
 func (s *Server) deleteObj(kind, tenant, key string) error {
 	if err := s.store.Delete(kind, tenant, key); err != nil {
@@ -369,7 +299,7 @@ func (s *Server) Close() error {
 		s.bgCancel()
 		s.bgWG.Wait()
 		err = s.store.Close()
-		if errors.Is(err, ErrStoreClosed) {
+		if errors.Is(err, store.ErrClosed) {
 			err = nil
 		}
 	})
@@ -385,3 +315,18 @@ func (s *Server) closed() bool {
 		return false
 	}
 }
+
+// Store persists the server's objects (see package store).
+type Store = store.Store
+
+// BoltFileName is the database file inside --data-dir.
+const BoltFileName = store.BoltFileName
+
+// ErrStoreClosed is returned by a store after Close.
+var ErrStoreClosed = store.ErrClosed
+
+// OpenBoltStore opens (creating if needed) the durable store in dir.
+func OpenBoltStore(dir string) (*store.Bolt, error) { return store.OpenBolt(dir) }
+
+// NewMemStore returns an empty in-memory store.
+func NewMemStore() *store.Mem { return store.NewMem() }
