@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/nimbus/terraform-provider-nimbus/internal/clock"
+	"github.com/nimbus/terraform-provider-nimbus/internal/server/auth"
 	"github.com/nimbus/terraform-provider-nimbus/internal/server/runtimes"
 	"github.com/nimbus/terraform-provider-nimbus/internal/server/wif"
 )
@@ -63,7 +64,7 @@ type secretFlag struct {
 
 func (f secretFlag) String() string { return "" }
 func (f secretFlag) Set(v string) error {
-	c, err := ParseCredentialFlag(f.kind, v)
+	c, err := auth.ParseCredentialFlag(f.kind, v)
 	if err != nil {
 		*f.errs = append(*f.errs, fmt.Sprintf("invalid value for flag -%s (not shown: it holds a secret): %v", f.name, err))
 		return nil
@@ -228,7 +229,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	endpoint := "http://" + ln.Addr().String()
 	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
-	logger.Info("Nimbus server listening", "endpoint", endpoint, "runtime", rt.Name(), "tenants", strings.Join(srv.auth.visibleTenants(principal{cred: &storedCred{all: true}}), ","))
+	logger.Info("Nimbus server listening", "endpoint", endpoint, "runtime", rt.Name(), "tenants", strings.Join(srv.Tenants(), ","))
 	if *dev {
 		var b bytes.Buffer
 		fmt.Fprintf(&b, "Nimbus dev server on %s (", endpoint)

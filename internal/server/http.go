@@ -222,7 +222,7 @@ func (s *Server) readBody(w http.ResponseWriter, r *http.Request) *apiError {
 	if r.Body == nil || r.Body == http.NoBody {
 		return nil
 	}
-	if p, _ := s.auth.authenticate(r); p.cred == nil {
+	if p, _ := s.authenticate(r); !p.Valid() {
 		return nil // the route answers 401 without reading the body
 	}
 	rc := http.NewResponseController(w)

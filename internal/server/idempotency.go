@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/nimbus/terraform-provider-nimbus/internal/server/auth"
 	"github.com/nimbus/terraform-provider-nimbus/internal/server/store"
 
 	"github.com/nimbus/terraform-provider-nimbus/internal/api"
@@ -72,9 +73,10 @@ func validIdempotencyKey(k string) bool {
 
 // idemStoreKey is the record's key within its tenant: a hash of the
 // credential and the client's key (neither is stored as is).
-func idemStoreKey(p principal, key string) string {
+func idemStoreKey(p auth.Principal, key string) string {
 	h := sha256.New()
-	h.Write(p.cred.hash[:])
+	hash := p.SecretHash()
+	h.Write(hash[:])
 	h.Write([]byte{0})
 	h.Write([]byte(key))
 	return hex.EncodeToString(h.Sum(nil))
@@ -174,7 +176,7 @@ func (s *Server) idempotent(op idemOp, h handlerFunc) handlerFunc {
 		if len(vals) > 1 || !validIdempotencyKey(key) {
 			return invalidField(api.HeaderIdempotencyKey, "must be one header of 1 to %d printable ASCII characters", api.MaxIdempotencyKeyLen)
 		}
-		p, ok := r.Context().Value(principalCtxKey).(principal)
+		p, ok := r.Context().Value(principalCtxKey).(auth.Principal)
 		if !ok {
 			return internalErr(errors.New("idempotency: no principal in the request context"))
 		}
@@ -355,6 +357,6 @@ func (s *Server) loadIdem() error {
 }
 
 // withPrincipal records the authenticated principal in the request context.
-func withPrincipal(r *http.Request, p principal) *http.Request {
+func withPrincipal(r *http.Request, p auth.Principal) *http.Request {
 	return r.WithContext(context.WithValue(r.Context(), principalCtxKey, p))
 }

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/nimbus/terraform-provider-nimbus/internal/api"
+	"github.com/nimbus/terraform-provider-nimbus/internal/server/auth"
 )
 
 // handlerFunc serves one tenant-scoped route; a returned error is written
@@ -69,11 +70,11 @@ func (s *Server) routes() http.Handler {
 }
 
 // authRoute authenticates a route that is not tenant-scoped.
-func (s *Server) authRoute(h func(w http.ResponseWriter, r *http.Request, p principal)) http.Handler {
+func (s *Server) authRoute(h func(w http.ResponseWriter, r *http.Request, p auth.Principal)) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		p, e := s.auth.authenticate(r)
+		p, e := s.authenticate(r)
 		if info, ok := r.Context().Value(reqInfoKey).(*reqInfo); ok && e == nil {
-			info.credential = p.cred.name
+			info.credential = p.Name()
 			info.tenant = r.PathValue("tenant")
 		}
 		if e == nil {
@@ -87,11 +88,11 @@ func (s *Server) authRoute(h func(w http.ResponseWriter, r *http.Request, p prin
 	})
 }
 
-func (s *Server) rateCheck(p principal) *apiError {
+func (s *Server) rateCheck(p auth.Principal) *apiError {
 	if s.limiter == nil {
 		return nil
 	}
-	if ok, wait := s.limiter.allow(p.cred.name); !ok {
+	if ok, wait := s.limiter.allow(p.Name()); !ok {
 		return &apiError{code: api.CodeRateLimited, message: "too many requests for this credential; retry after the Retry-After delay", retryAfter: max(wait, time.Second)}
 	}
 	return nil
@@ -99,16 +100,16 @@ func (s *Server) rateCheck(p principal) *apiError {
 
 // tenantRoute authenticates, authorises the tenant in the path and runs h.
 func (s *Server) tenantRoute(h handlerFunc) http.Handler {
-	return s.authRoute(func(w http.ResponseWriter, r *http.Request, p principal) {
+	return s.authRoute(func(w http.ResponseWriter, r *http.Request, p auth.Principal) {
 		t := r.PathValue("tenant")
 		var e *apiError
 		switch {
 		case api.ValidateName(t) != nil:
 			e = invalidField("tenantId", "%s", api.NameRule)
-		case !p.allowed(t):
+		case !p.Allowed(t):
 			e = &apiError{code: api.CodePermissionDenied, message: "the credential is not allowed in tenant \"" + t + "\"; use a credential bound to it or another tenant",
 				details: &api.ErrorDetails{Kind: "tenant", Name: t}}
-		case !s.auth.tenantExists(t):
+		case !s.auth.TenantExists(t):
 			e = &apiError{code: api.CodeNotFound, message: "tenant \"" + t + "\" not found on this server",
 				details: &api.ErrorDetails{Kind: "tenant", Name: t}}
 		default:
@@ -120,9 +121,9 @@ func (s *Server) tenantRoute(h handlerFunc) http.Handler {
 	})
 }
 
-func (s *Server) listTenants(w http.ResponseWriter, r *http.Request, p principal) {
+func (s *Server) listTenants(w http.ResponseWriter, r *http.Request, p auth.Principal) {
 	out := api.TenantList{Items: []api.Tenant{}}
-	for _, t := range s.auth.visibleTenants(p) {
+	for _, t := range s.auth.VisibleTenants(p) {
 		out.Items = append(out.Items, api.Tenant{ID: t})
 	}
 	s.writeJSON(w, http.StatusOK, out)

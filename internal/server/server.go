@@ -13,6 +13,7 @@ import (
 
 	"github.com/nimbus/terraform-provider-nimbus/internal/api"
 	"github.com/nimbus/terraform-provider-nimbus/internal/clock"
+	"github.com/nimbus/terraform-provider-nimbus/internal/server/auth"
 	"github.com/nimbus/terraform-provider-nimbus/internal/server/health"
 	"github.com/nimbus/terraform-provider-nimbus/internal/server/runtimes"
 	"github.com/nimbus/terraform-provider-nimbus/internal/server/store"
@@ -70,7 +71,7 @@ type Server struct {
 	rt      runtimes.Runtime
 	clk     clock.Clock
 	log     *slog.Logger
-	auth    *authenticator
+	auth    *auth.Authenticator
 	limiter *rateLimiter
 	monitor *health.Monitor
 
@@ -149,12 +150,12 @@ func New(cfg Config) (*Server, error) {
 	if cfg.BodyTimeout <= 0 {
 		cfg.BodyTimeout = 10 * time.Second
 	}
-	auth, err := newAuthenticator(cfg.Credentials, cfg.Tenants, cfg.TrustedIssuers, wif.Options{Now: cfg.Clock.Now}, cfg.Logger)
+	authn, err := auth.New(cfg.Credentials, cfg.Tenants, cfg.TrustedIssuers, wif.Options{Now: cfg.Clock.Now}, cfg.Logger)
 	if err != nil {
 		return nil, err
 	}
 	s := &Server{
-		cfg: cfg, store: cfg.Store, rt: cfg.Runtime, clk: cfg.Clock, log: cfg.Logger, auth: auth,
+		cfg: cfg, store: cfg.Store, rt: cfg.Runtime, clk: cfg.Clock, log: cfg.Logger, auth: authn,
 		services: newTable[serviceRec](), sandboxes: newTable[sandboxRec](), sessions: newTable[sessionRec](),
 		insts: map[string]*instance{}, sessTimers: map[string]chan struct{}{},
 		drainCh: make(chan struct{}), done: make(chan struct{}), recovered: make(chan struct{}),
@@ -187,7 +188,7 @@ func (s *Server) load() error {
 	}
 	if err := loadTable(s.store, s.services, kindService, func(tenant string, r *serviceRec) {
 		track(r.meta())
-		s.auth.addTenant(tenant)
+		s.auth.AddTenant(tenant)
 	}); err != nil {
 		return err
 	}
@@ -330,3 +331,25 @@ func OpenBoltStore(dir string) (*store.Bolt, error) { return store.OpenBolt(dir)
 
 // NewMemStore returns an empty in-memory store.
 func NewMemStore() *store.Mem { return store.NewMem() }
+
+// Credential is one accepted secret and the tenants it may use.
+type Credential = auth.Credential
+
+// Credential kinds.
+const (
+	CredentialToken            = auth.CredentialToken
+	CredentialAPIKey           = auth.CredentialAPIKey
+	CredentialWorkloadIdentity = auth.CredentialWorkloadIdentity
+)
+
+// Tenants lists every tenant that exists, sorted.
+func (s *Server) Tenants() []string { return s.auth.Tenants() }
+
+// authenticate finds the credential of r (see auth.Authenticator).
+func (s *Server) authenticate(r *http.Request) (auth.Principal, *apiError) {
+	p, e := s.auth.Authenticate(r, requestID(r))
+	if e != nil {
+		return p, &apiError{code: e.Code, message: e.Message, details: e.Details}
+	}
+	return p, nil
+}

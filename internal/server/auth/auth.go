@@ -1,4 +1,4 @@
-package server
+package auth
 
 import (
 	"crypto/sha256"
@@ -44,14 +44,53 @@ type storedCred struct {
 	tenants map[string]bool
 }
 
-// principal is an authenticated caller.
-type principal struct {
+// Principal is an authenticated caller; the zero Principal is nobody.
+type Principal struct {
 	cred *storedCred
 }
 
-func (p principal) allowed(tenant string) bool { return p.cred.all || p.cred.tenants[tenant] }
+// Valid reports whether p is an authenticated caller.
+func (p Principal) Valid() bool { return p.cred != nil }
 
-type authenticator struct {
+// Allowed reports whether p may use tenant.
+func (p Principal) Allowed(tenant string) bool {
+	return p.cred != nil && (p.cred.all || p.cred.tenants[tenant])
+}
+
+// Name identifies p's credential in logs and rate limits (never the secret).
+func (p Principal) Name() string {
+	if p.cred == nil {
+		return ""
+	}
+	return p.cred.name
+}
+
+// SecretHash is the SHA-256 of p's secret (zero for workload identities):
+// it tells credentials apart without holding the secret.
+func (p Principal) SecretHash() [32]byte {
+	if p.cred == nil {
+		return [32]byte{}
+	}
+	return p.cred.hash
+}
+
+// Error is a refused credential: the API error code (api.CodeUnauthenticated
+// or api.CodePermissionDenied), a message for the caller and, for
+// workload-identity tokens, details with the reason (api.Reason*).
+type Error struct {
+	Code    string
+	Message string
+	Details *api.ErrorDetails
+}
+
+func (e *Error) Error() string { return e.Code + ": " + e.Message }
+
+func refuse(format string, args ...any) *Error {
+	return &Error{Code: api.CodeUnauthenticated, Message: fmt.Sprintf(format, args...)}
+}
+
+// Authenticator checks credentials and knows which tenants exist.
+type Authenticator struct {
 	creds []*storedCred
 	// wif verifies workload-identity tokens; nil without trusted issuers.
 	wif     *wif.Verifier
@@ -60,12 +99,12 @@ type authenticator struct {
 	tenants map[string]bool
 }
 
-// newAuthenticator builds the authenticator of the static credentials and,
+// New builds the authenticator of the static credentials and,
 // when issuers are given, of workload-identity tokens (wo.TenantExists is
 // set here: a rule's tenants must be configured tenants or tenants named by
 // credentials).
-func newAuthenticator(creds []Credential, tenants []string, issuers []wif.IssuerConfig, wo wif.Options, log *slog.Logger) (*authenticator, error) {
-	a := &authenticator{tenants: map[string]bool{}, log: log}
+func New(creds []Credential, tenants []string, issuers []wif.IssuerConfig, wo wif.Options, log *slog.Logger) (*Authenticator, error) {
+	a := &Authenticator{tenants: map[string]bool{}, log: log}
 	for _, t := range tenants {
 		if err := api.ValidateName(t); err != nil {
 			return nil, fmt.Errorf("tenant %w", err)
@@ -110,25 +149,32 @@ func newAuthenticator(creds []Credential, tenants []string, issuers []wif.Issuer
 	return a, nil
 }
 
-func (a *authenticator) addTenant(t string) {
+// AddTenant makes tenant t exist.
+func (a *Authenticator) AddTenant(t string) {
 	a.mu.Lock()
 	a.tenants[t] = true
 	a.mu.Unlock()
 }
 
-func (a *authenticator) tenantExists(t string) bool {
+// TenantExists reports whether tenant t exists.
+func (a *Authenticator) TenantExists(t string) bool {
 	a.mu.RLock()
 	defer a.mu.RUnlock()
 	return a.tenants[t]
 }
 
-// visibleTenants lists the tenants p may use, sorted.
-func (a *authenticator) visibleTenants(p principal) []string {
+// Tenants lists every tenant that exists, sorted.
+func (a *Authenticator) Tenants() []string { return a.visible(func(string) bool { return true }) }
+
+// VisibleTenants lists the tenants p may use, sorted.
+func (a *Authenticator) VisibleTenants(p Principal) []string { return a.visible(p.Allowed) }
+
+func (a *Authenticator) visible(allowed func(string) bool) []string {
 	a.mu.RLock()
 	defer a.mu.RUnlock()
 	var out []string
 	for t := range a.tenants {
-		if p.allowed(t) {
+		if allowed(t) {
 			out = append(out, t)
 		}
 	}
@@ -136,20 +182,22 @@ func (a *authenticator) visibleTenants(p principal) []string {
 	return out
 }
 
-// authenticate finds the credential of r. It compares SHA-256 hashes in
+// Authenticate finds the credential of r. It compares SHA-256 hashes in
 // constant time against every configured credential of the presented kind.
-func (a *authenticator) authenticate(r *http.Request) (principal, *apiError) {
+// requestID names the request in the log lines of refused workload
+// identities.
+func (a *Authenticator) Authenticate(r *http.Request, requestID string) (Principal, *Error) {
 	var kind, secret string
 	if h := r.Header.Get("Authorization"); h != "" {
 		scheme, tok, ok := strings.Cut(h, " ")
 		if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(tok) == "" {
-			return principal{}, errf(api.CodeUnauthenticated, "the Authorization header must be \"Bearer <token>\"")
+			return Principal{}, refuse("the Authorization header must be \"Bearer <token>\"")
 		}
 		kind, secret = CredentialToken, strings.TrimSpace(tok)
 	} else if k := r.Header.Get(api.HeaderAPIKey); k != "" {
 		kind, secret = CredentialAPIKey, k
 	} else {
-		return principal{}, errf(api.CodeUnauthenticated, "no credential: send \"Authorization: Bearer <token>\" or \"%s: <key>\"", api.HeaderAPIKey)
+		return Principal{}, refuse("no credential: send \"Authorization: Bearer <token>\" or \"%s: <key>\"", api.HeaderAPIKey)
 	}
 	h := sha256.Sum256([]byte(secret))
 	var found *storedCred
@@ -161,49 +209,49 @@ func (a *authenticator) authenticate(r *http.Request) (principal, *apiError) {
 	if found == nil {
 		if kind == CredentialToken {
 			if a.wif != nil && wif.LooksLikeJWT(secret) {
-				return a.authenticateWorkload(r, secret)
+				return a.authenticateWorkload(r, requestID, secret)
 			}
-			return principal{}, errf(api.CodeUnauthenticated, "the bearer token is not valid for this server")
+			return Principal{}, refuse("the bearer token is not valid for this server")
 		}
-		return principal{}, errf(api.CodeUnauthenticated, "the API key is not valid for this server")
+		return Principal{}, refuse("the API key is not valid for this server")
 	}
-	return principal{cred: found}, nil
+	return Principal{cred: found}, nil
 }
 
 // authenticateWorkload verifies a workload-identity token and checks that
 // a read-only grant makes only calls it may. The log names the issuer,
 // subject and rule, never the token.
-func (a *authenticator) authenticateWorkload(r *http.Request, token string) (principal, *apiError) {
+func (a *Authenticator) authenticateWorkload(r *http.Request, requestID, token string) (Principal, *Error) {
 	g, err := a.wif.Verify(r.Context(), token)
 	if err != nil {
 		we := &wif.Error{Reason: api.ReasonTokenMalformed, Message: "the workload-identity token is not valid"}
 		errors.As(err, &we)
-		a.log.Info("workload-identity token refused", "requestId", requestID(r), "issuer", we.Issuer, "subject", we.Subject, "reason", we.Reason)
+		a.log.Info("workload-identity token refused", "requestId", requestID, "issuer", we.Issuer, "subject", we.Subject, "reason", we.Reason)
 		code := api.CodeUnauthenticated
 		if we.Denied {
 			code = api.CodePermissionDenied
 		}
-		return principal{}, &apiError{code: code, message: we.Message, details: &api.ErrorDetails{Reason: we.Reason}}
+		return Principal{}, &Error{Code: code, Message: we.Message, Details: &api.ErrorDetails{Reason: we.Reason}}
 	}
 	sc := &storedCred{kind: CredentialWorkloadIdentity, name: g.Issuer + "/" + g.Rule + " (" + g.Subject + ")", tenants: map[string]bool{}}
 	for _, t := range g.Tenants {
 		sc.tenants[t] = true
 	}
 	if g.ReadOnly() && !readOnlyAllowed(r) {
-		a.log.Info("workload-identity token refused a change", "requestId", requestID(r), "issuer", g.Issuer, "subject", g.Subject, "rule", g.Rule,
+		a.log.Info("workload-identity token refused a change", "requestId", requestID, "issuer", g.Issuer, "subject", g.Subject, "rule", g.Rule,
 			"method", r.Method, "path", r.URL.Path)
-		return principal{}, &apiError{code: api.CodePermissionDenied, details: &api.ErrorDetails{Reason: api.ReasonReadOnly}, message: fmt.Sprintf(
+		return Principal{}, &Error{Code: api.CodePermissionDenied, Details: &api.ErrorDetails{Reason: api.ReasonReadOnly}, Message: fmt.Sprintf(
 			"rule %q of trusted issuer %q grants the workload-identity token (subject %q) read-only access, and %s %s is a change; "+
 				"read-only tokens may only read and open or close sessions: use a token that matches a \"readWrite\" rule "+
 				"(for HCP Terraform, the apply-phase token)", g.Rule, g.Issuer, g.Subject, r.Method, r.URL.Path)}
 	}
-	a.log.Debug("workload-identity token accepted", "requestId", requestID(r), "issuer", g.Issuer, "subject", g.Subject, "rule", g.Rule, "access", g.Access)
-	return principal{cred: sc}, nil
+	a.log.Debug("workload-identity token accepted", "requestId", requestID, "issuer", g.Issuer, "subject", g.Subject, "rule", g.Rule, "access", g.Access)
+	return Principal{cred: sc}, nil
 }
 
 // Routes a read-only grant may call besides GET and HEAD: opening and
 // closing sessions (an ephemeral session is opened during plan). The
-// patterns are those of routes.go.
+// patterns are those of the HTTP layer's routes (internal/server/httpapi).
 var readOnlyRoutes = map[string]bool{
 	"POST /v1/tenants/{tenant}/sessions":            true,
 	"POST /v1/tenants/{tenant}/sessions/{id}/close": true,
