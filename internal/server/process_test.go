@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/nimbus/terraform-provider-nimbus/internal/server"
+	"github.com/nimbus/terraform-provider-nimbus/internal/server/command"
 
 	"net"
 	"net/http"
@@ -24,7 +24,7 @@ func TestMain(m *testing.M) {
 		os.Exit(m.Run())
 	case "server":
 		// A real Nimbus server in a child process (for the kill -9 test).
-		os.Exit(server.Main(context.Background(), strings.Fields(os.Getenv("NIMBUS_TEST_ARGS")), os.Stdout, os.Stderr))
+		os.Exit(command.Main(context.Background(), strings.Fields(os.Getenv("NIMBUS_TEST_ARGS")), os.Stdout, os.Stderr))
 	case "listen":
 		ln, err := net.Listen("tcp", "127.0.0.1:"+os.Getenv("PORT"))
 		if err != nil {

@@ -1,4 +1,4 @@
-package server
+package command
 
 import (
 	"bytes"
@@ -17,8 +17,10 @@ import (
 	"time"
 
 	"github.com/nimbus/terraform-provider-nimbus/internal/clock"
+	"github.com/nimbus/terraform-provider-nimbus/internal/server"
 	"github.com/nimbus/terraform-provider-nimbus/internal/server/auth"
 	"github.com/nimbus/terraform-provider-nimbus/internal/server/runtimes"
+	"github.com/nimbus/terraform-provider-nimbus/internal/server/store"
 	"github.com/nimbus/terraform-provider-nimbus/internal/server/wif"
 )
 
@@ -58,7 +60,7 @@ func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
 type secretFlag struct {
 	name  string
 	kind  string
-	creds *[]Credential
+	creds *[]auth.Credential
 	errs  *[]string
 }
 
@@ -89,7 +91,7 @@ func DefaultDataDir() string {
 func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("terraform-provider-nimbus server", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	var creds []Credential
+	var creds []auth.Credential
 	var issuers []wif.IssuerConfig
 	var tenants multiFlag
 	listen := fs.String("listen", "127.0.0.1:8080", "address to listen on (host:port; port 0 picks a free port)")
@@ -97,8 +99,8 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	inMemory := fs.Bool("in-memory", false, "keep everything in memory (nothing survives a restart)")
 	configPath := fs.String("config", "", "JSON config file with tenants, tokens, apiKeys and trustedIssuers (see the API reference)")
 	var flagErrs []string
-	fs.Var(secretFlag{"token", CredentialToken, &creds, &flagErrs}, "token", "accepted bearer token, as SECRET=TENANT[,TENANT…] or SECRET=* (repeatable; prefer --config: flags show in ps)")
-	fs.Var(secretFlag{"api-key", CredentialAPIKey, &creds, &flagErrs}, "api-key", "accepted X-Nimbus-Api-Key, as SECRET=TENANT[,TENANT…] or SECRET=* (repeatable)")
+	fs.Var(secretFlag{"token", auth.CredentialToken, &creds, &flagErrs}, "token", "accepted bearer token, as SECRET=TENANT[,TENANT…] or SECRET=* (repeatable; prefer --config: flags show in ps)")
+	fs.Var(secretFlag{"api-key", auth.CredentialAPIKey, &creds, &flagErrs}, "api-key", "accepted X-Nimbus-Api-Key, as SECRET=TENANT[,TENANT…] or SECRET=* (repeatable)")
 	fs.Var(&tenants, "tenant", "tenant id that exists (repeatable; tenants named by credentials exist too)")
 	rtName := fs.String("runtime", "simulated", "sandbox runtime: simulated, or process (really runs argv on this host, without isolation)")
 	startDelay := fs.Duration("sim-start-delay", 500*time.Millisecond, "simulated runtime: how long a sandbox takes to start")
@@ -155,10 +157,10 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		tenants = append(tenants, fc.Tenants...)
 		for _, c := range fc.Tokens {
-			creds = append(creds, Credential{Kind: CredentialToken, Secret: c.Secret, Tenants: c.Tenants, Name: c.Name})
+			creds = append(creds, auth.Credential{Kind: auth.CredentialToken, Secret: c.Secret, Tenants: c.Tenants, Name: c.Name})
 		}
 		for _, c := range fc.APIKeys {
-			creds = append(creds, Credential{Kind: CredentialAPIKey, Secret: c.Secret, Tenants: c.Tenants, Name: c.Name})
+			creds = append(creds, auth.Credential{Kind: auth.CredentialAPIKey, Secret: c.Secret, Tenants: c.Tenants, Name: c.Name})
 		}
 		issuers = fc.TrustedIssuers
 	}
@@ -174,30 +176,30 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		if err != nil {
 			return fail("%v", err)
 		}
-		creds = append(creds, Credential{Kind: CredentialToken, Secret: devTok, Tenants: []string{"*"}, Name: "dev-token"})
+		creds = append(creds, auth.Credential{Kind: auth.CredentialToken, Secret: devTok, Tenants: []string{"*"}, Name: "dev-token"})
 		tenants = append(tenants, "demo")
 	}
 	if len(creds) == 0 && len(issuers) == 0 {
 		return fail("no credentials configured: give --token SECRET=TENANT, --api-key SECRET=TENANT or --config FILE with tokens, apiKeys or trustedIssuers (or run with --dev)")
 	}
 
-	var store Store
+	var st store.Store
 	switch {
 	case *inMemory && *dataDir != "":
 		return fail("--in-memory and --data-dir exclude each other")
 	case *inMemory || (*dev && *dataDir == ""):
-		store = NewMemStore()
+		st = store.NewMem()
 	default:
 		dir := *dataDir
 		if dir == "" {
 			dir = DefaultDataDir()
 		}
-		bs, err := OpenBoltStore(dir)
+		bs, err := store.OpenBolt(dir)
 		if err != nil {
 			return fail("%v", err)
 		}
-		store = bs
-		logger.Info("store opened", "path", filepath.Join(dir, BoltFileName))
+		st = bs
+		logger.Info("store opened", "path", filepath.Join(dir, store.BoltFileName))
 	}
 
 	var rt runtimes.Runtime
@@ -208,7 +210,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		rt = runtimes.NewProcess(runtimes.ProcessOptions{})
 		logger.Warn("process runtime enabled: sandboxes run as host processes without isolation")
 	default:
-		store.Close()
+		st.Close()
 		return fail("--runtime %q: use simulated or process", *rtName)
 	}
 
@@ -217,14 +219,14 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	// soon as recovery is recorded (services start again in the background).
 	ln, err := net.Listen("tcp", *listen)
 	if err != nil {
-		store.Close()
+		st.Close()
 		return fail("listen on %s: %v", *listen, err)
 	}
-	srv, err := New(Config{Store: store, Runtime: rt, Clock: clock.Real(), Logger: logger, Credentials: creds,
+	srv, err := server.New(server.Config{Store: st, Runtime: rt, Clock: clock.Real(), Logger: logger, Credentials: creds,
 		TrustedIssuers: issuers, Tenants: tenants, HealthInterval: *healthInterval, RateLimit: *rateLimit, MaxInFlight: *maxInFlight, BodyTimeout: *bodyTimeout})
 	if err != nil {
 		ln.Close()
-		store.Close()
+		st.Close()
 		return fail("%v", err)
 	}
 	endpoint := "http://" + ln.Addr().String()
