@@ -1,4 +1,4 @@
-package server
+package httpapi
 
 import (
 	"net/http"
@@ -13,7 +13,7 @@ import (
 // as the API error body.
 type handlerFunc func(w http.ResponseWriter, r *http.Request, tenant string) *apiError
 
-func (s *Server) routes() http.Handler {
+func (s *API) routes() http.Handler {
 	mux := http.NewServeMux()
 	const t = "/v1/tenants/{tenant}"
 	handle := func(pattern string, h handlerFunc) { mux.Handle(pattern, s.tenantRoute(h)) }
@@ -26,9 +26,9 @@ func (s *Server) routes() http.Handler {
 	handle("GET "+t+"/services/{name}", s.getService)
 	handle("PATCH "+t+"/services/{name}", s.updateService)
 	handle("DELETE "+t+"/services/{name}", s.deleteService)
-	handle("POST "+t+"/services/{name}/start", s.serviceAction("start"))
-	handle("POST "+t+"/services/{name}/stop", s.serviceAction("stop"))
-	handle("POST "+t+"/services/{name}/restart", s.serviceAction("restart"))
+	handle("POST "+t+"/services/{name}/start", s.serviceAction(s.d.StartService))
+	handle("POST "+t+"/services/{name}/stop", s.serviceAction(s.d.StopService))
+	handle("POST "+t+"/services/{name}/restart", s.serviceAction(s.d.RestartService))
 
 	handle("POST "+t+"/sandboxes", s.idempotent(idemSandboxes, s.createSandbox))
 	handle("GET "+t+"/sandboxes", s.listSandboxes)
@@ -70,7 +70,7 @@ func (s *Server) routes() http.Handler {
 }
 
 // authRoute authenticates a route that is not tenant-scoped.
-func (s *Server) authRoute(h func(w http.ResponseWriter, r *http.Request, p auth.Principal)) http.Handler {
+func (s *API) authRoute(h func(w http.ResponseWriter, r *http.Request, p auth.Principal)) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p, e := s.authenticate(r)
 		if info, ok := r.Context().Value(reqInfoKey).(*reqInfo); ok && e == nil {
@@ -88,18 +88,18 @@ func (s *Server) authRoute(h func(w http.ResponseWriter, r *http.Request, p auth
 	})
 }
 
-func (s *Server) rateCheck(p auth.Principal) *apiError {
+func (s *API) rateCheck(p auth.Principal) *apiError {
 	if s.limiter == nil {
 		return nil
 	}
 	if ok, wait := s.limiter.allow(p.Name()); !ok {
-		return &apiError{code: api.CodeRateLimited, message: "too many requests for this credential; retry after the Retry-After delay", retryAfter: max(wait, time.Second)}
+		return &apiError{Code: api.CodeRateLimited, Message: "too many requests for this credential; retry after the Retry-After delay", RetryAfter: max(wait, time.Second)}
 	}
 	return nil
 }
 
 // tenantRoute authenticates, authorises the tenant in the path and runs h.
-func (s *Server) tenantRoute(h handlerFunc) http.Handler {
+func (s *API) tenantRoute(h handlerFunc) http.Handler {
 	return s.authRoute(func(w http.ResponseWriter, r *http.Request, p auth.Principal) {
 		t := r.PathValue("tenant")
 		var e *apiError
@@ -107,11 +107,11 @@ func (s *Server) tenantRoute(h handlerFunc) http.Handler {
 		case api.ValidateName(t) != nil:
 			e = invalidField("tenantId", "%s", api.NameRule)
 		case !p.Allowed(t):
-			e = &apiError{code: api.CodePermissionDenied, message: "the credential is not allowed in tenant \"" + t + "\"; use a credential bound to it or another tenant",
-				details: &api.ErrorDetails{Kind: "tenant", Name: t}}
+			e = &apiError{Code: api.CodePermissionDenied, Message: "the credential is not allowed in tenant \"" + t + "\"; use a credential bound to it or another tenant",
+				Details: &api.ErrorDetails{Kind: "tenant", Name: t}}
 		case !s.auth.TenantExists(t):
-			e = &apiError{code: api.CodeNotFound, message: "tenant \"" + t + "\" not found on this server",
-				details: &api.ErrorDetails{Kind: "tenant", Name: t}}
+			e = &apiError{Code: api.CodeNotFound, Message: "tenant \"" + t + "\" not found on this server",
+				Details: &api.ErrorDetails{Kind: "tenant", Name: t}}
 		default:
 			e = h(w, r, t)
 		}
@@ -121,7 +121,7 @@ func (s *Server) tenantRoute(h handlerFunc) http.Handler {
 	})
 }
 
-func (s *Server) listTenants(w http.ResponseWriter, r *http.Request, p auth.Principal) {
+func (s *API) listTenants(w http.ResponseWriter, r *http.Request, p auth.Principal) {
 	out := api.TenantList{Items: []api.Tenant{}}
 	for _, t := range s.auth.VisibleTenants(p) {
 		out.Items = append(out.Items, api.Tenant{ID: t})
@@ -133,8 +133,8 @@ func (s *Server) listTenants(w http.ResponseWriter, r *http.Request, p auth.Prin
 // changedSince=<resourceVersion> it returns as soon as the object's
 // resourceVersion differs (at once if it already does), when it is
 // deleted, after waitMs (default and maximum 60000), or when the server
-// drains. rv returns the current resourceVersion ("" when gone).
-func (s *Server) awaitChange(r *http.Request, kind, tenant, key string, rv func() string) *apiError {
+// drains.
+func (s *API) awaitChange(r *http.Request, kind, tenant, key string) *apiError {
 	q := r.URL.Query()
 	since := q.Get(api.QueryChangedSince)
 	wait := api.MaxWaitMs
@@ -159,19 +159,20 @@ func (s *Server) awaitChange(r *http.Request, kind, tenant, key string, rv func(
 	timer := time.NewTimer(time.Duration(wait) * time.Millisecond)
 	defer timer.Stop()
 	for {
-		if !s.awaitOnce(r, objKey(kind, tenant, key), since, rv, timer.C) {
+		if !s.awaitOnce(r, kind, tenant, key, since, timer.C) {
 			return nil
 		}
 	}
 }
 
-// awaitOnce registers a watch of key, then (so no change can slip between
-// the check and the wait) compares rv with since and waits for one change.
-// It reports whether to check again; the watch is released either way.
-func (s *Server) awaitOnce(r *http.Request, key, since string, rv func() string, timeout <-chan time.Time) bool {
-	ch, release := s.watch.ch(key)
+// awaitOnce registers a watch of the object, then (so no change can slip
+// between the check and the wait) compares its resourceVersion with since
+// and waits for one change. It reports whether to check again; the watch
+// is released either way.
+func (s *API) awaitOnce(r *http.Request, kind, tenant, key, since string, timeout <-chan time.Time) bool {
+	ch, release := s.d.Watch(kind, tenant, key)
 	defer release()
-	if rv() != since {
+	if s.d.ResourceVersion(kind, tenant, key) != since {
 		return false
 	}
 	select {

@@ -1,4 +1,4 @@
-package server
+package httpapi
 
 import (
 	"bytes"
@@ -9,17 +9,33 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/nimbus/terraform-provider-nimbus/internal/server/auth"
+	"github.com/nimbus/terraform-provider-nimbus/internal/server/domain"
+	"github.com/nimbus/terraform-provider-nimbus/internal/server/wif"
+
 	"github.com/nimbus/terraform-provider-nimbus/internal/api"
 )
 
-func TestPanicBecomesInternalError(t *testing.T) {
-	var logs bytes.Buffer
-	s, err := New(Config{Logger: slog.New(slog.NewTextHandler(&logs, nil)),
-		Credentials: []Credential{{Kind: CredentialToken, Secret: "t", Tenants: []string{"*"}}}})
+// newTestAPI is an API over a new in-memory domain, with bearer token "t"
+// allowed in tenants.
+func newTestAPI(t *testing.T, cfg Config, tenants []string) *API {
+	t.Helper()
+	a, err := auth.New([]auth.Credential{{Kind: auth.CredentialToken, Secret: "t", Tenants: tenants}}, nil, nil, wif.Options{}, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer s.Close()
+	d, err := domain.New(domain.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = d.Close() })
+	cfg.Domain, cfg.Auth = d, a
+	return New(cfg)
+}
+
+func TestPanicBecomesInternalError(t *testing.T) {
+	var logs bytes.Buffer
+	s := newTestAPI(t, Config{Logger: slog.New(slog.NewTextHandler(&logs, nil))}, []string{"*"})
 	h := s.middleware(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { panic("boom at handlers.go:42") }))
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, httptest.NewRequest("GET", "/v1/tenants/acc/services", http.NoBody))
@@ -67,8 +83,8 @@ func FuzzDecodeRequest(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
 		check := func(e *apiError) {
-			if e != nil && (api.HTTPStatus(e.code) < 400 || api.HTTPStatus(e.code) >= 500) {
-				t.Fatalf("decode error %s maps to %d", e.code, api.HTTPStatus(e.code))
+			if e != nil && (api.HTTPStatus(e.Code) < 400 || api.HTTPStatus(e.Code) >= 500) {
+				t.Fatalf("decode error %s maps to %d", e.Code, api.HTTPStatus(e.Code))
 			}
 		}
 		var cs api.CreateServiceRequest
@@ -109,11 +125,7 @@ func FuzzDecodeRequest(f *testing.F) {
 }
 
 func TestOverloadIsUnavailable(t *testing.T) {
-	s, err := New(Config{MaxInFlight: 1, Credentials: []Credential{{Kind: CredentialToken, Secret: "t", Tenants: []string{"acc"}}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := newTestAPI(t, Config{MaxInFlight: 1}, []string{"acc"})
 	release := make(chan struct{})
 	entered := make(chan struct{})
 	h := s.middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

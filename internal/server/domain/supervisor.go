@@ -1,4 +1,4 @@
-package server
+package domain
 
 import (
 	"context"
@@ -17,7 +17,8 @@ import (
 
 const idAlphabet = "0123456789abcdefghijklmnopqrstuvwxyz"
 
-func newID(prefix string) string {
+// NewID returns a new object id: prefix and 12 random base-36 characters.
+func NewID(prefix string) string {
 	var b [12]byte
 	_, _ = rand.Read(b[:])
 	out := make([]byte, len(b))
@@ -27,7 +28,7 @@ func newID(prefix string) string {
 	return prefix + string(out)
 }
 
-func (s *Server) instance(tenant, id string) *instance {
+func (s *Domain) instance(tenant, id string) *instance {
 	s.instMu.Lock()
 	defer s.instMu.Unlock()
 	return s.insts[objKey(kindSandbox, tenant, id)]
@@ -35,7 +36,7 @@ func (s *Server) instance(tenant, id string) *instance {
 
 // stopInstance stops the sandbox's runtime instance in the background; it
 // reports false when none is running.
-func (s *Server) stopInstance(tenant, id string) bool {
+func (s *Domain) stopInstance(tenant, id string) bool {
 	in := s.instance(tenant, id)
 	if in == nil {
 		return false
@@ -55,7 +56,7 @@ func (s *Server) stopInstance(tenant, id string) bool {
 // launchSandboxLocked starts r on the runtime (caller holds its lock) and
 // returns the stored record (starting, or failed when the launch could not
 // begin).
-func (s *Server) launchSandboxLocked(r *sandboxRec) (*sandboxRec, error) {
+func (s *Domain) launchSandboxLocked(r *sandboxRec) (*sandboxRec, error) {
 	now := s.now()
 	s.takeOver(kindSandbox, r.Sandbox.Metadata.TenantID, r.Sandbox.Metadata.ID)
 	r.Desired = desiredRunning
@@ -109,7 +110,7 @@ func (s *Server) launchSandboxLocked(r *sandboxRec) (*sandboxRec, error) {
 
 // onSandboxEvent applies a runtime report to the sandbox, then to the
 // service that owns it and to sessions attached to it.
-func (s *Server) onSandboxEvent(tenant, id string, epoch uint64, ev runtimes.Event) {
+func (s *Domain) onSandboxEvent(tenant, id string, epoch uint64, ev runtimes.Event) {
 	if s.closed() {
 		return
 	}
@@ -161,7 +162,7 @@ func (s *Server) onSandboxEvent(tenant, id string, epoch uint64, ev runtimes.Eve
 }
 
 // onOwnedSandbox mirrors an owned sandbox's state onto its service.
-func (s *Server) onOwnedSandbox(tenant, name, sbxID string) {
+func (s *Domain) onOwnedSandbox(tenant, name, sbxID string) {
 	unlock := s.lockObj(kindService, tenant, name)
 	defer unlock()
 	cur := s.services.get(tenant, name)
@@ -208,7 +209,7 @@ func (s *Server) onOwnedSandbox(tenant, name, sbxID string) {
 
 // startServiceLocked drives r (a clone the caller may modify; caller holds
 // the service lock) toward running on its current generation.
-func (s *Server) startServiceLocked(r *serviceRec) (*serviceRec, error) {
+func (s *Domain) startServiceLocked(r *serviceRec) (*serviceRec, error) {
 	now := s.now()
 	m := r.Service.Metadata
 	s.takeOver(kindService, m.TenantID, m.Name)
@@ -262,7 +263,7 @@ func (s *Server) startServiceLocked(r *serviceRec) (*serviceRec, error) {
 
 // ensureOwnedSandbox creates or refreshes the service's sandbox and launches
 // it (caller holds the service lock).
-func (s *Server) ensureOwnedSandbox(svc *serviceRec) (*sandboxRec, error) {
+func (s *Domain) ensureOwnedSandbox(svc *serviceRec) (*sandboxRec, error) {
 	m := svc.Service.Metadata
 	spec := *svc.Service.Spec.Backend.Sandbox
 	id := svc.Service.Status.SandboxID
@@ -277,7 +278,7 @@ func (s *Server) ensureOwnedSandbox(svc *serviceRec) (*sandboxRec, error) {
 		}
 	}
 	if r == nil {
-		id = newID("sbx-")
+		id = NewID("sbx-")
 		unlock := s.lockObj(kindSandbox, m.TenantID, id)
 		defer unlock()
 		now := s.now()
@@ -292,7 +293,7 @@ func (s *Server) ensureOwnedSandbox(svc *serviceRec) (*sandboxRec, error) {
 }
 
 // watchHealth starts health checks of an external service.
-func (s *Server) watchHealth(r *serviceRec) {
+func (s *Domain) watchHealth(r *serviceRec) {
 	m := r.Service.Metadata
 	b := r.Service.Spec.Backend
 	key := objKey(kindService, m.TenantID, m.Name)
@@ -307,13 +308,13 @@ func (s *Server) watchHealth(r *serviceRec) {
 	})
 }
 
-func (s *Server) unwatchHealth(tenant, name string) {
+func (s *Domain) unwatchHealth(tenant, name string) {
 	key := objKey(kindService, tenant, name)
 	s.healthEpochs.Delete(key)
 	s.monitor.Unwatch(key)
 }
 
-func (s *Server) onHealth(tenant, name, key string, epoch uint64, res health.Result) {
+func (s *Domain) onHealth(tenant, name, key string, epoch uint64, res health.Result) {
 	if s.closed() {
 		return
 	}
@@ -347,7 +348,7 @@ func (s *Server) onHealth(tenant, name, key string, epoch uint64, res health.Res
 
 // stopServiceLocked drives r toward stopped (caller holds the service lock).
 // When restart is true the service starts again once it has stopped.
-func (s *Server) stopServiceLocked(r *serviceRec, restart bool) (*serviceRec, error) {
+func (s *Domain) stopServiceLocked(r *serviceRec, restart bool) (*serviceRec, error) {
 	m := r.Service.Metadata
 	s.takeOver(kindService, m.TenantID, m.Name)
 	st := &r.Service.Status
@@ -388,7 +389,7 @@ func (s *Server) stopServiceLocked(r *serviceRec, restart bool) (*serviceRec, er
 	return r, nil
 }
 
-func (s *Server) markSandboxStopping(tenant, id string) {
+func (s *Domain) markSandboxStopping(tenant, id string) {
 	unlock := s.lockObj(kindSandbox, tenant, id)
 	defer unlock()
 	cur := s.sandboxes.get(tenant, id)

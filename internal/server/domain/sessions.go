@@ -1,4 +1,4 @@
-package server
+package domain
 
 import (
 	"fmt"
@@ -19,7 +19,7 @@ func sessionTTL(requested int64) time.Duration {
 
 // armSessionTimer expires the session at expiresAt on the server's clock,
 // whether or not anyone reads it.
-func (s *Server) armSessionTimer(tenant, id string, expiresAt time.Time) {
+func (s *Domain) armSessionTimer(tenant, id string, expiresAt time.Time) {
 	key := objKey(kindSession, tenant, id)
 	cancel := make(chan struct{})
 	s.sessMu.Lock()
@@ -47,7 +47,7 @@ func (s *Server) armSessionTimer(tenant, id string, expiresAt time.Time) {
 	}()
 }
 
-func (s *Server) disarmSessionTimer(tenant, id string) {
+func (s *Domain) disarmSessionTimer(tenant, id string) {
 	key := objKey(kindSession, tenant, id)
 	s.sessMu.Lock()
 	if c := s.sessTimers[key]; c != nil {
@@ -58,7 +58,7 @@ func (s *Server) disarmSessionTimer(tenant, id string) {
 }
 
 // expireSession marks an open session past its expiresAt as expired.
-func (s *Server) expireSession(tenant, id string) {
+func (s *Domain) expireSession(tenant, id string) {
 	if s.closed() {
 		return
 	}
@@ -69,7 +69,7 @@ func (s *Server) expireSession(tenant, id string) {
 	}
 }
 
-func (s *Server) expireSessionLocked(tenant, id string) error {
+func (s *Domain) expireSessionLocked(tenant, id string) error {
 	cur := s.sessions.get(tenant, id)
 	if cur == nil || cur.Session.Status.LifecycleState != api.SessionOpen || s.clk.Now().Before(cur.Session.Spec.ExpiresAt) {
 		return nil
@@ -86,7 +86,7 @@ func (s *Server) expireSessionLocked(tenant, id string) error {
 }
 
 // closeSessionLocked closes an open session (caller holds its lock).
-func (s *Server) closeSessionLocked(cur *sessionRec, reason string) (*sessionRec, error) {
+func (s *Domain) closeSessionLocked(cur *sessionRec, reason string) (*sessionRec, error) {
 	next := clone(cur)
 	now := s.now()
 	next.Session.Status = api.SessionStatus{LifecycleState: api.SessionClosed, ClosedAt: &now, CloseReason: reason}
@@ -101,7 +101,7 @@ func (s *Server) closeSessionLocked(cur *sessionRec, reason string) (*sessionRec
 
 // closeSessionsFor closes every open session whose target is the service
 // name or sandbox id (kind "service" or "sandbox").
-func (s *Server) closeSessionsFor(tenant, kind, target, reason string) {
+func (s *Domain) closeSessionsFor(tenant, kind, target, reason string) {
 	for _, cur := range s.sessions.each(tenant) {
 		if !sessionTargets(cur, kind, target) || cur.Session.Status.LifecycleState != api.SessionOpen {
 			continue
@@ -130,10 +130,10 @@ func sessionTargets(r *sessionRec, kind, target string) bool {
 
 // snapshotService pins a running service for a session, or explains why
 // the session cannot open.
-func snapshotService(r *serviceRec, name string) (api.TargetSnapshot, *apiError) {
+func snapshotService(r *serviceRec, name string) (api.TargetSnapshot, *Error) {
 	if r == nil {
-		return api.TargetSnapshot{}, &apiError{code: api.CodeNotFound, message: fmt.Sprintf("target service %q not found", name),
-			details: &api.ErrorDetails{Kind: "service", Name: name}}
+		return api.TargetSnapshot{}, &Error{Code: api.CodeNotFound, Message: fmt.Sprintf("target service %q not found", name),
+			Details: &api.ErrorDetails{Kind: "service", Name: name}}
 	}
 	st := r.Service.Status.LifecycleState
 	if st != api.ServiceRunning {
@@ -148,10 +148,10 @@ func snapshotService(r *serviceRec, name string) (api.TargetSnapshot, *apiError)
 	return snap, nil
 }
 
-func snapshotSandbox(r *sandboxRec, id string) (api.TargetSnapshot, *apiError) {
+func snapshotSandbox(r *sandboxRec, id string) (api.TargetSnapshot, *Error) {
 	if r == nil {
-		return api.TargetSnapshot{}, &apiError{code: api.CodeNotFound, message: fmt.Sprintf("target sandbox %q not found", id),
-			details: &api.ErrorDetails{Kind: "sandbox", Name: id}}
+		return api.TargetSnapshot{}, &Error{Code: api.CodeNotFound, Message: fmt.Sprintf("target sandbox %q not found", id),
+			Details: &api.ErrorDetails{Kind: "sandbox", Name: id}}
 	}
 	st := r.Sandbox.Status.LifecycleState
 	if st != api.SandboxRunning {

@@ -1,4 +1,4 @@
-package server
+package domain
 
 import (
 	"fmt"
@@ -33,7 +33,7 @@ func (r *sessionRec) key() string           { return r.Session.Metadata.ID }
 func put[T any, P interface {
 	*T
 	record
-}](s *Server, t *table[T], kind, noun string, r P) error {
+}](s *Domain, t *table[T], kind, noun string, r P) error {
 	m := r.meta()
 	m.ResourceVersion = s.nextRV()
 	m.UpdatedAt = s.now()
@@ -45,13 +45,13 @@ func put[T any, P interface {
 	return nil
 }
 
-func (s *Server) putService(r *serviceRec) error {
+func (s *Domain) putService(r *serviceRec) error {
 	return put(s, s.services, kindService, "service", r)
 }
-func (s *Server) putSandbox(r *sandboxRec) error {
+func (s *Domain) putSandbox(r *sandboxRec) error {
 	return put(s, s.sandboxes, kindSandbox, "sandbox", r)
 }
-func (s *Server) putSession(r *sessionRec) error {
+func (s *Domain) putSession(r *sessionRec) error {
 	return put(s, s.sessions, kindSession, "session", r)
 }
 

@@ -1,4 +1,4 @@
-package server
+package httpapi
 
 import (
 	"bytes"
@@ -9,10 +9,9 @@ import (
 	"errors"
 	"io"
 	"net/http"
-	"time"
 
 	"github.com/nimbus/terraform-provider-nimbus/internal/server/auth"
-	"github.com/nimbus/terraform-provider-nimbus/internal/server/store"
+	"github.com/nimbus/terraform-provider-nimbus/internal/server/domain"
 
 	"github.com/nimbus/terraform-provider-nimbus/internal/api"
 )
@@ -31,32 +30,9 @@ import (
 // Only a successful create is remembered: an error created nothing, so the
 // same key may be sent again (with any body).
 
-const kindIdempotency = "idempotency"
-
 // principalCtxKey carries the authenticated principal to the handlers that
 // need its credential (see authRoute).
 const principalCtxKey ctxKey = -1
-
-// idemRec is one remembered create.
-type idemRec struct {
-	// Op is the operation ("services.create"): a key reused on another
-	// operation is a mismatch.
-	Op string `json:"op"`
-	// BodyHash is the SHA-256 of the request body in canonical JSON.
-	BodyHash string `json:"bodyHash"`
-	// ObjectKey is the service name or the sandbox or session id the
-	// create stores its object under (reserved before it runs).
-	ObjectKey string `json:"objectKey,omitempty"`
-	// Status and Body are the original response; Status 0 while the create
-	// is pending.
-	Status    int             `json:"status"`
-	Body      json.RawMessage `json:"body"`
-	CreatedAt time.Time       `json:"createdAt"`
-}
-
-func (r *idemRec) expired(now time.Time) bool {
-	return !now.Before(r.CreatedAt.Add(api.IdempotencyKeyTTL))
-}
 
 // validIdempotencyKey: 1–255 printable ASCII characters.
 func validIdempotencyKey(k string) bool {
@@ -112,7 +88,7 @@ type idemOp struct {
 	current func(tenant, key string) any
 }
 
-func (s *Server) idemOps() (services, sandboxes, sessions idemOp) {
+func (s *API) idemOps() (services, sandboxes, sessions idemOp) {
 	services = idemOp{name: "services.create",
 		objectKey: func(body []byte) string {
 			var b struct {
@@ -122,24 +98,24 @@ func (s *Server) idemOps() (services, sandboxes, sessions idemOp) {
 			return b.Name
 		},
 		current: func(tenant, key string) any {
-			if r := s.services.get(tenant, key); r != nil {
-				return r.Service.Redacted()
+			if out, err := s.d.GetService(tenant, key); err == nil {
+				return out
 			}
 			return nil
 		}}
 	sandboxes = idemOp{name: "sandboxes.create",
-		objectKey: func([]byte) string { return newID("sbx-") },
+		objectKey: func([]byte) string { return domain.NewID("sbx-") },
 		current: func(tenant, key string) any {
-			if r := s.sandboxes.get(tenant, key); r != nil {
-				return r.Sandbox.Redacted()
+			if out, err := s.d.GetSandbox(tenant, key); err == nil {
+				return out
 			}
 			return nil
 		}}
 	sessions = idemOp{name: "sessions.open",
-		objectKey: func([]byte) string { return newID("ses-") },
+		objectKey: func([]byte) string { return domain.NewID("ses-") },
 		current: func(tenant, key string) any {
-			if r := s.sessions.get(tenant, key); r != nil {
-				return r.Session
+			if out, err := s.d.GetSession(tenant, key); err == nil {
+				return out
 			}
 			return nil
 		}}
@@ -150,12 +126,10 @@ func (s *Server) idemOps() (services, sandboxes, sessions idemOp) {
 const reservedIDCtxKey ctxKey = -2
 
 // reservedID is the id a create handler gives its new object: the one its
-// Idempotency-Key reserved, else a fresh one.
-func reservedID(r *http.Request, prefix string) string {
-	if id, ok := r.Context().Value(reservedIDCtxKey).(string); ok && id != "" {
-		return id
-	}
-	return newID(prefix)
+// Idempotency-Key reserved, else "" (the domain makes a fresh one).
+func reservedID(r *http.Request) string {
+	id, _ := r.Context().Value(reservedIDCtxKey).(string)
+	return id
 }
 
 // idempotent wraps the create handler of op with idempotency keys.
@@ -166,7 +140,7 @@ func reservedID(r *http.Request, prefix string) string {
 // the answer — answers the object when it exists (the create had landed)
 // and otherwise runs the create again under the same object key. So
 // neither a lost answer nor a crash at any point makes a second object.
-func (s *Server) idempotent(op idemOp, h handlerFunc) handlerFunc {
+func (s *API) idempotent(op idemOp, h handlerFunc) handlerFunc {
 	return func(w http.ResponseWriter, r *http.Request, tenant string) *apiError {
 		vals, sent := r.Header[http.CanonicalHeaderKey(api.HeaderIdempotencyKey)]
 		if !sent {
@@ -194,13 +168,10 @@ func (s *Server) idempotent(op idemOp, h handlerFunc) handlerFunc {
 
 		// One request per key at a time: a repeat sent while the first is
 		// still being served waits for its outcome.
-		unlock := s.lockObj(kindIdempotency, tenant, skey)
+		unlock := s.d.LockIdem(tenant, skey)
 		defer unlock()
-		now := s.now()
-		rec := s.idem.get(tenant, skey)
-		if rec != nil && rec.expired(now) {
-			rec = nil
-		}
+		now := s.d.Now()
+		rec := s.d.Idem(tenant, skey)
 		if rec != nil && (rec.Op != op.name || rec.BodyHash != hash) {
 			return errf(api.CodeIdempotencyMismatch,
 				"the Idempotency-Key was already used by this credential in tenant %q for a %s with another body; "+
@@ -215,7 +186,7 @@ func (s *Server) idempotent(op idemOp, h handlerFunc) handlerFunc {
 				}
 				done := *rec
 				done.Status, done.Body = http.StatusCreated, b
-				if err := s.putIdem(tenant, skey, &done); err != nil {
+				if err := s.d.PutIdem(tenant, skey, &done); err != nil {
 					return internalErr(err)
 				}
 				rec = &done
@@ -230,8 +201,8 @@ func (s *Server) idempotent(op idemOp, h handlerFunc) handlerFunc {
 			return nil
 		}
 		if rec == nil {
-			rec = &idemRec{Op: op.name, BodyHash: hash, ObjectKey: op.objectKey(body), CreatedAt: now}
-			if err := s.putIdem(tenant, skey, rec); err != nil {
+			rec = &domain.IdemRecord{Op: op.name, BodyHash: hash, ObjectKey: op.objectKey(body), CreatedAt: now}
+			if err := s.d.PutIdem(tenant, skey, rec); err != nil {
 				return internalErr(err)
 			}
 		}
@@ -239,17 +210,17 @@ func (s *Server) idempotent(op idemOp, h handlerFunc) handlerFunc {
 
 		rw := &recordingWriter{header: w.Header()}
 		if e := h(rw, r, tenant); e != nil {
-			if api.HTTPStatus(e.code) < 500 {
+			if api.HTTPStatus(e.Code) < 500 {
 				// Refused: nothing was created, so nothing to remember and
 				// the key may be used again.
-				s.dropIdem(tenant, skey)
+				s.d.DropIdem(tenant, skey)
 			}
 			return e
 		}
 		if rw.status >= 200 && rw.status < 300 {
 			done := *rec
 			done.Status, done.Body = rw.status, bytes.TrimSpace(rw.body.Bytes())
-			if err := s.putIdem(tenant, skey, &done); err != nil {
+			if err := s.d.PutIdem(tenant, skey, &done); err != nil {
 				// The object exists and the client gets it; the pending
 				// record still lets a repeat find it.
 				s.log.Error("store idempotency record", "tenant", tenant, "op", op.name, "err", err)
@@ -259,15 +230,6 @@ func (s *Server) idempotent(op idemOp, h handlerFunc) handlerFunc {
 		_, _ = w.Write(rw.body.Bytes())
 		return nil
 	}
-}
-
-// dropIdem forgets a record (the create it was for was refused).
-func (s *Server) dropIdem(tenant, key string) {
-	if err := s.store.Delete(kindIdempotency, tenant, key); err != nil {
-		s.log.Error("delete idempotency record", "tenant", tenant, "err", err)
-		return
-	}
-	s.idem.del(tenant, key)
 }
 
 // recordingWriter holds a handler's response until its idempotency record
@@ -291,69 +253,6 @@ func (w *recordingWriter) Write(b []byte) (int, error) {
 		w.status = http.StatusOK
 	}
 	return w.body.Write(b)
-}
-
-// putIdem stores a record and, at most once an hour, drops expired ones.
-func (s *Server) putIdem(tenant, key string, rec *idemRec) error {
-	b, err := json.Marshal(rec)
-	if err != nil {
-		return err
-	}
-	if err := s.store.Put(kindIdempotency, tenant, key, b); err != nil {
-		return err
-	}
-	s.idem.set(tenant, key, rec)
-	now := s.now()
-	if last := s.idemSwept.Load(); now.Sub(time.UnixMilli(last)) >= time.Hour && s.idemSwept.CompareAndSwap(last, now.UnixMilli()) {
-		s.sweepIdem(now)
-	}
-	return nil
-}
-
-// sweepIdem deletes expired records from memory and the store.
-func (s *Server) sweepIdem(now time.Time) {
-	for _, t := range s.idem.tenants() {
-		s.idem.mu.RLock()
-		var old []string
-		for k, rec := range s.idem.m[t] {
-			if rec.expired(now) {
-				old = append(old, k)
-			}
-		}
-		s.idem.mu.RUnlock()
-		for _, k := range old {
-			unlock := s.lockObj(kindIdempotency, t, k)
-			if rec := s.idem.get(t, k); rec != nil && rec.expired(now) {
-				if err := s.store.Delete(kindIdempotency, t, k); err != nil {
-					s.log.Error("delete expired idempotency key", "tenant", t, "err", err)
-				} else {
-					s.idem.del(t, k)
-				}
-			}
-			unlock()
-		}
-	}
-}
-
-// loadIdem reads the stored records, dropping expired ones.
-func (s *Server) loadIdem() error {
-	s.idem = newTable[idemRec]()
-	if err := s.store.Scan(kindIdempotency, store.Range{}, func(tenant, key string, data []byte) error {
-		rec := new(idemRec)
-		if err := json.Unmarshal(data, rec); err != nil {
-			// A damaged record only costs the replay of one create.
-			s.log.Warn("skip unreadable idempotency record", "tenant", tenant, "err", err)
-			return nil
-		}
-		s.idem.set(tenant, key, rec)
-		return nil
-	}); err != nil {
-		return err
-	}
-	now := s.now()
-	s.idemSwept.Store(now.UnixMilli())
-	s.sweepIdem(now)
-	return nil
 }
 
 // withPrincipal records the authenticated principal in the request context.

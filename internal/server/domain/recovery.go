@@ -1,4 +1,4 @@
-package server
+package domain
 
 import (
 	"encoding/json"
@@ -37,7 +37,7 @@ type recoveryItem struct {
 //     it alone.
 //
 // Recovered is closed when step 2 has handed every object to the runtime.
-func (s *Server) startRecovery() error {
+func (s *Domain) startRecovery() error {
 	now := s.now()
 	// New calls this before anything is served, so the loaded records are
 	// changed in place instead of cloned (the writer rule of doc.go applies
@@ -180,7 +180,7 @@ func (s *Server) startRecovery() error {
 // the smallest id, if a crash left several), changing the loaded records in
 // place (New calls it before anything is served). It returns the keys of
 // the services it changed.
-func (s *Server) adoptOrphanSandboxes() map[string]bool {
+func (s *Domain) adoptOrphanSandboxes() map[string]bool {
 	adopted := map[string]bool{}
 	for _, tenant := range s.sandboxes.tenants() {
 		for _, sb := range sortedRecs(s.sandboxes.each(tenant), func(r *sandboxRec) string { return r.Sandbox.Metadata.ID }) {
@@ -205,7 +205,7 @@ func (s *Server) adoptOrphanSandboxes() map[string]bool {
 // session attached to once recovery has run, or returns "" when it can: a
 // service without a runtime instance (built-in or external) that is
 // brought back on the generation the session pinned.
-func (s *Server) sessionLost(tenant string, r *sessionRec, pending map[string]bool) string {
+func (s *Domain) sessionLost(tenant string, r *sessionRec, pending map[string]bool) string {
 	snap := r.Session.Spec.TargetSnapshot
 	t := r.Session.Spec.Target
 	if t.Sandbox != nil {
@@ -231,7 +231,7 @@ func (s *Server) sessionLost(tenant string, r *sessionRec, pending map[string]bo
 }
 
 // runRecovery brings items back, recoveryWorkers at a time, in order.
-func (s *Server) runRecovery(items []recoveryItem) {
+func (s *Domain) runRecovery(items []recoveryItem) {
 	defer close(s.recovered)
 	start := time.Now()
 	var next atomic.Int64
@@ -257,7 +257,7 @@ func (s *Server) runRecovery(items []recoveryItem) {
 
 // recoverOne starts one marked object again, unless a client call has taken
 // it over (or it is gone) meanwhile.
-func (s *Server) recoverOne(it recoveryItem) {
+func (s *Domain) recoverOne(it recoveryItem) {
 	unlock := s.lockObj(it.kind, it.tenant, it.key)
 	defer unlock()
 	if _, ok := s.recovering.LoadAndDelete(objKey(it.kind, it.tenant, it.key)); !ok {
@@ -291,7 +291,7 @@ func (s *Server) recoverOne(it recoveryItem) {
 
 // takeOver drops an object from recovery's pending set: the caller (holding
 // its writer lock) drives it itself.
-func (s *Server) takeOver(kind, tenant, key string) {
+func (s *Domain) takeOver(kind, tenant, key string) {
 	s.recovering.Delete(objKey(kind, tenant, key))
 }
 
@@ -299,7 +299,7 @@ func (s *Server) takeOver(kind, tenant, key string) {
 // handed to client calls) every service and standalone sandbox that was
 // running; objects still show starting or pending until then. Sandboxes
 // report running later, when the runtime says so.
-func (s *Server) Recovered() <-chan struct{} { return s.recovered }
+func (s *Domain) Recovered() <-chan struct{} { return s.recovered }
 
 // pendingWrite is one Put of putAll.
 type pendingWrite struct {
@@ -308,7 +308,7 @@ type pendingWrite struct {
 }
 
 // putAll makes writes durable in one transaction.
-func (s *Server) putAll(writes []pendingWrite) error {
+func (s *Domain) putAll(writes []pendingWrite) error {
 	if len(writes) == 0 {
 		return nil
 	}

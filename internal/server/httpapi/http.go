@@ -1,4 +1,4 @@
-package server
+package httpapi
 
 import (
 	"bytes"
@@ -24,40 +24,27 @@ import (
 	"time"
 
 	"github.com/nimbus/terraform-provider-nimbus/internal/api"
+	"github.com/nimbus/terraform-provider-nimbus/internal/server/domain"
 )
 
-// apiError is an error the API returns as-is.
-type apiError struct {
-	code       string
-	message    string
-	details    *api.ErrorDetails
-	retryAfter time.Duration
-}
+// apiError is an error the API returns as-is (see domain.Error).
+type apiError = domain.Error
 
-func (e *apiError) Error() string { return e.code + ": " + e.message }
+var (
+	errf         = domain.Errorf
+	invalid      = domain.Invalid
+	invalidField = domain.InvalidField
+	internalErr  = domain.Internal
+)
 
-func errf(code, format string, args ...any) *apiError {
-	return &apiError{code: code, message: fmt.Sprintf(format, args...)}
-}
-
-func invalid(v api.Violations) *apiError {
-	msgs := make([]string, len(v))
-	for i, f := range v {
-		msgs[i] = f.String()
+// asAPIError is the answer to an error of the domain: its *domain.Error,
+// or server.internal for any other error.
+func asAPIError(err error) *apiError {
+	var e *domain.Error
+	if errors.As(err, &e) {
+		return e
 	}
-	return &apiError{code: api.CodeInvalid, message: "invalid request: " + strings.Join(msgs, "; "),
-		details: &api.ErrorDetails{FieldViolations: v}}
-}
-
-func invalidField(field, format string, args ...any) *apiError {
-	var v api.Violations
-	v.Add(field, format, args...)
-	return invalid(v)
-}
-
-// internalErr hides err from the caller; it is logged with the request id.
-func internalErr(err error) *apiError {
-	return &apiError{code: api.CodeInternal, message: "internal server error: " + err.Error()}
+	return internalErr(err)
 }
 
 // respWriter records the status for the request log.
@@ -107,7 +94,7 @@ func newRequestID() string {
 	return "req-" + hex.EncodeToString(b[:])
 }
 
-func (s *Server) writeJSON(w http.ResponseWriter, status int, v any) {
+func (s *API) writeJSON(w http.ResponseWriter, status int, v any) {
 	b, err := json.Marshal(v)
 	if err != nil {
 		s.log.Error("encode response", "err", err)
@@ -118,28 +105,28 @@ func (s *Server) writeJSON(w http.ResponseWriter, status int, v any) {
 	_, _ = w.Write(append(b, '\n'))
 }
 
-func (s *Server) writeError(w http.ResponseWriter, r *http.Request, e *apiError) {
+func (s *API) writeError(w http.ResponseWriter, r *http.Request, e *apiError) {
 	rid := requestID(r)
-	body := api.ErrorResponse{Error: api.ErrorBody{Code: e.code, Message: e.message, Details: e.details, RequestID: rid}}
-	if e.code == api.CodeInternal {
-		s.log.Error("internal error", "requestId", rid, "method", r.Method, "path", r.URL.Path, "err", e.message)
+	body := api.ErrorResponse{Error: api.ErrorBody{Code: e.Code, Message: e.Message, Details: e.Details, RequestID: rid}}
+	if e.Code == api.CodeInternal {
+		s.log.Error("internal error", "requestId", rid, "method", r.Method, "path", r.URL.Path, "err", e.Message)
 		body.Error.Message = "internal server error; the server log has the details under this request id"
 	}
-	if e.retryAfter > 0 {
-		secs := int(math.Ceil(e.retryAfter.Seconds()))
+	if e.RetryAfter > 0 {
+		secs := int(math.Ceil(e.RetryAfter.Seconds()))
 		w.Header().Set("Retry-After", strconv.Itoa(secs))
 		if body.Error.Details == nil {
 			body.Error.Details = &api.ErrorDetails{}
 		}
 		body.Error.Details.RetryAfterSeconds = secs
 	}
-	s.writeJSON(w, api.HTTPStatus(e.code), body)
+	s.writeJSON(w, api.HTTPStatus(e.Code), body)
 }
 
 // middleware wraps every request: request id, drain check, panic recovery,
 // request log. Secrets never reach the log: only method, path, status,
 // duration, tenant and credential name are logged.
-func (s *Server) middleware(next http.Handler) http.Handler {
+func (s *API) middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		rid := newRequestID()
@@ -186,12 +173,12 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 		}
 		if n := s.inflightN.Add(1); s.cfg.MaxInFlight > 0 && n > int64(s.cfg.MaxInFlight) {
 			s.inflightN.Add(-1)
-			s.writeError(rw, r, &apiError{code: api.CodeUnavailable, message: "the server is overloaded; retry after the Retry-After delay", retryAfter: s.cfg.RetryAfter})
+			s.writeError(rw, r, &apiError{Code: api.CodeUnavailable, Message: "the server is overloaded; retry after the Retry-After delay", RetryAfter: s.cfg.RetryAfter})
 			return
 		}
 		defer s.inflightN.Add(-1)
 		if s.draining.Load() {
-			s.writeError(rw, r, &apiError{code: api.CodeUnavailable, message: "the server is shutting down; retry against the restarted server", retryAfter: s.cfg.RetryAfter})
+			s.writeError(rw, r, &apiError{Code: api.CodeUnavailable, Message: "the server is shutting down; retry against the restarted server", RetryAfter: s.cfg.RetryAfter})
 			return
 		}
 		next.ServeHTTP(rw, r)
@@ -218,7 +205,7 @@ func canonicalPath(p string) string {
 // server's detection of a client going away are not affected. Requests
 // without a body (every long-poll) and requests without a valid credential
 // (answered 401 without their body being read) are left alone.
-func (s *Server) readBody(w http.ResponseWriter, r *http.Request) *apiError {
+func (s *API) readBody(w http.ResponseWriter, r *http.Request) *apiError {
 	if r.Body == nil || r.Body == http.NoBody {
 		return nil
 	}
@@ -230,7 +217,7 @@ func (s *Server) readBody(w http.ResponseWriter, r *http.Request) *apiError {
 		rc = nil // not a real connection (an in-process test recorder)
 	}
 	if rc != nil && !s.bodies.add(rc) {
-		return &apiError{code: api.CodeUnavailable, message: "the server is shutting down; retry against the restarted server", retryAfter: s.cfg.RetryAfter}
+		return &apiError{Code: api.CodeUnavailable, Message: "the server is shutting down; retry against the restarted server", RetryAfter: s.cfg.RetryAfter}
 	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, api.MaxBodyBytes+1))
 	if rc != nil {
@@ -241,7 +228,7 @@ func (s *Server) readBody(w http.ResponseWriter, r *http.Request) *apiError {
 		// answer, and nothing else is read from it.
 		switch {
 		case s.draining.Load():
-			return &apiError{code: api.CodeUnavailable, message: "the server is shutting down; retry against the restarted server", retryAfter: s.cfg.RetryAfter}
+			return &apiError{Code: api.CodeUnavailable, Message: "the server is shutting down; retry against the restarted server", RetryAfter: s.cfg.RetryAfter}
 		case errors.Is(err, os.ErrDeadlineExceeded):
 			return errf(api.CodeTimeout, "the request body did not arrive within %s; send the whole body at once", s.cfg.BodyTimeout)
 		default:
@@ -388,19 +375,13 @@ func jsonTypeName(k string) string {
 
 // ------------------------------------------------------------- list params
 
-type listParams struct {
-	limit      int
-	after      string
-	labelKey   string
-	labelValue string
-	hasValue   bool
-	state      string
-}
+// listParams is a list query as the domain takes it.
+type listParams = domain.ListQuery
 
 // filterID identifies a list query, so a page token cannot be replayed
 // against a different query.
-func (p listParams) filterID(kind, tenant string) string {
-	return strings.Join([]string{kind, tenant, p.labelKey, p.labelValue, strconv.FormatBool(p.hasValue), p.state}, "\x00")
+func filterID(p listParams, kind, tenant string) string {
+	return strings.Join([]string{kind, tenant, p.LabelKey, p.LabelValue, strconv.FormatBool(p.HasValue), p.State}, "\x00")
 }
 
 type pageToken struct {
@@ -408,14 +389,14 @@ type pageToken struct {
 	Filter string `json:"f"`
 }
 
-func (s *Server) encodePageToken(kind, tenant string, p listParams, after string) string {
-	b, _ := json.Marshal(pageToken{After: after, Filter: p.filterID(kind, tenant)})
+func (s *API) encodePageToken(kind, tenant string, p listParams, after string) string {
+	b, _ := json.Marshal(pageToken{After: after, Filter: filterID(p, kind, tenant)})
 	mac := hmac.New(sha256.New, s.pageKey)
 	mac.Write(b)
 	return base64.RawURLEncoding.EncodeToString(b) + "." + base64.RawURLEncoding.EncodeToString(mac.Sum(nil)[:16])
 }
 
-func (s *Server) decodePageToken(kind, tenant string, p listParams, tok string) (string, *apiError) {
+func (s *API) decodePageToken(kind, tenant string, p listParams, tok string) (string, *apiError) {
 	bad := invalidField("pageToken", "is not a page token this server issued for this list and filter; start again without pageToken")
 	payload, sig, ok := strings.Cut(tok, ".")
 	if !ok {
@@ -432,7 +413,7 @@ func (s *Server) decodePageToken(kind, tenant string, p listParams, tok string) 
 		return "", bad
 	}
 	var pt pageToken
-	if err := json.Unmarshal(b, &pt); err != nil || pt.Filter != p.filterID(kind, tenant) {
+	if err := json.Unmarshal(b, &pt); err != nil || pt.Filter != filterID(p, kind, tenant) {
 		return "", bad
 	}
 	return pt.After, nil
@@ -440,32 +421,32 @@ func (s *Server) decodePageToken(kind, tenant string, p listParams, tok string) 
 
 // parseList reads limit, pageToken, labelKey, labelValue and the state
 // filter (query parameter stateParam, allowed values states).
-func (s *Server) parseList(r *http.Request, kind, tenant, stateParam string, states []string) (listParams, *apiError) {
+func (s *API) parseList(r *http.Request, kind, tenant, stateParam string, states []string) (listParams, *apiError) {
 	q := r.URL.Query()
 	var v api.Violations
-	p := listParams{limit: api.DefaultPageLimit}
+	p := listParams{Limit: api.DefaultPageLimit}
 	if l := q.Get("limit"); l != "" {
 		n, err := strconv.Atoi(l)
 		if err != nil || n < 1 || n > api.MaxPageLimit {
 			v.Add("limit", "must be an integer from 1 to %d, got %q", api.MaxPageLimit, l)
 		} else {
-			p.limit = n
+			p.Limit = n
 		}
 	}
-	p.labelKey = q.Get("labelKey")
-	p.labelValue, p.hasValue = q.Get("labelValue"), q.Has("labelValue")
-	if p.hasValue && p.labelKey == "" {
+	p.LabelKey = q.Get("labelKey")
+	p.LabelValue, p.HasValue = q.Get("labelValue"), q.Has("labelValue")
+	if p.HasValue && p.LabelKey == "" {
 		v.Add("labelValue", "requires labelKey")
 	}
-	if p.labelKey != "" && !api.ValidLabelKey(p.labelKey) {
+	if p.LabelKey != "" && !api.ValidLabelKey(p.LabelKey) {
 		v.Add("labelKey", "%s", api.LabelKeyRule)
 	}
-	if p.hasValue && !api.ValidLabelValue(p.labelValue) {
+	if p.HasValue && !api.ValidLabelValue(p.LabelValue) {
 		v.Add("labelValue", "%s", api.LabelValueRule)
 	}
-	p.state = q.Get(stateParam)
-	if p.state != "" && !contains(states, p.state) {
-		v.Add(stateParam, "unknown value %q; must be one of %s", p.state, strings.Join(states, ", "))
+	p.State = q.Get(stateParam)
+	if p.State != "" && !contains(states, p.State) {
+		v.Add(stateParam, "unknown value %q; must be one of %s", p.State, strings.Join(states, ", "))
 	}
 	if len(v) > 0 {
 		return p, invalid(v)
@@ -475,17 +456,9 @@ func (s *Server) parseList(r *http.Request, kind, tenant, stateParam string, sta
 		if e != nil {
 			return p, e
 		}
-		p.after = after
+		p.After = after
 	}
 	return p, nil
-}
-
-func (p listParams) matchLabels(labels map[string]string) bool {
-	if p.labelKey == "" {
-		return true
-	}
-	v, ok := labels[p.labelKey]
-	return ok && (!p.hasValue || v == p.labelValue)
 }
 
 func contains(list []string, s string) bool {
@@ -500,16 +473,17 @@ func contains(list []string, s string) bool {
 // ------------------------------------------------------------------ misc
 
 // parseIfMatch reads the ifMatchGeneration query parameter.
-func parseIfMatch(r *http.Request) (int64, bool, *apiError) {
+// nil when absent.
+func parseIfMatch(r *http.Request) (*int64, *apiError) {
 	q := r.URL.Query()
 	if !q.Has("ifMatchGeneration") {
-		return 0, false, nil
+		return nil, nil
 	}
 	n, err := strconv.ParseInt(q.Get("ifMatchGeneration"), 10, 64)
 	if err != nil || n < 1 {
-		return 0, false, invalidField("ifMatchGeneration", "must be a generation you read (an integer, 1 or more), got %q", q.Get("ifMatchGeneration"))
+		return nil, invalidField("ifMatchGeneration", "must be a generation you read (an integer, 1 or more), got %q", q.Get("ifMatchGeneration"))
 	}
-	return n, true, nil
+	return &n, nil
 }
 
 func parseForce(r *http.Request) (bool, *apiError) {
@@ -522,26 +496,4 @@ func parseForce(r *http.Request) (bool, *apiError) {
 		return false, invalidField("force", "must be true or false, got %q", q.Get("force"))
 	}
 	return b, nil
-}
-
-func preconditionRequired(kind, name string) *apiError {
-	return &apiError{code: api.CodePreconditionRequired,
-		message: fmt.Sprintf("ifMatchGeneration is required to change %s %q: read it and send its metadata.generation", kind, name),
-		details: &api.ErrorDetails{Kind: kind, Name: name}}
-}
-
-func preconditionFailed(kind, name string, want, current int64) *apiError {
-	return &apiError{code: api.CodePreconditionFailed,
-		message: fmt.Sprintf("%s %q is at generation %d, not %d (ifMatchGeneration): it changed since you read it; read it again and retry", kind, name, current, want),
-		details: &api.ErrorDetails{Kind: kind, Name: name, CurrentGeneration: current}}
-}
-
-func notFound(kind, tenant, name string) *apiError {
-	return &apiError{code: api.CodeNotFound, message: fmt.Sprintf("%s %q not found in tenant %q", kind, name, tenant),
-		details: &api.ErrorDetails{Kind: kind, Name: name}}
-}
-
-func conflict(kind, name, state, format string, args ...any) *apiError {
-	return &apiError{code: api.CodeConflict, message: fmt.Sprintf(format, args...),
-		details: &api.ErrorDetails{Kind: kind, Name: name, LifecycleState: state}}
 }
