@@ -19,3 +19,21 @@ func (q ListQuery) matchLabels(labels map[string]string) bool {
 	v, ok := labels[q.LabelKey]
 	return ok && (!q.HasValue || v == q.LabelValue)
 }
+
+// listPage returns one page of t's objects of tenant that match q (and
+// state, the object's lifecycle state), as out shows them; next is the key
+// to continue after, "" on the last page.
+func listPage[T, O any](t *table[T], tenant string, q ListQuery, meta func(*T) (labels map[string]string, state string), out func(*T) O) (items []O, next string) {
+	recs, keys := t.page(tenant, q.After, q.Limit, func(c *T) bool {
+		labels, state := meta(c)
+		return q.matchLabels(labels) && (q.State == "" || state == q.State)
+	})
+	items = []O{}
+	for i, c := range recs {
+		if i == q.Limit {
+			return items, keys[i-1]
+		}
+		items = append(items, out(c))
+	}
+	return items, ""
+}

@@ -58,17 +58,9 @@ func (s *Domain) GetSandbox(tenant, id string) (*api.Sandbox, error) {
 // ListSandboxes returns one page of a tenant's sandboxes in id order; next
 // is the id to continue after, "" on the last page.
 func (s *Domain) ListSandboxes(tenant string, q ListQuery) (items []api.Sandbox, next string) {
-	recs, keys := s.sandboxes.page(tenant, q.After, q.Limit, func(c *sandboxRec) bool {
-		return q.matchLabels(c.Sandbox.Metadata.Labels) && (q.State == "" || c.Sandbox.Status.LifecycleState == q.State)
-	})
-	items = []api.Sandbox{}
-	for i, c := range recs {
-		if i == q.Limit {
-			return items, keys[i-1]
-		}
-		items = append(items, c.Sandbox.Redacted())
-	}
-	return items, ""
+	return listPage(s.sandboxes, tenant, q, func(c *sandboxRec) (map[string]string, string) {
+		return c.Sandbox.Metadata.Labels, c.Sandbox.Status.LifecycleState
+	}, func(c *sandboxRec) api.Sandbox { return c.Sandbox.Redacted() })
 }
 
 // UpdateSandbox changes a sandbox's labels at generation

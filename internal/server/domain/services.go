@@ -53,17 +53,9 @@ func (s *Domain) GetService(tenant, name string) (*api.Service, error) {
 // ListServices returns one page of a tenant's services in name order (see
 // ListQuery); next is the name to continue after, "" on the last page.
 func (s *Domain) ListServices(tenant string, q ListQuery) (items []api.Service, next string) {
-	recs, keys := s.services.page(tenant, q.After, q.Limit, func(c *serviceRec) bool {
-		return q.matchLabels(c.Service.Metadata.Labels) && (q.State == "" || c.Service.Status.LifecycleState == q.State)
-	})
-	items = []api.Service{}
-	for i, c := range recs {
-		if i == q.Limit {
-			return items, keys[i-1]
-		}
-		items = append(items, c.Service.Redacted())
-	}
-	return items, ""
+	return listPage(s.services, tenant, q, func(c *serviceRec) (map[string]string, string) {
+		return c.Service.Metadata.Labels, c.Service.Status.LifecycleState
+	}, func(c *serviceRec) api.Service { return c.Service.Redacted() })
 }
 
 func jsonEqual(a, b any) bool {

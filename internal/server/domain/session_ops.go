@@ -84,17 +84,9 @@ func (s *Domain) ListSessions(tenant string, q ListQuery) (items []api.Session, 
 	for _, c := range s.sessions.each(tenant) {
 		s.ExpireSessionIfDue(tenant, c.Session.Metadata.ID)
 	}
-	recs, keys := s.sessions.page(tenant, q.After, q.Limit, func(c *sessionRec) bool {
-		return q.matchLabels(c.Session.Metadata.Labels) && (q.State == "" || c.Session.Status.LifecycleState == q.State)
-	})
-	items = []api.Session{}
-	for i, c := range recs {
-		if i == q.Limit {
-			return items, keys[i-1]
-		}
-		items = append(items, c.Session)
-	}
-	return items, ""
+	return listPage(s.sessions, tenant, q, func(c *sessionRec) (map[string]string, string) {
+		return c.Session.Metadata.Labels, c.Session.Status.LifecycleState
+	}, func(c *sessionRec) api.Session { return c.Session })
 }
 
 // CloseSession closes an open session; reason defaults to "closed by

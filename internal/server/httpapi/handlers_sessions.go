@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"net/http"
 
 	"github.com/nimbus/terraform-provider-nimbus/internal/api"
@@ -15,63 +16,28 @@ func sessionID(r *http.Request) (string, *apiError) {
 	return id, nil
 }
 
-func (s *API) openSession(w http.ResponseWriter, r *http.Request, tenant string) *apiError {
-	var req api.OpenSessionRequest
-	if e := decode(r, w, &req, false); e != nil {
-		return e
-	}
-	out, err := s.d.OpenSession(r.Context(), tenant, reservedID(r), req)
-	if err != nil {
-		return asAPIError(err)
-	}
-	s.writeJSON(w, http.StatusCreated, out)
-	return nil
+func (s *API) openSession() handlerFunc {
+	return bodyRoute(s, nil, false, http.StatusCreated, func(ctx context.Context, tenant, _ string, req api.OpenSessionRequest) (*api.Session, error) {
+		return s.d.OpenSession(ctx, tenant, reservedID(ctx), req)
+	})
 }
 
-func (s *API) getSession(w http.ResponseWriter, r *http.Request, tenant string) *apiError {
-	id, e := sessionID(r)
-	if e != nil {
-		return e
-	}
-	s.d.ExpireSessionIfDue(tenant, id)
-	if e := s.awaitChange(r, domain.KindSession, tenant, id); e != nil {
-		return e
-	}
-	out, err := s.d.GetSession(tenant, id)
-	if err != nil {
-		return asAPIError(err)
-	}
-	s.writeJSON(w, http.StatusOK, out)
-	return nil
+// getSession expires the session first when it is due, so a read never
+// shows an open session past expiresAt.
+func (s *API) getSession() handlerFunc {
+	return getRoute(s, domain.KindSession, sessionID, s.d.ExpireSessionIfDue, s.d.GetSession)
 }
 
-func (s *API) listSessions(w http.ResponseWriter, r *http.Request, tenant string) *apiError {
-	p, e := s.parseList(r, domain.KindSession, tenant, "state", domain.SessionStates)
-	if e != nil {
-		return e
-	}
-	items, next := s.d.ListSessions(tenant, p)
-	out := api.SessionList{Items: items}
-	if next != "" {
-		out.Metadata.NextPageToken = s.encodePageToken(domain.KindSession, tenant, p, next)
-	}
-	s.writeJSON(w, http.StatusOK, out)
-	return nil
+func (s *API) listSessions() handlerFunc {
+	return listRoute(s, domain.KindSession, "state", domain.SessionStates, s.d.ListSessions, func(items []api.Session, next string) any {
+		out := api.SessionList{Items: items}
+		out.Metadata.NextPageToken = next
+		return out
+	})
 }
 
-func (s *API) closeSession(w http.ResponseWriter, r *http.Request, tenant string) *apiError {
-	id, e := sessionID(r)
-	if e != nil {
-		return e
-	}
-	var req api.CloseSessionRequest
-	if e := decode(r, w, &req, true); e != nil {
-		return e
-	}
-	out, err := s.d.CloseSession(r.Context(), tenant, id, req.Reason)
-	if err != nil {
-		return asAPIError(err)
-	}
-	s.writeJSON(w, http.StatusOK, out)
-	return nil
+func (s *API) closeSession() handlerFunc {
+	return bodyRoute(s, sessionID, true, http.StatusOK, func(ctx context.Context, tenant, id string, req api.CloseSessionRequest) (*api.Session, error) {
+		return s.d.CloseSession(ctx, tenant, id, req.Reason)
+	})
 }

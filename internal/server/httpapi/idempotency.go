@@ -127,8 +127,8 @@ const reservedIDCtxKey ctxKey = -2
 
 // reservedID is the id a create handler gives its new object: the one its
 // Idempotency-Key reserved, else "" (the domain makes a fresh one).
-func reservedID(r *http.Request) string {
-	id, _ := r.Context().Value(reservedIDCtxKey).(string)
+func reservedID(ctx context.Context) string {
+	id, _ := ctx.Value(reservedIDCtxKey).(string)
 	return id
 }
 

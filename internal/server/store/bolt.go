@@ -66,10 +66,11 @@ func (t *boltTx) Delete(kind, tenant, key string) error {
 	return b.Delete(joinKey(tenant, key))
 }
 
-// batch runs fn in a group commit and publishes its changes once durable.
-func (s *Bolt) batch(fn func(*boltTx) error) error {
+// commit runs fn in one read-write transaction through run (bbolt's Batch
+// or Update) and publishes its changes once they are durable.
+func (s *Bolt) commit(run func(func(*bolt.Tx) error) error, fn func(*boltTx) error) error {
 	var changes []Change
-	if err := s.db.Batch(func(tx *bolt.Tx) error {
+	if err := run(func(tx *bolt.Tx) error {
 		t := &boltTx{tx: tx} // Batch may run fn again alone: start afresh
 		if err := fn(t); err != nil {
 			return err
@@ -83,31 +84,19 @@ func (s *Bolt) batch(fn func(*boltTx) error) error {
 	return nil
 }
 
-// Put implements Store.
+// Put implements Store (group commit).
 func (s *Bolt) Put(kind, tenant, key string, data []byte) error {
-	return s.batch(func(t *boltTx) error { return t.Put(kind, tenant, key, data) })
+	return s.commit(s.db.Batch, func(t *boltTx) error { return t.Put(kind, tenant, key, data) })
 }
 
-// Delete implements Store.
+// Delete implements Store (group commit).
 func (s *Bolt) Delete(kind, tenant, key string) error {
-	return s.batch(func(t *boltTx) error { return t.Delete(kind, tenant, key) })
+	return s.commit(s.db.Batch, func(t *boltTx) error { return t.Delete(kind, tenant, key) })
 }
 
 // Update implements Store: one transaction, one fsync.
 func (s *Bolt) Update(fn func(Tx) error) error {
-	var changes []Change
-	if err := s.db.Update(func(tx *bolt.Tx) error {
-		t := &boltTx{tx: tx}
-		if err := fn(t); err != nil {
-			return err
-		}
-		changes = t.changes
-		return nil
-	}); err != nil {
-		return err
-	}
-	s.watch.publish(changes...)
-	return nil
+	return s.commit(s.db.Update, func(t *boltTx) error { return fn(t) })
 }
 
 // Scan implements Store.
