@@ -175,9 +175,12 @@ func TestGenerationPrecondition(t *testing.T) {
 	// A stale generation changes nothing and says which generation is current.
 	before, _ := d.GetService(tenant, "lb")
 	for name, call := range map[string]func() error{
-		"start":  func() error { _, err := d.StartService(ctx, tenant, "lb", gen(1)); return err },
-		"stop":   func() error { _, err := d.StopService(ctx, tenant, "lb", gen(1)); return err },
-		"update": func() error { _, err := d.UpdateService(ctx, tenant, "lb", api.UpdateServiceRequest{Labels: &labels, IfMatchGeneration: gen(1)}); return err },
+		"start": func() error { _, err := d.StartService(ctx, tenant, "lb", gen(1)); return err },
+		"stop":  func() error { _, err := d.StopService(ctx, tenant, "lb", gen(1)); return err },
+		"update": func() error {
+			_, err := d.UpdateService(ctx, tenant, "lb", api.UpdateServiceRequest{Labels: &labels, IfMatchGeneration: gen(1)})
+			return err
+		},
 		"delete": func() error { return d.DeleteService(ctx, tenant, "lb", gen(1), true) },
 	} {
 		e := wantCode(t, call(), api.CodePreconditionFailed)
