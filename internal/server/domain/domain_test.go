@@ -173,7 +173,10 @@ func TestGenerationPrecondition(t *testing.T) {
 	wantCode(t, d.DeleteService(ctx, tenant, "lb", nil, false), api.CodePreconditionRequired)
 
 	// A stale generation changes nothing and says which generation is current.
-	before, _ := d.GetService(tenant, "lb")
+	before, err := d.GetService(tenant, "lb")
+	if err != nil {
+		t.Fatal(err)
+	}
 	for name, call := range map[string]func() error{
 		"start": func() error { _, err := d.StartService(ctx, tenant, "lb", gen(1)); return err },
 		"stop":  func() error { _, err := d.StopService(ctx, tenant, "lb", gen(1)); return err },
