@@ -83,6 +83,7 @@ type Error struct {
 	Details *api.ErrorDetails
 }
 
+// Error implements error: "code: message".
 func (e *Error) Error() string { return e.Code + ": " + e.Message }
 
 func refuse(format string, args ...any) *Error {

@@ -21,6 +21,7 @@ type Error struct {
 	RetryAfter time.Duration
 }
 
+// Error implements error: "code: message".
 func (e *Error) Error() string { return e.Code + ": " + e.Message }
 
 // CodeOf returns the api error code of err: its Error's code, or
