@@ -11,10 +11,9 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/nimbus/terraform-provider-nimbus/internal/server/store"
-
 	"github.com/nimbus/terraform-provider-nimbus/internal/api"
 	"github.com/nimbus/terraform-provider-nimbus/internal/server"
+	"github.com/nimbus/terraform-provider-nimbus/internal/server/store"
 	"github.com/nimbus/terraform-provider-nimbus/internal/testserver"
 )
 

@@ -3,16 +3,14 @@ package server_test
 import (
 	"context"
 	"fmt"
-	"strings"
-
-	"github.com/nimbus/terraform-provider-nimbus/internal/server/command"
-
 	"net"
 	"net/http"
 	"os"
+	"strings"
 	"testing"
 
 	"github.com/nimbus/terraform-provider-nimbus/internal/api"
+	"github.com/nimbus/terraform-provider-nimbus/internal/server/command"
 	"github.com/nimbus/terraform-provider-nimbus/internal/testserver"
 )
 

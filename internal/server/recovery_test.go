@@ -10,11 +10,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nimbus/terraform-provider-nimbus/internal/server/store"
-
 	"github.com/nimbus/terraform-provider-nimbus/internal/api"
 	"github.com/nimbus/terraform-provider-nimbus/internal/server"
 	"github.com/nimbus/terraform-provider-nimbus/internal/server/runtimes"
+	"github.com/nimbus/terraform-provider-nimbus/internal/server/store"
 	"github.com/nimbus/terraform-provider-nimbus/internal/testserver"
 )
 

@@ -10,9 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nimbus/terraform-provider-nimbus/internal/server/command"
-
 	"github.com/nimbus/terraform-provider-nimbus/internal/api"
+	"github.com/nimbus/terraform-provider-nimbus/internal/server/command"
 	"github.com/nimbus/terraform-provider-nimbus/internal/server/wif"
 	"github.com/nimbus/terraform-provider-nimbus/internal/server/wif/wiftest"
 	"github.com/nimbus/terraform-provider-nimbus/internal/testserver"

@@ -8,9 +8,8 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/nimbus/terraform-provider-nimbus/internal/server/store"
-
 	"github.com/nimbus/terraform-provider-nimbus/internal/api"
+	"github.com/nimbus/terraform-provider-nimbus/internal/server/store"
 )
 
 // recoveryWorkers bounds how many objects recovery brings back at once.

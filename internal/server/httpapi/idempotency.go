@@ -10,10 +10,9 @@ import (
 	"io"
 	"net/http"
 
+	"github.com/nimbus/terraform-provider-nimbus/internal/api"
 	"github.com/nimbus/terraform-provider-nimbus/internal/server/auth"
 	"github.com/nimbus/terraform-provider-nimbus/internal/server/domain"
-
-	"github.com/nimbus/terraform-provider-nimbus/internal/api"
 )
 
 // Idempotent creates (services.create, sandboxes.create, sessions.open): a

@@ -9,11 +9,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/nimbus/terraform-provider-nimbus/internal/api"
 	"github.com/nimbus/terraform-provider-nimbus/internal/server/auth"
 	"github.com/nimbus/terraform-provider-nimbus/internal/server/domain"
 	"github.com/nimbus/terraform-provider-nimbus/internal/server/wif"
-
-	"github.com/nimbus/terraform-provider-nimbus/internal/api"
 )
 
 // newTestAPI is an API over a new in-memory domain, with bearer token "t"
