@@ -85,8 +85,15 @@ func (p listParams) filter() listFilter {
 
 const indexDegree = 32
 
+func lessKey(a, b string) bool { return a < b }
+
+// indexNodes is the free list of every index's nodes: one list shared by
+// all indexes (it is safe for concurrent use), so an index of one key, such
+// as a label value only one object has, costs little more than its node.
+var indexNodes = btree.NewFreeListG[string](btree.DefaultFreeListSize)
+
 func newIndex() *btree.BTreeG[string] {
-	return btree.NewG(indexDegree, func(a, b string) bool { return a < b })
+	return btree.NewWithFreeListG(indexDegree, lessKey, indexNodes)
 }
 
 // entry is one record in a table with what the indexes and lists derive
