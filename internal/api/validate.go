@@ -14,8 +14,12 @@ var (
 	labelKeyRe   = regexp.MustCompile(`^[A-Za-z0-9._/-]{1,63}$`)
 	labelValueRe = regexp.MustCompile(`^[A-Za-z0-9._-]{0,63}$`)
 	envKeyRe     = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
-	sandboxIDRe  = regexp.MustCompile(`^sbx-[a-z0-9]{1,60}$`)
-	sessionIDRe  = regexp.MustCompile(`^ses-[a-z0-9]{1,60}$`)
+)
+
+// SandboxIDPattern and SessionIDPattern match sandbox and session ids.
+var (
+	SandboxIDPattern = regexp.MustCompile(`^sbx-[a-z0-9]{1,60}$`)
+	SessionIDPattern = regexp.MustCompile(`^ses-[a-z0-9]{1,60}$`)
 )
 
 // NameRule describes valid names and tenant ids, for error messages.
@@ -29,11 +33,21 @@ func ValidateName(s string) error {
 	return nil
 }
 
+// ID and environment rules, for error messages.
+const (
+	SandboxIDRule = "must be a sandbox id such as sbx-0123abcd"
+	SessionIDRule = "must be a session id such as ses-0123abcd"
+	EnvNameRule   = "must match [A-Za-z_][A-Za-z0-9_]*"
+)
+
 // ValidSandboxID reports whether s looks like a sandbox id.
-func ValidSandboxID(s string) bool { return sandboxIDRe.MatchString(s) }
+func ValidSandboxID(s string) bool { return SandboxIDPattern.MatchString(s) }
 
 // ValidSessionID reports whether s looks like a session id.
-func ValidSessionID(s string) bool { return sessionIDRe.MatchString(s) }
+func ValidSessionID(s string) bool { return SessionIDPattern.MatchString(s) }
+
+// ValidEnvName reports whether s is a valid environment variable name.
+func ValidEnvName(s string) bool { return envKeyRe.MatchString(s) }
 
 // Violations collects field violations.
 type Violations []FieldViolation
@@ -134,8 +148,8 @@ func ValidateSandboxSpec(field string, s *SandboxSpec, wantOwner string, v *Viol
 	}
 	sort.Strings(keys)
 	for _, k := range keys {
-		if !envKeyRe.MatchString(k) {
-			v.Add(field+".process.environment", "variable name %q must match [A-Za-z_][A-Za-z0-9_]*", k)
+		if !ValidEnvName(k) {
+			v.Add(field+".process.environment", "variable name %q %s", k, EnvNameRule)
 		}
 	}
 }
@@ -312,7 +326,7 @@ func (r *OpenSessionRequest) Validate() Violations {
 		}
 	case r.Target.Sandbox != nil:
 		if !ValidSandboxID(r.Target.Sandbox.ID) {
-			v.Add("target.sandbox.id", "must be a sandbox id such as sbx-0123abcd")
+			v.Add("target.sandbox.id", "%s", SandboxIDRule)
 		}
 	}
 	if len(r.Channels) == 0 {

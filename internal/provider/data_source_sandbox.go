@@ -17,6 +17,7 @@ import (
 
 	"github.com/nimbus/terraform-provider-nimbus/internal/api"
 	"github.com/nimbus/terraform-provider-nimbus/internal/client"
+	"github.com/nimbus/terraform-provider-nimbus/internal/validators"
 )
 
 var (
@@ -143,7 +144,7 @@ func (d *SandboxDataSource) Schema(ctx context.Context, _ datasource.SchemaReque
 	attrs["id"] = schema.StringAttribute{
 		Required:            true,
 		MarkdownDescription: "Id of the sandbox (`sbx-…`), standalone or owned by a service.",
-		Validators:          []validator.String{stringvalidator.RegexMatches(sandboxIDPattern, "must be a sandbox id such as sbx-0123abcd")},
+		Validators:          []validator.String{validators.SandboxID()},
 	}
 	attrs["tenant_id"] = schema.StringAttribute{
 		Optional:            true,

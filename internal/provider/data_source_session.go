@@ -16,6 +16,7 @@ import (
 
 	"github.com/nimbus/terraform-provider-nimbus/internal/api"
 	"github.com/nimbus/terraform-provider-nimbus/internal/client"
+	"github.com/nimbus/terraform-provider-nimbus/internal/validators"
 )
 
 var (
@@ -152,7 +153,7 @@ func (d *SessionDataSource) Schema(ctx context.Context, _ datasource.SchemaReque
 	attrs["id"] = schema.StringAttribute{
 		Required:            true,
 		MarkdownDescription: "Id of the session (`ses-…`).",
-		Validators:          []validator.String{stringvalidator.RegexMatches(sessionIDPattern, "must be a session id such as ses-0123abcd")},
+		Validators:          []validator.String{validators.SessionID()},
 	}
 	attrs["tenant_id"] = schema.StringAttribute{
 		Optional:            true,

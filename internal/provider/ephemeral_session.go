@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework-timetypes/timetypes"
-	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/ephemeral"
 	"github.com/hashicorp/terraform-plugin-framework/ephemeral/schema"
 	"github.com/hashicorp/terraform-plugin-framework/path"
@@ -96,7 +95,7 @@ func (e *SessionEphemeralResource) Schema(_ context.Context, _ ephemeral.SchemaR
 			"sandbox_id": schema.StringAttribute{
 				Optional:            true,
 				MarkdownDescription: sessionSandboxIDDescription,
-				Validators:          []validator.String{stringvalidator.RegexMatches(sandboxIDPattern, "must be a sandbox id such as sbx-0123abcd")},
+				Validators:          []validator.String{validators.SandboxID()},
 			},
 			"channels": schema.SetAttribute{
 				Required:            true,

@@ -156,7 +156,7 @@ func (r *SessionResource) Schema(ctx context.Context, _ resource.SchemaRequest, 
 			"sandbox_id": schema.StringAttribute{
 				Optional:            true,
 				MarkdownDescription: sessionSandboxIDDescription,
-				Validators:          []validator.String{stringvalidator.RegexMatches(sandboxIDPattern, "must be a sandbox id such as sbx-0123abcd")},
+				Validators:          []validator.String{validators.SandboxID()},
 				PlanModifiers:       replace,
 			},
 			"channels": schema.SetAttribute{
