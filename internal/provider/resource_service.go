@@ -3,9 +3,7 @@ package provider
 import (
 	"context"
 	"fmt"
-	"maps"
 	"regexp"
-	"slices"
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/resourcevalidator"
@@ -422,16 +420,23 @@ func (m *serviceModel) backend(ctx context.Context, config *serviceModel, diags 
 }
 
 // sameBackend reports whether the planned backend equals the prior one,
-// write-only versions included (a version bump re-sends the backend).
+// write-only versions included (a version bump re-sends the backend). A
+// sandbox argv or environment the state does not hold (null after an import
+// or a change outside Terraform) while the plan sets one is sent: what the
+// server has is not known.
 func sameBackend(ctx context.Context, plan, state serviceModel) bool {
 	var d diag.Diagnostics
 	a, b := plan.backend(ctx, nil, &d), state.backend(ctx, nil, &d)
 	if d.HasError() {
 		return false
 	}
+	if p, s := plan.Sandbox, state.Sandbox; p != nil && s != nil &&
+		(s.Argv.IsNull() && !p.Argv.IsNull() || s.Environment.IsNull() && !p.Environment.IsNull()) {
+		return false
+	}
 	pe, pt := plan.writeOnlyVersions()
 	se, st := state.writeOnlyVersions()
-	return fmt.Sprintf("%#v", flat(a)) == fmt.Sprintf("%#v", flat(b)) && pe.Equal(se) && pt.Equal(st)
+	return a.Equal(b) && pe.Equal(se) && pt.Equal(st)
 }
 
 // writeOnlyVersions returns sandbox.environment_wo_version and
@@ -445,44 +450,6 @@ func (m *serviceModel) writeOnlyVersions() (env, token types.Int64) {
 		token = m.External.Auth.TokenWOVersion
 	}
 	return env, token
-}
-
-// flat renders a backend as comparable values.
-func flat(b api.Backend) []any {
-	out := []any{b.Kind, b.Provider}
-	if s := b.Sandbox; s != nil {
-		out = append(out, s.Backend, s.Root.Source.Reference, s.Process.Argv.Values, sortedPairs(s.Process.Environment.Values))
-	}
-	if b.Endpoint != nil {
-		out = append(out, b.Endpoint.URL)
-	}
-	if b.Health != nil {
-		out = append(out, "health", b.Health.Path)
-	}
-	if b.Auth != nil {
-		out = append(out, "auth", b.Auth.Kind)
-		if b.Auth.Token != nil {
-			out = append(out, b.Auth.Token.Value)
-		}
-	}
-	return out
-}
-
-func sortedPairs(m map[string]string) []string {
-	var out []string
-	for _, k := range sortedKeys(m) {
-		out = append(out, k+"="+m[k])
-	}
-	return out
-}
-
-func sortedKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range maps.Keys(m) {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }
 
 // readSpec copies the observed spec (name, labels, backend) into m, keeping
