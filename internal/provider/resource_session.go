@@ -218,7 +218,7 @@ func (r *SessionResource) ModifyPlan(ctx context.Context, req resource.ModifyPla
 	t, d := expiresAt.ValueRFC3339Time()
 	resp.Diagnostics.Append(d...)
 	// The provider's clock (injected by tests, as terraform-provider-time does).
-	if resp.Diagnostics.HasError() || r.data.clock()().Before(t) {
+	if resp.Diagnostics.HasError() || r.data.now().Before(t) {
 		return
 	}
 	resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("expires_at"), timetypes.NewRFC3339Unknown())...)
