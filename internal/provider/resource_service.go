@@ -134,17 +134,17 @@ func (r *ServiceResource) Create(ctx context.Context, req resource.CreateRequest
 	if plan.Running.ValueBool() {
 		// Generation-checked like every lifecycle call: nothing else may have
 		// changed the service since this apply created it.
-		if svc, err = c.Services.Start(ctx, name, client.ActionOptions{IfMatchGeneration: svc.Metadata.Generation}, opt); err != nil {
-			addAPIError(&resp.Diagnostics, fmt.Sprintf("Could not start service %q", name), err)
-			svc = r.reread(ctx, c, name, opt, svc)
+		gen, ok := svc.Metadata.Generation, false
+		if svc, ok = r.step(ctx, c, name, opt, svc, &resp.Diagnostics, fmt.Sprintf("Could not start service %q", name), func() (*api.Service, error) {
+			return c.Services.Start(ctx, name, client.ActionOptions{IfMatchGeneration: gen}, opt)
+		}); !ok {
 			return
 		}
-		if s, err := r.wait(ctx, c, name, plan.WaitUntil.ValueString(), opt); err != nil {
-			addAPIError(&resp.Diagnostics, fmt.Sprintf("Service %q was created but did not become %s", name, plan.WaitUntil.ValueString()), err)
-			svc = r.reread(ctx, c, name, opt, svc)
+		waitUntil := plan.WaitUntil.ValueString()
+		if svc, ok = r.step(ctx, c, name, opt, svc, &resp.Diagnostics, fmt.Sprintf("Service %q was created but did not become %s", name, waitUntil), func() (*api.Service, error) {
+			return r.wait(ctx, c, name, waitUntil, opt)
+		}); !ok {
 			return
-		} else if s != nil {
-			svc = s
 		}
 	}
 	svc = r.reread(ctx, c, name, opt, svc)
@@ -269,41 +269,40 @@ func (r *ServiceResource) Update(ctx context.Context, req resource.UpdateRequest
 		}
 		resp.Diagnostics.Append(resp.Private.SetKey(ctx, privateImported, nil)...)
 	}
-	var err error
+	var what string
+	var call func() (*api.Service, error)
 	switch {
-	case !wantUp:
-		if wasUp || svc == nil || isUp(svc) {
-			if svc, err = c.Services.Stop(ctx, name, client.ActionOptions{WaitUntil: api.WaitStopped, IfMatchGeneration: gen}, opt); err != nil {
-				addAPIError(&resp.Diagnostics, fmt.Sprintf("Could not stop service %q", name), err)
-				svc = r.reread(ctx, c, name, opt, nil)
-				return
-			}
+	case !wantUp && (wasUp || svc == nil || isUp(svc)):
+		what, call = "stop", func() (*api.Service, error) {
+			return c.Services.Stop(ctx, name, client.ActionOptions{WaitUntil: api.WaitStopped, IfMatchGeneration: gen}, opt)
 		}
-	case !wasUp:
-		if svc, err = c.Services.Start(ctx, name, client.ActionOptions{IfMatchGeneration: gen}, opt); err != nil {
-			addAPIError(&resp.Diagnostics, fmt.Sprintf("Could not start service %q", name), err)
-			svc = r.reread(ctx, c, name, opt, nil)
+	case wantUp && !wasUp:
+		what, call = "start", func() (*api.Service, error) {
+			return c.Services.Start(ctx, name, client.ActionOptions{IfMatchGeneration: gen}, opt)
+		}
+	case wantUp && restart:
+		what, call = "restart", func() (*api.Service, error) {
+			return c.Services.Restart(ctx, name, client.ActionOptions{IfMatchGeneration: gen}, opt)
+		}
+	}
+	ok := true
+	if call != nil {
+		if svc, ok = r.step(ctx, c, name, opt, svc, &resp.Diagnostics, fmt.Sprintf("Could not %s service %q", what, name), call); !ok {
 			return
 		}
-	case restart:
-		if svc, err = c.Services.Restart(ctx, name, client.ActionOptions{IfMatchGeneration: gen}, opt); err != nil {
-			addAPIError(&resp.Diagnostics, fmt.Sprintf("Could not restart service %q", name), err)
-			svc = r.reread(ctx, c, name, opt, nil)
-			return
+		if what == "restart" {
+			tflog.Info(ctx, "Restarted Nimbus service (restart_triggers changed)", map[string]any{"name": name})
 		}
-		tflog.Info(ctx, "Restarted Nimbus service (restart_triggers changed)", map[string]any{"name": name})
 	}
 
 	// 3. Wait: a started, restarted or rolled (backend change) service must
 	// reach wait_until for its new generation. A label change alone does
 	// not touch the running workload.
 	if wantUp && (!wasUp || restart || backendChanged || !plan.WaitUntil.Equal(state.WaitUntil)) {
-		if s, err := r.wait(ctx, c, name, waitUntil, opt); err != nil {
-			addAPIError(&resp.Diagnostics, fmt.Sprintf("Service %q was updated but did not become %s", name, waitUntil), err)
-			svc = r.reread(ctx, c, name, opt, nil)
+		if svc, ok = r.step(ctx, c, name, opt, svc, &resp.Diagnostics, fmt.Sprintf("Service %q was updated but did not become %s", name, waitUntil), func() (*api.Service, error) {
+			return r.wait(ctx, c, name, waitUntil, opt)
+		}); !ok {
 			return
-		} else if s != nil {
-			svc = s
 		}
 	}
 	svc = r.reread(ctx, c, name, opt, svc)
@@ -352,6 +351,24 @@ func (r *ServiceResource) wait(ctx context.Context, c *client.Client, name, wait
 		return nil, nil
 	}
 	return c.Services.Wait(ctx, name, client.WaitOptions{Until: waitUntil}, opt)
+}
+
+// step runs one lifecycle call of Create or Update (a start, stop, restart
+// or wait). It returns what the call answered, cur when it answered
+// nothing (a wait for "none"), and true. On an error it adds a diagnostic
+// with summary and returns the service as re-read (cur if that fails too)
+// and false: the caller saves that to state and stops.
+func (r *ServiceResource) step(ctx context.Context, c *client.Client, name string, opt client.CallOption, cur *api.Service,
+	diags *diag.Diagnostics, summary string, call func() (*api.Service, error)) (*api.Service, bool) {
+	svc, err := call()
+	if err != nil {
+		addAPIError(diags, summary, err)
+		return r.reread(ctx, c, name, opt, cur), false
+	}
+	if svc == nil {
+		return cur, true
+	}
+	return svc, true
 }
 
 // reread returns the service's current state, or fallback if it cannot be

@@ -2,10 +2,16 @@ package provider
 
 import (
 	"context"
+	"errors"
 	"testing"
 
 	"github.com/hashicorp/terraform-plugin-framework/attr"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/types"
+
+	"github.com/nimbus/terraform-provider-nimbus/internal/api"
+	"github.com/nimbus/terraform-provider-nimbus/internal/client"
+	"github.com/nimbus/terraform-provider-nimbus/internal/testserver"
 )
 
 func sandboxServiceModel(argv types.List, env types.Map) serviceModel {
@@ -62,6 +68,50 @@ func TestSameBackend(t *testing.T) {
 	} {
 		if got := sameBackend(context.Background(), tc.plan, tc.state); got != tc.same {
 			t.Errorf("%s: sameBackend = %v, want %v", name, got, tc.same)
+		}
+	}
+}
+
+// TestServiceStep: a lifecycle call that fails is reported and the service
+// re-read; when the re-read fails too, the service as last known is kept
+// (so Create still saves the service it created).
+func TestServiceStep(t *testing.T) {
+	srv := testserver.Start(t)
+	c, err := client.New(client.Config{Endpoint: srv.URL, Token: srv.Token, TenantID: srv.Tenant,
+		Getenv: func(string) string { return "" }, HomeDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := t.Context()
+	created, err := c.Services.Create(ctx, api.CreateServiceRequest{Name: "web",
+		Backend: api.Backend{Kind: api.BackendKindBuiltIn, Provider: api.BuiltInProviders[0]}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	opt := client.InTenant(srv.Tenant)
+	r := &ServiceResource{}
+	cur := &api.Service{Metadata: api.ObjectMeta{Name: "as-last-known"}}
+	answered := &api.Service{Metadata: api.ObjectMeta{Name: "answered"}}
+	failed := errors.New("start failed")
+	for _, tc := range []struct {
+		name, service string
+		svc           *api.Service
+		err           error
+		want          string
+		ok            bool
+	}{
+		{"answer", "web", answered, nil, "answered", true},
+		{"no answer (wait none)", "web", nil, nil, "as-last-known", true},
+		{"error, re-read", "web", nil, failed, created.Metadata.Name, false},
+		{"error, re-read fails", "ghost", nil, failed, "as-last-known", false},
+	} {
+		var diags diag.Diagnostics
+		got, ok := r.step(ctx, c, tc.service, opt, cur, &diags, "Could not start service", func() (*api.Service, error) { return tc.svc, tc.err })
+		if got == nil || got.Metadata.Name != tc.want || ok != tc.ok {
+			t.Errorf("%s: got %v, %v; want %s, %v", tc.name, got, ok, tc.want, tc.ok)
+		}
+		if diags.HasError() == tc.ok || (!tc.ok && diags[0].Summary() != "Could not start service") {
+			t.Errorf("%s: diagnostics %v", tc.name, diags)
 		}
 	}
 }
