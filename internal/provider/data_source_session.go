@@ -78,14 +78,13 @@ outer:
 		case "expires_at", "closed_at", "created_at":
 			out[name] = schema.StringAttribute{Computed: true, CustomType: timetypes.RFC3339Type{}, MarkdownDescription: desc}
 		case "target_snapshot":
-			attrs := map[string]schema.Attribute{}
-			for n, typ := range targetSnapshotAttrTypes {
-				if typ == types.Int64Type {
-					attrs[n] = schema.Int64Attribute{Computed: true, MarkdownDescription: targetSnapshotDescriptions[n]}
-				} else {
-					attrs[n] = schema.StringAttribute{Computed: true, MarkdownDescription: targetSnapshotDescriptions[n]}
-				}
-			}
+			attrs := snapshotAttributes(
+				func(doc string) schema.Attribute {
+					return schema.Int64Attribute{Computed: true, MarkdownDescription: doc}
+				},
+				func(doc string) schema.Attribute {
+					return schema.StringAttribute{Computed: true, MarkdownDescription: doc}
+				})
 			out[name] = schema.SingleNestedAttribute{Computed: true, Attributes: attrs, MarkdownDescription: desc}
 		default:
 			out[name] = schema.StringAttribute{Computed: true, MarkdownDescription: desc}

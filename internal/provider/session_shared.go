@@ -103,14 +103,13 @@ func managedSessionAttributes() map[string]schema.Attribute {
 			out[name] = schema.SetAttribute{Required: a.required, Optional: a.optional, Computed: a.computed,
 				ElementType: types.StringType, MarkdownDescription: a.doc, Validators: a.setValidators, PlanModifiers: a.setModifiers}
 		case a.snapshot:
-			attrs := map[string]schema.Attribute{}
-			for n, typ := range targetSnapshotAttrTypes {
-				if typ == types.Int64Type {
-					attrs[n] = schema.Int64Attribute{Computed: true, MarkdownDescription: targetSnapshotDescriptions[n]}
-				} else {
-					attrs[n] = schema.StringAttribute{Computed: true, MarkdownDescription: targetSnapshotDescriptions[n]}
-				}
-			}
+			attrs := snapshotAttributes(
+				func(doc string) schema.Attribute {
+					return schema.Int64Attribute{Computed: true, MarkdownDescription: doc}
+				},
+				func(doc string) schema.Attribute {
+					return schema.StringAttribute{Computed: true, MarkdownDescription: doc}
+				})
 			out[name] = schema.SingleNestedAttribute{Computed: true, MarkdownDescription: a.doc, Attributes: attrs,
 				PlanModifiers: a.objectModifiers}
 		default:
@@ -135,18 +134,31 @@ func ephemeralSessionAttributes() map[string]eschema.Attribute {
 			out[name] = eschema.SetAttribute{Required: a.required, Optional: a.optional, Computed: a.computed,
 				ElementType: types.StringType, MarkdownDescription: doc, Validators: a.setValidators}
 		case a.snapshot:
-			attrs := map[string]eschema.Attribute{}
-			for n, typ := range targetSnapshotAttrTypes {
-				if typ == types.Int64Type {
-					attrs[n] = eschema.Int64Attribute{Computed: true, MarkdownDescription: targetSnapshotDescriptions[n]}
-				} else {
-					attrs[n] = eschema.StringAttribute{Computed: true, MarkdownDescription: targetSnapshotDescriptions[n]}
-				}
-			}
+			attrs := snapshotAttributes(
+				func(doc string) eschema.Attribute {
+					return eschema.Int64Attribute{Computed: true, MarkdownDescription: doc}
+				},
+				func(doc string) eschema.Attribute {
+					return eschema.StringAttribute{Computed: true, MarkdownDescription: doc}
+				})
 			out[name] = eschema.SingleNestedAttribute{Computed: true, MarkdownDescription: doc, Attributes: attrs}
 		default:
 			out[name] = eschema.StringAttribute{Required: a.required, Optional: a.optional, Computed: a.computed,
 				CustomType: a.stringType, MarkdownDescription: doc, Validators: a.validators}
+		}
+	}
+	return out
+}
+
+// snapshotAttributes builds target_snapshot's attributes in any schema
+// package, from the integer and the string attribute constructors.
+func snapshotAttributes[A any](int64Attr, stringAttr func(doc string) A) map[string]A {
+	out := map[string]A{}
+	for name, typ := range targetSnapshotAttrTypes {
+		if typ == types.Int64Type {
+			out[name] = int64Attr(targetSnapshotDescriptions[name])
+		} else {
+			out[name] = stringAttr(targetSnapshotDescriptions[name])
 		}
 	}
 	return out
