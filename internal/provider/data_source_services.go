@@ -46,25 +46,25 @@ func (d *ServicesDataSource) Metadata(_ context.Context, req datasource.Metadata
 
 func (d *ServicesDataSource) Schema(ctx context.Context, _ datasource.SchemaRequest, resp *datasource.SchemaResponse) {
 	item := serviceInfoAttributes()
-	item["name"] = schema.StringAttribute{Computed: true, Description: "Name of the service."}
-	item["tenant_id"] = schema.StringAttribute{Computed: true, Description: "Tenant of the service."}
+	item["name"] = schema.StringAttribute{Computed: true, MarkdownDescription: "Name of the service."}
+	item["tenant_id"] = schema.StringAttribute{Computed: true, MarkdownDescription: "Tenant of the service."}
 	resp.Schema = schema.Schema{
-		Description: "Lists the Nimbus services of a tenant, optionally filtered by a label and by lifecycle state. Every page of the listing is read.",
+		MarkdownDescription: "Lists the Nimbus services of a tenant, optionally filtered by a label and by lifecycle state. Every page of the listing is read.",
 		Attributes: map[string]schema.Attribute{
 			"tenant_id": schema.StringAttribute{Optional: true, Computed: true,
-				Description: "Tenant to list. Default: the provider's `tenant_id`.", Validators: []validator.String{validators.Name()}},
+				MarkdownDescription: "Tenant to list. Default: the provider's `tenant_id`.", Validators: []validator.String{validators.Name()}},
 			"label_key": schema.StringAttribute{Optional: true,
-				Description: "Keep only services with this label key (any value unless `label_value` is set)."},
+				MarkdownDescription: "Keep only services with this label key (any value unless `label_value` is set)."},
 			"label_value": schema.StringAttribute{Optional: true,
-				Description: "Keep only services whose `label_key` label has this value. Requires `label_key`.",
-				Validators:  []validator.String{stringvalidator.AlsoRequires(path.MatchRoot("label_key"))}},
+				MarkdownDescription: "Keep only services whose `label_key` label has this value. Requires `label_key`.",
+				Validators:          []validator.String{stringvalidator.AlsoRequires(path.MatchRoot("label_key"))}},
 			"lifecycle_state": schema.StringAttribute{Optional: true,
-				Description: "Keep only services in this lifecycle state: `stopped`, `starting`, `running`, `stopping` or `failed`.",
+				MarkdownDescription: "Keep only services in this lifecycle state: `stopped`, `starting`, `running`, `stopping` or `failed`.",
 				Validators: []validator.String{stringvalidator.OneOf(api.ServiceStopped, api.ServiceStarting,
 					api.ServiceRunning, api.ServiceStopping, api.ServiceFailed)}},
 			"names": schema.ListAttribute{Computed: true, ElementType: types.StringType,
-				Description: "Names of the matching services, in the server's stable listing order."},
-			"services": schema.ListNestedAttribute{Computed: true, Description: "The matching services.",
+				MarkdownDescription: "Names of the matching services, in the server's stable listing order."},
+			"services": schema.ListNestedAttribute{Computed: true, MarkdownDescription: "The matching services.",
 				NestedObject: schema.NestedAttributeObject{Attributes: item}},
 		},
 		Blocks: map[string]schema.Block{"timeouts": dataSourceTimeoutsBlock(ctx, "every page of the listing")},
