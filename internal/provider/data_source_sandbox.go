@@ -146,11 +146,7 @@ func (d *SandboxDataSource) Schema(ctx context.Context, _ datasource.SchemaReque
 		MarkdownDescription: "Id of the sandbox (`sbx-…`), standalone or owned by a service.",
 		Validators:          []validator.String{validators.SandboxID()},
 	}
-	attrs["tenant_id"] = schema.StringAttribute{
-		Optional:            true,
-		Computed:            true,
-		MarkdownDescription: "Tenant of the sandbox. Defaults to the provider's tenant.",
-	}
+	attrs["tenant_id"] = dataSourceTenantAttr("Tenant of the sandbox.")
 	resp.Schema = schema.Schema{
 		MarkdownDescription: "Reads one Nimbus sandbox by id. `argv` and `environment` are never returned by the API; " +
 			"only their counts are.",
@@ -231,11 +227,7 @@ func (d *SandboxesDataSource) Schema(ctx context.Context, _ datasource.SchemaReq
 		MarkdownDescription: "Lists Nimbus sandboxes (standalone and service-owned), optionally filtered by a label and by " +
 			"lifecycle state. Every page of the listing is read.",
 		Attributes: map[string]schema.Attribute{
-			"tenant_id": schema.StringAttribute{
-				Optional:            true,
-				Computed:            true,
-				MarkdownDescription: "Tenant to list. Defaults to the provider's tenant.",
-			},
+			"tenant_id": dataSourceTenantAttr("Tenant to list."),
 			"label_key": schema.StringAttribute{
 				Optional:            true,
 				MarkdownDescription: "Keep sandboxes that have this label.",

@@ -131,8 +131,7 @@ func (d *ServiceDataSource) Schema(ctx context.Context, _ datasource.SchemaReque
 	attrs := serviceInfoAttributes()
 	attrs["name"] = schema.StringAttribute{Required: true, MarkdownDescription: "Name of the service to read.",
 		Validators: []validator.String{validators.Name()}}
-	attrs["tenant_id"] = schema.StringAttribute{Optional: true, Computed: true,
-		MarkdownDescription: "Tenant of the service. Default: the provider's `tenant_id`.", Validators: []validator.String{validators.Name()}}
+	attrs["tenant_id"] = dataSourceTenantAttr("Tenant of the service.")
 	resp.Schema = schema.Schema{
 		MarkdownDescription: "Reads one Nimbus service by name: its backend (without the redacted launch inputs), labels and status.",
 		Attributes:          attrs,

@@ -14,7 +14,6 @@ import (
 
 	"github.com/nimbus/terraform-provider-nimbus/internal/api"
 	"github.com/nimbus/terraform-provider-nimbus/internal/client"
-	"github.com/nimbus/terraform-provider-nimbus/internal/validators"
 )
 
 var (
@@ -51,8 +50,7 @@ func (d *ServicesDataSource) Schema(ctx context.Context, _ datasource.SchemaRequ
 	resp.Schema = schema.Schema{
 		MarkdownDescription: "Lists the Nimbus services of a tenant, optionally filtered by a label and by lifecycle state. Every page of the listing is read.",
 		Attributes: map[string]schema.Attribute{
-			"tenant_id": schema.StringAttribute{Optional: true, Computed: true,
-				MarkdownDescription: "Tenant to list. Default: the provider's `tenant_id`.", Validators: []validator.String{validators.Name()}},
+			"tenant_id": dataSourceTenantAttr("Tenant to list."),
 			"label_key": schema.StringAttribute{Optional: true,
 				MarkdownDescription: "Keep only services with this label key (any value unless `label_value` is set)."},
 			"label_value": schema.StringAttribute{Optional: true,

@@ -154,11 +154,7 @@ func (d *SessionDataSource) Schema(ctx context.Context, _ datasource.SchemaReque
 		MarkdownDescription: "Id of the session (`ses-…`).",
 		Validators:          []validator.String{validators.SessionID()},
 	}
-	attrs["tenant_id"] = schema.StringAttribute{
-		Optional:            true,
-		Computed:            true,
-		MarkdownDescription: "Tenant of the session. Defaults to the provider's tenant.",
-	}
+	attrs["tenant_id"] = dataSourceTenantAttr("Tenant of the session.")
 	resp.Schema = schema.Schema{
 		MarkdownDescription: "Reads one Nimbus session by id, in any state (`open`, `closed` or `expired`).",
 		Attributes:          attrs,
@@ -201,11 +197,7 @@ func (d *SessionsDataSource) Schema(ctx context.Context, _ datasource.SchemaRequ
 	resp.Schema = schema.Schema{
 		MarkdownDescription: "Lists Nimbus sessions, optionally only those in one state. Every page of the listing is read.",
 		Attributes: map[string]schema.Attribute{
-			"tenant_id": schema.StringAttribute{
-				Optional:            true,
-				Computed:            true,
-				MarkdownDescription: "Tenant to list. Defaults to the provider's tenant.",
-			},
+			"tenant_id": dataSourceTenantAttr("Tenant to list."),
 			"state": schema.StringAttribute{
 				Optional:            true,
 				MarkdownDescription: "Keep sessions in this state: `open`, `closed` or `expired`.",
