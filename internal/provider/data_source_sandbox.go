@@ -4,9 +4,7 @@ import (
 	"context"
 	"fmt"
 
-	dstimeouts "github.com/hashicorp/terraform-plugin-framework-timeouts/datasource/timeouts"
 	"github.com/hashicorp/terraform-plugin-framework-timetypes/timetypes"
-	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/datasource/schema"
@@ -20,10 +18,7 @@ import (
 	"github.com/nimbus/terraform-provider-nimbus/internal/validators"
 )
 
-var (
-	_ datasource.DataSourceWithConfigure = &SandboxDataSource{}
-	_ datasource.DataSourceWithConfigure = &SandboxesDataSource{}
-)
+var _ datasource.DataSourceWithConfigure = &SandboxDataSource{}
 
 // sandboxDataAttrTypes are the attributes describing one sandbox in both
 // data sources (the single one adds them at the top level).
@@ -196,117 +191,4 @@ func readByID[T any](ctx context.Context, req datasource.ReadRequest, resp *data
 	for name, v := range vals {
 		resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root(name), v)...)
 	}
-}
-
-// ---------------------------------------------------------- nimbus_sandboxes
-
-// NewSandboxesDataSource returns the nimbus_sandboxes data source.
-func NewSandboxesDataSource() datasource.DataSource { return &SandboxesDataSource{} }
-
-// SandboxesDataSource lists sandboxes, following every page.
-type SandboxesDataSource struct {
-	data *providerData
-}
-
-type sandboxesModel struct {
-	TenantID       types.String     `tfsdk:"tenant_id"`
-	LabelKey       types.String     `tfsdk:"label_key"`
-	LabelValue     types.String     `tfsdk:"label_value"`
-	LifecycleState types.String     `tfsdk:"lifecycle_state"`
-	IDs            types.List       `tfsdk:"ids"`
-	Sandboxes      types.List       `tfsdk:"sandboxes"`
-	Timeouts       dstimeouts.Value `tfsdk:"timeouts"`
-}
-
-func (d *SandboxesDataSource) Metadata(_ context.Context, req datasource.MetadataRequest, resp *datasource.MetadataResponse) {
-	resp.TypeName = req.ProviderTypeName + "_sandboxes"
-}
-
-func (d *SandboxesDataSource) Schema(ctx context.Context, _ datasource.SchemaRequest, resp *datasource.SchemaResponse) {
-	resp.Schema = schema.Schema{
-		MarkdownDescription: "Lists Nimbus sandboxes (standalone and service-owned), optionally filtered by a label and by " +
-			"lifecycle state. Every page of the listing is read.",
-		Attributes: map[string]schema.Attribute{
-			"tenant_id": dataSourceTenantAttr("Tenant to list."),
-			"label_key": schema.StringAttribute{
-				Optional:            true,
-				MarkdownDescription: "Keep sandboxes that have this label.",
-			},
-			"label_value": schema.StringAttribute{
-				Optional:            true,
-				MarkdownDescription: "With `label_key`: keep sandboxes whose label has this value.",
-				Validators:          []validator.String{stringvalidator.AlsoRequires(path.MatchRoot("label_key"))},
-			},
-			"lifecycle_state": schema.StringAttribute{
-				Optional:            true,
-				MarkdownDescription: "Keep sandboxes in this state: `pending`, `starting`, `running`, `stopping`, `stopped` or `failed`.",
-				Validators: []validator.String{stringvalidator.OneOf(api.SandboxPending, api.SandboxStarting, api.SandboxRunning,
-					api.SandboxStopping, api.SandboxStopped, api.SandboxFailed)},
-			},
-			"ids": schema.ListAttribute{
-				Computed:            true,
-				ElementType:         types.StringType,
-				MarkdownDescription: "Ids of the matching sandboxes, in the server's order.",
-			},
-			"sandboxes": schema.ListNestedAttribute{
-				Computed:            true,
-				MarkdownDescription: "The matching sandboxes, in the server's order.",
-				NestedObject:        schema.NestedAttributeObject{Attributes: sandboxDataSchemaAttrs()},
-			},
-		},
-		Blocks: map[string]schema.Block{"timeouts": dataSourceTimeoutsBlock(ctx, "every page of the listing")},
-	}
-}
-
-func (d *SandboxesDataSource) Configure(_ context.Context, req datasource.ConfigureRequest, resp *datasource.ConfigureResponse) {
-	d.data = configureProviderData(req.ProviderData, &resp.Diagnostics)
-}
-
-func (d *SandboxesDataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {
-	var m sandboxesModel
-	resp.Diagnostics.Append(req.Config.Get(ctx, &m)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	ctx, cancel := dataSourceReadContext(ctx, req, &resp.Diagnostics)
-	defer cancel()
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	c := clientFor(ctx, d.data, &resp.Diagnostics)
-	if c == nil {
-		return
-	}
-	tenant := resolveTenant(c, m.TenantID, &resp.Diagnostics)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	opts := client.ListSandboxesOptions{
-		Limit:          listPageSize,
-		LabelKey:       m.LabelKey.ValueString(),
-		LabelValue:     m.LabelValue.ValueString(),
-		LifecycleState: m.LifecycleState.ValueString(),
-	}
-	elemType := types.ObjectType{AttrTypes: sandboxDataAttrTypes}
-	ids := []attr.Value{}
-	items := []attr.Value{}
-	for sb, err := range c.Sandboxes.All(ctx, opts, client.InTenant(tenant)) {
-		if err != nil {
-			addCallError(ctx, c, &resp.Diagnostics, "Could not list sandboxes", err)
-			return
-		}
-		vals, diags := sandboxDataValues(&sb)
-		resp.Diagnostics.Append(diags...)
-		o, diags := types.ObjectValue(sandboxDataAttrTypes, vals)
-		resp.Diagnostics.Append(diags...)
-		items = append(items, o)
-		ids = append(ids, types.StringValue(sb.Metadata.ID))
-	}
-	var diags diag.Diagnostics
-	m.TenantID = types.StringValue(tenant)
-	m.IDs, diags = types.ListValue(types.StringType, ids)
-	resp.Diagnostics.Append(diags...)
-	m.Sandboxes, diags = types.ListValue(elemType, items)
-	resp.Diagnostics.Append(diags...)
-	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
 }
