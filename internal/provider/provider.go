@@ -340,10 +340,6 @@ func configureProviderData(v any, diags *diag.Diagnostics) *providerData {
 // clientFor returns the API client, or nil after adding a diagnostic that
 // says what to configure.
 func clientFor(_ context.Context, pd *providerData, diags *diag.Diagnostics) *client.Client {
-	return pd.clientOrDiag(diags)
-}
-
-func (pd *providerData) clientOrDiag(diags *diag.Diagnostics) *client.Client {
 	if pd == nil {
 		diags.AddError("Nimbus provider not configured",
 			"The Nimbus provider was not configured before it was used. This is a bug in Terraform or the provider; please report it.")
