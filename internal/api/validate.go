@@ -49,6 +49,21 @@ func ValidSessionID(s string) bool { return SessionIDPattern.MatchString(s) }
 // ValidEnvName reports whether s is a valid environment variable name.
 func ValidEnvName(s string) bool { return envKeyRe.MatchString(s) }
 
+// Image reference and health path rules, for error messages.
+const (
+	ImageReferenceRule = "must be an OCI image reference without whitespace, at most 1024 characters"
+	HealthPathRule     = "must start with '/', e.g. /healthz"
+)
+
+// ValidImageReference reports whether s can be an OCI image reference: not
+// empty, no whitespace, at most 1024 characters.
+func ValidImageReference(s string) bool {
+	return s != "" && !strings.ContainsAny(s, " \t\r\n") && len(s) <= 1024
+}
+
+// ValidHealthPath reports whether s is a health-check path.
+func ValidHealthPath(s string) bool { return strings.HasPrefix(s, "/") }
+
 // Violations collects field violations.
 type Violations []FieldViolation
 
@@ -130,8 +145,8 @@ func ValidateSandboxSpec(field string, s *SandboxSpec, wantOwner string, v *Viol
 	oneOf(v, field+".root.source.kind", s.Root.Source.Kind, SourceKindReference)
 	if s.Root.Source.Reference == "" {
 		v.Add(field+".root.source.reference", "is required: an OCI image reference such as docker.io/library/alpine:3")
-	} else if strings.ContainsAny(s.Root.Source.Reference, " \t\r\n") || len(s.Root.Source.Reference) > 1024 {
-		v.Add(field+".root.source.reference", "must be an OCI image reference without whitespace, at most 1024 characters")
+	} else if !ValidImageReference(s.Root.Source.Reference) {
+		v.Add(field+".root.source.reference", "%s", ImageReferenceRule)
 	}
 	if s.Process.Argv.Redacted {
 		v.Add(field+".process.argv", "a redacted placeholder cannot be submitted; send the actual argv values")
@@ -208,8 +223,8 @@ func ValidateBackend(field string, b *Backend, serviceName string, v *Violations
 		}
 		if b.Health != nil {
 			oneOf(v, field+".health.kind", b.Health.Kind, HealthKindHTTP)
-			if b.Health.Path != "" && !strings.HasPrefix(b.Health.Path, "/") {
-				v.Add(field+".health.path", "must start with '/', e.g. /healthz")
+			if b.Health.Path != "" && !ValidHealthPath(b.Health.Path) {
+				v.Add(field+".health.path", "%s", HealthPathRule)
 			}
 		}
 	}

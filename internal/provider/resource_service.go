@@ -3,7 +3,6 @@ package provider
 import (
 	"context"
 	"fmt"
-	"regexp"
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/resourcevalidator"
@@ -24,8 +23,6 @@ const (
 	defaultServiceDeleteTimeout = 10 * time.Minute
 	waitNone                    = "none"
 )
-
-var healthPathRe = regexp.MustCompile(`^/`)
 
 var (
 	_ resource.Resource                     = (*ServiceResource)(nil)

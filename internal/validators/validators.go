@@ -113,24 +113,35 @@ func (envValidator) ValidateMap(_ context.Context, req validator.MapRequest, res
 
 // SandboxID validates a sandbox id (api.ValidSandboxID).
 func SandboxID() validator.String {
-	return idValidator{valid: api.ValidSandboxID, rule: api.SandboxIDRule, summary: "Invalid sandbox ID"}
+	return ruleValidator{valid: api.ValidSandboxID, rule: api.SandboxIDRule, summary: "Invalid sandbox ID"}
 }
 
 // SessionID validates a session id (api.ValidSessionID).
 func SessionID() validator.String {
-	return idValidator{valid: api.ValidSessionID, rule: api.SessionIDRule, summary: "Invalid session ID"}
+	return ruleValidator{valid: api.ValidSessionID, rule: api.SessionIDRule, summary: "Invalid session ID"}
 }
 
-type idValidator struct {
+// ImageReference validates an OCI image reference (api.ValidImageReference).
+func ImageReference() validator.String {
+	return ruleValidator{valid: api.ValidImageReference, rule: api.ImageReferenceRule, summary: "Invalid image reference"}
+}
+
+// HealthPath validates a health-check path (api.ValidHealthPath).
+func HealthPath() validator.String {
+	return ruleValidator{valid: api.ValidHealthPath, rule: api.HealthPathRule, summary: "Invalid health path"}
+}
+
+// ruleValidator checks a string with one of the API's rules.
+type ruleValidator struct {
 	valid         func(string) bool
 	rule, summary string
 }
 
-func (v idValidator) Description(context.Context) string { return "value " + v.rule }
+func (v ruleValidator) Description(context.Context) string { return "value " + v.rule }
 
-func (v idValidator) MarkdownDescription(ctx context.Context) string { return v.Description(ctx) }
+func (v ruleValidator) MarkdownDescription(ctx context.Context) string { return v.Description(ctx) }
 
-func (v idValidator) ValidateString(_ context.Context, req validator.StringRequest, resp *validator.StringResponse) {
+func (v ruleValidator) ValidateString(_ context.Context, req validator.StringRequest, resp *validator.StringResponse) {
 	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
 		return
 	}

@@ -119,3 +119,26 @@ func TestIDs(t *testing.T) {
 		}
 	}
 }
+
+func TestImageReferenceAndHealthPath(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		v    validator.String
+		in   string
+		bad  bool
+	}{
+		{"image", ImageReference(), "docker.io/library/alpine:3", false},
+		{"image", ImageReference(), "alpine 3", true},
+		{"image", ImageReference(), "alpine\t3", true},
+		{"image", ImageReference(), "", true},
+		{"image", ImageReference(), strings.Repeat("a", 1025), true},
+		{"health path", HealthPath(), "/healthz", false},
+		{"health path", HealthPath(), "healthz", true},
+	} {
+		resp := &validator.StringResponse{}
+		tc.v.ValidateString(context.Background(), validator.StringRequest{Path: path.Root("x"), ConfigValue: types.StringValue(tc.in)}, resp)
+		if resp.Diagnostics.HasError() != tc.bad {
+			t.Errorf("%s %q: error = %v, want %v", tc.name, tc.in, resp.Diagnostics.HasError(), tc.bad)
+		}
+	}
+}
