@@ -5,10 +5,8 @@ import (
 
 	dstimeouts "github.com/hashicorp/terraform-plugin-framework-timeouts/datasource/timeouts"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
-	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/datasource/schema"
-	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
@@ -85,21 +83,9 @@ func (d *SandboxesDataSource) Configure(_ context.Context, req datasource.Config
 
 func (d *SandboxesDataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {
 	var m sandboxesModel
-	resp.Diagnostics.Append(req.Config.Get(ctx, &m)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	ctx, cancel := dataSourceReadContext(ctx, req, &resp.Diagnostics)
+	ctx, cancel, c, tenant := beginRead(ctx, d.data, req, resp, &m, func() types.String { return m.TenantID })
 	defer cancel()
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	c := clientFor(ctx, d.data, &resp.Diagnostics)
 	if c == nil {
-		return
-	}
-	tenant := resolveTenant(c, m.TenantID, &resp.Diagnostics)
-	if resp.Diagnostics.HasError() {
 		return
 	}
 	opts := client.ListSandboxesOptions{
@@ -108,26 +94,13 @@ func (d *SandboxesDataSource) Read(ctx context.Context, req datasource.ReadReque
 		LabelValue:     m.LabelValue.ValueString(),
 		LifecycleState: m.LifecycleState.ValueString(),
 	}
-	elemType := types.ObjectType{AttrTypes: sandboxDataAttrTypes}
-	ids := []attr.Value{}
-	items := []attr.Value{}
-	for sb, err := range c.Sandboxes.All(ctx, opts, client.InTenant(tenant)) {
-		if err != nil {
-			addCallError(ctx, c, &resp.Diagnostics, "Could not list sandboxes", err)
-			return
-		}
-		vals, diags := sandboxDataValues(&sb)
-		resp.Diagnostics.Append(diags...)
-		o, diags := types.ObjectValue(sandboxDataAttrTypes, vals)
-		resp.Diagnostics.Append(diags...)
-		items = append(items, o)
-		ids = append(ids, types.StringValue(sb.Metadata.ID))
+	var ok bool
+	m.IDs, m.Sandboxes, ok = listObjectValues(ctx, c, &resp.Diagnostics, "Could not list sandboxes",
+		c.Sandboxes.All(ctx, opts, client.InTenant(tenant)), func(sb *api.Sandbox) string { return sb.Metadata.ID },
+		sandboxDataAttrTypes, sandboxDataValues)
+	if !ok {
+		return
 	}
-	var diags diag.Diagnostics
 	m.TenantID = types.StringValue(tenant)
-	m.IDs, diags = types.ListValue(types.StringType, ids)
-	resp.Diagnostics.Append(diags...)
-	m.Sandboxes, diags = types.ListValue(elemType, items)
-	resp.Diagnostics.Append(diags...)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
 }

@@ -75,21 +75,9 @@ func (d *ServicesDataSource) Configure(_ context.Context, req datasource.Configu
 
 func (d *ServicesDataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {
 	var cfg servicesModel
-	resp.Diagnostics.Append(req.Config.Get(ctx, &cfg)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	ctx, cancel := dataSourceReadContext(ctx, req, &resp.Diagnostics)
+	ctx, cancel, c, tenant := beginRead(ctx, d.data, req, resp, &cfg, func() types.String { return cfg.TenantID })
 	defer cancel()
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	c := clientFor(ctx, d.data, &resp.Diagnostics)
 	if c == nil {
-		return
-	}
-	tenant := resolveTenant(c, cfg.TenantID, &resp.Diagnostics)
-	if resp.Diagnostics.HasError() {
 		return
 	}
 	opts := client.ListServicesOptions{

@@ -5,10 +5,8 @@ import (
 
 	dstimeouts "github.com/hashicorp/terraform-plugin-framework-timeouts/datasource/timeouts"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
-	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/datasource/schema"
-	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
@@ -71,43 +69,19 @@ func (d *SessionsDataSource) Configure(_ context.Context, req datasource.Configu
 
 func (d *SessionsDataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {
 	var m sessionsModel
-	resp.Diagnostics.Append(req.Config.Get(ctx, &m)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	ctx, cancel := dataSourceReadContext(ctx, req, &resp.Diagnostics)
+	ctx, cancel, c, tenant := beginRead(ctx, d.data, req, resp, &m, func() types.String { return m.TenantID })
 	defer cancel()
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	c := clientFor(ctx, d.data, &resp.Diagnostics)
 	if c == nil {
 		return
 	}
-	tenant := resolveTenant(c, m.TenantID, &resp.Diagnostics)
-	if resp.Diagnostics.HasError() {
+	opts := client.ListSessionsOptions{Limit: listPageSize, State: m.State.ValueString()}
+	var ok bool
+	m.IDs, m.Sessions, ok = listObjectValues(ctx, c, &resp.Diagnostics, "Could not list sessions",
+		c.Sessions.All(ctx, opts, client.InTenant(tenant)), func(s *api.Session) string { return s.Metadata.ID },
+		sessionDataAttrTypes, sessionDataValues)
+	if !ok {
 		return
 	}
-	opts := client.ListSessionsOptions{Limit: listPageSize, State: m.State.ValueString()}
-	ids := []attr.Value{}
-	items := []attr.Value{}
-	for s, err := range c.Sessions.All(ctx, opts, client.InTenant(tenant)) {
-		if err != nil {
-			addCallError(ctx, c, &resp.Diagnostics, "Could not list sessions", err)
-			return
-		}
-		vals, diags := sessionDataValues(&s)
-		resp.Diagnostics.Append(diags...)
-		o, diags := types.ObjectValue(sessionDataAttrTypes, vals)
-		resp.Diagnostics.Append(diags...)
-		items = append(items, o)
-		ids = append(ids, types.StringValue(s.Metadata.ID))
-	}
-	var diags diag.Diagnostics
 	m.TenantID = types.StringValue(tenant)
-	m.IDs, diags = types.ListValue(types.StringType, ids)
-	resp.Diagnostics.Append(diags...)
-	m.Sessions, diags = types.ListValue(types.ObjectType{AttrTypes: sessionDataAttrTypes}, items)
-	resp.Diagnostics.Append(diags...)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
 }
