@@ -20,10 +20,10 @@ import (
 func TestTenantIDValidated(t *testing.T) {
 	ctx := context.Background()
 	want := validators.Name().Description(ctx)
-	check := func(name string, a any, ok bool) {
+	check := func(name string, a any) {
 		t.Helper()
 		sv, isString := a.(interface{ StringValidators() []validator.String })
-		if !ok || !isString {
+		if !isString {
 			t.Errorf("%s: no string tenant_id attribute", name)
 			return
 		}
@@ -34,49 +34,59 @@ func TestTenantIDValidated(t *testing.T) {
 		}
 		t.Errorf("%s: tenant_id is not checked with validators.Name()", name)
 	}
+	// One entry per type: its name and its tenant_id attribute (nil if none).
+	var got []struct {
+		name string
+		attr any
+	}
+	add := func(kind, typeName string, a any) {
+		got = append(got, struct {
+			name string
+			attr any
+		}{kind + " " + typeName, a})
+	}
+	p := "nimbus"
 	for _, f := range resourceTypes {
-		r := f()
 		var md resource.MetadataResponse
-		r.Metadata(ctx, resource.MetadataRequest{ProviderTypeName: "nimbus"}, &md)
-		var resp resource.SchemaResponse
-		r.Schema(ctx, resource.SchemaRequest{}, &resp)
-		a, ok := resp.Schema.Attributes["tenant_id"]
-		check("resource "+md.TypeName, a, ok)
+		var s resource.SchemaResponse
+		r := f()
+		r.Metadata(ctx, resource.MetadataRequest{ProviderTypeName: p}, &md)
+		r.Schema(ctx, resource.SchemaRequest{}, &s)
+		add("resource", md.TypeName, s.Schema.Attributes["tenant_id"])
 	}
 	for _, f := range dataSourceTypes {
-		d := f()
 		var md datasource.MetadataResponse
-		d.Metadata(ctx, datasource.MetadataRequest{ProviderTypeName: "nimbus"}, &md)
-		var resp datasource.SchemaResponse
-		d.Schema(ctx, datasource.SchemaRequest{}, &resp)
-		a, ok := resp.Schema.Attributes["tenant_id"]
-		check("data source "+md.TypeName, a, ok)
+		var s datasource.SchemaResponse
+		d := f()
+		d.Metadata(ctx, datasource.MetadataRequest{ProviderTypeName: p}, &md)
+		d.Schema(ctx, datasource.SchemaRequest{}, &s)
+		add("data source", md.TypeName, s.Schema.Attributes["tenant_id"])
 	}
 	for _, f := range ephemeralResourceTypes {
-		e := f()
 		var md ephemeral.MetadataResponse
-		e.Metadata(ctx, ephemeral.MetadataRequest{ProviderTypeName: "nimbus"}, &md)
-		var resp ephemeral.SchemaResponse
-		e.Schema(ctx, ephemeral.SchemaRequest{}, &resp)
-		a, ok := resp.Schema.Attributes["tenant_id"]
-		check("ephemeral resource "+md.TypeName, a, ok)
+		var s ephemeral.SchemaResponse
+		e := f()
+		e.Metadata(ctx, ephemeral.MetadataRequest{ProviderTypeName: p}, &md)
+		e.Schema(ctx, ephemeral.SchemaRequest{}, &s)
+		add("ephemeral resource", md.TypeName, s.Schema.Attributes["tenant_id"])
 	}
 	for _, f := range listResourceTypes {
-		l := f()
 		var md resource.MetadataResponse
-		l.Metadata(ctx, resource.MetadataRequest{ProviderTypeName: "nimbus"}, &md)
-		var resp list.ListResourceSchemaResponse
-		l.ListResourceConfigSchema(ctx, list.ListResourceSchemaRequest{}, &resp)
-		a, ok := resp.Schema.Attributes["tenant_id"]
-		check("list resource "+md.TypeName, a, ok)
+		var s list.ListResourceSchemaResponse
+		l := f()
+		l.Metadata(ctx, resource.MetadataRequest{ProviderTypeName: p}, &md)
+		l.ListResourceConfigSchema(ctx, list.ListResourceSchemaRequest{}, &s)
+		add("list resource", md.TypeName, s.Schema.Attributes["tenant_id"])
 	}
 	for _, f := range actionTypes {
-		x := f()
 		var md action.MetadataResponse
-		x.Metadata(ctx, action.MetadataRequest{ProviderTypeName: "nimbus"}, &md)
-		var resp action.SchemaResponse
-		x.Schema(ctx, action.SchemaRequest{}, &resp)
-		a, ok := resp.Schema.Attributes["tenant_id"]
-		check("action "+md.TypeName, a, ok)
+		var s action.SchemaResponse
+		x := f()
+		x.Metadata(ctx, action.MetadataRequest{ProviderTypeName: p}, &md)
+		x.Schema(ctx, action.SchemaRequest{}, &s)
+		add("action", md.TypeName, s.Schema.Attributes["tenant_id"])
+	}
+	for _, g := range got {
+		check(g.name, g.attr)
 	}
 }
