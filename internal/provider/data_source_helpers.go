@@ -54,28 +54,24 @@ func beginRead(ctx context.Context, pd *providerData, req datasource.ReadRequest
 	return ctx, cancel, c, tenant
 }
 
-// listObjectValues reads every item of a listing (all pages) into the list of
-// their ids and the list of their objects (of attrTypes, from values). On a
+// listObjectValues reads every item of a listing (all pages) into the list
+// of their ids and the list of their models M (objects of attrTypes). On a
 // listing error it adds a diagnostic (summary) and returns false.
-func listObjectValues[T any](ctx context.Context, c *client.Client, diags *diag.Diagnostics, summary string,
+func listObjectValues[T, M any](ctx context.Context, c *client.Client, diags *diag.Diagnostics, summary string,
 	items iter.Seq2[T, error], id func(*T) string, attrTypes map[string]attr.Type,
-	values func(*T) (map[string]attr.Value, diag.Diagnostics)) (ids, objects types.List, ok bool) {
-	idVals, objVals := []attr.Value{}, []attr.Value{}
+	model func(*T, *diag.Diagnostics) M) (ids, objects types.List, ok bool) {
+	idVals, models := []string{}, []M{}
 	for it, err := range items {
 		if err != nil {
 			addCallError(ctx, c, diags, summary, err)
 			return ids, objects, false
 		}
-		vals, d := values(&it)
-		diags.Append(d...)
-		o, d := types.ObjectValue(attrTypes, vals)
-		diags.Append(d...)
-		objVals = append(objVals, o)
-		idVals = append(idVals, types.StringValue(id(&it)))
+		models = append(models, model(&it, diags))
+		idVals = append(idVals, id(&it))
 	}
-	ids, d := types.ListValue(types.StringType, idVals)
+	ids, d := types.ListValueFrom(ctx, types.StringType, idVals)
 	diags.Append(d...)
-	objects, d = types.ListValue(types.ObjectType{AttrTypes: attrTypes}, objVals)
+	objects, d = types.ListValueFrom(ctx, types.ObjectType{AttrTypes: attrTypes}, models)
 	diags.Append(d...)
 	return ids, objects, true
 }

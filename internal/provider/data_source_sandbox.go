@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	dstimeouts "github.com/hashicorp/terraform-plugin-framework-timeouts/datasource/timeouts"
 	"github.com/hashicorp/terraform-plugin-framework-timetypes/timetypes"
 	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
@@ -92,32 +93,60 @@ outer:
 	return out
 }
 
-// sandboxDataValues converts a sandbox to the data sources' attribute values.
-func sandboxDataValues(sb *api.Sandbox) (map[string]attr.Value, diag.Diagnostics) {
-	var diags diag.Diagnostics
+// sandboxInfoModel is one sandbox in both data sources (the attributes of
+// sandboxDataAttrTypes).
+type sandboxInfoModel struct {
+	ID               types.String      `tfsdk:"id"`
+	TenantID         types.String      `tfsdk:"tenant_id"`
+	Profile          types.String      `tfsdk:"profile"`
+	DisplayName      types.String      `tfsdk:"display_name"`
+	Backend          types.String      `tfsdk:"backend"`
+	Image            types.String      `tfsdk:"image"`
+	ArgvCount        types.Int64       `tfsdk:"argv_count"`
+	EnvironmentCount types.Int64       `tfsdk:"environment_count"`
+	Labels           types.Map         `tfsdk:"labels"`
+	LifecycleState   types.String      `tfsdk:"lifecycle_state"`
+	Message          types.String      `tfsdk:"message"`
+	Endpoints        types.List        `tfsdk:"endpoints"`
+	OwnerKind        types.String      `tfsdk:"owner_kind"`
+	OwnerServiceName types.String      `tfsdk:"owner_service_name"`
+	Generation       types.Int64       `tfsdk:"generation"`
+	CreatedAt        timetypes.RFC3339 `tfsdk:"created_at"`
+	UpdatedAt        timetypes.RFC3339 `tfsdk:"updated_at"`
+}
+
+// sandboxInfo converts a sandbox to the data sources' model.
+func sandboxInfo(sb *api.Sandbox, diags *diag.Diagnostics) sandboxInfoModel {
 	labels, d := stringMapValue(sb.Metadata.Labels, types.MapNull(types.StringType))
 	diags.Append(d...)
 	eps, d := endpointsValue(sb.Status.Endpoints)
 	diags.Append(d...)
-	return map[string]attr.Value{
-		"id":                 types.StringValue(sb.Metadata.ID),
-		"tenant_id":          types.StringValue(sb.Metadata.TenantID),
-		"profile":            types.StringValue(sb.Spec.Profile),
-		"display_name":       stringOrNull(sb.Spec.Owner.DisplayName),
-		"backend":            types.StringValue(sb.Spec.Backend),
-		"image":              types.StringValue(sb.Spec.Root.Source.Reference),
-		"argv_count":         types.Int64Value(int64(sb.Spec.Process.Argv.Len())),
-		"environment_count":  types.Int64Value(int64(sb.Spec.Process.Environment.Len())),
-		"labels":             labels,
-		"lifecycle_state":    types.StringValue(sb.Status.LifecycleState),
-		"message":            types.StringValue(sb.Status.Message),
-		"endpoints":          eps,
-		"owner_kind":         types.StringValue(sb.Spec.Owner.Kind),
-		"owner_service_name": stringOrNull(sb.Spec.Owner.ServiceName),
-		"generation":         types.Int64Value(sb.Metadata.Generation),
-		"created_at":         rfc3339(sb.Metadata.CreatedAt),
-		"updated_at":         rfc3339(sb.Metadata.UpdatedAt),
-	}, diags
+	return sandboxInfoModel{
+		ID:               types.StringValue(sb.Metadata.ID),
+		TenantID:         types.StringValue(sb.Metadata.TenantID),
+		Profile:          types.StringValue(sb.Spec.Profile),
+		DisplayName:      stringOrNull(sb.Spec.Owner.DisplayName),
+		Backend:          types.StringValue(sb.Spec.Backend),
+		Image:            types.StringValue(sb.Spec.Root.Source.Reference),
+		ArgvCount:        types.Int64Value(int64(sb.Spec.Process.Argv.Len())),
+		EnvironmentCount: types.Int64Value(int64(sb.Spec.Process.Environment.Len())),
+		Labels:           labels,
+		LifecycleState:   types.StringValue(sb.Status.LifecycleState),
+		Message:          types.StringValue(sb.Status.Message),
+		Endpoints:        eps,
+		OwnerKind:        types.StringValue(sb.Spec.Owner.Kind),
+		OwnerServiceName: stringOrNull(sb.Spec.Owner.ServiceName),
+		Generation:       types.Int64Value(sb.Metadata.Generation),
+		CreatedAt:        rfc3339(sb.Metadata.CreatedAt),
+		UpdatedAt:        rfc3339(sb.Metadata.UpdatedAt),
+	}
+}
+
+// sandboxDataSourceModel is nimbus_sandbox's data: one sandbox and the
+// `timeouts` block.
+type sandboxDataSourceModel struct {
+	sandboxInfoModel
+	Timeouts dstimeouts.Value `tfsdk:"timeouts"`
 }
 
 // ------------------------------------------------------------ nimbus_sandbox
@@ -156,17 +185,23 @@ func (d *SandboxDataSource) Configure(_ context.Context, req datasource.Configur
 
 func (d *SandboxDataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {
 	readByID(ctx, req, resp, d.data, "sandbox",
-		func(c *client.Client) getFunc[api.Sandbox] { return c.Sandboxes.Get }, sandboxDataValues)
+		func(c *client.Client) getFunc[api.Sandbox] { return c.Sandboxes.Get },
+		func(sb *api.Sandbox, m *sandboxDataSourceModel, diags *diag.Diagnostics) {
+			m.sandboxInfoModel = sandboxInfo(sb, diags)
+		})
 }
 
 // getFunc is a client's Get of one object by ID.
 type getFunc[T any] func(ctx context.Context, id string, opts ...client.CallOption) (*T, error)
 
 // readByID is the Read of the data sources that read one object by `id`
-// (and optional `tenant_id`): get it and set every attribute from values.
-func readByID[T any](ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse, pd *providerData,
-	kind string, get func(*client.Client) getFunc[T], values func(*T) (map[string]attr.Value, diag.Diagnostics)) {
+// (and optional `tenant_id`) into a typed model M: get the object and fill
+// the model's attributes from it (the `timeouts` block stays configured).
+func readByID[T, M any](ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse, pd *providerData,
+	kind string, get func(*client.Client) getFunc[T], fill func(*T, *M, *diag.Diagnostics)) {
+	var m M
 	var id, tenant types.String
+	resp.Diagnostics.Append(req.Config.Get(ctx, &m)...)
 	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("id"), &id)...)
 	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("tenant_id"), &tenant)...)
 	if resp.Diagnostics.HasError() {
@@ -186,9 +221,6 @@ func readByID[T any](ctx context.Context, req datasource.ReadRequest, resp *data
 		addCallError(ctx, c, &resp.Diagnostics, fmt.Sprintf("Could not read %s %s", kind, id.ValueString()), err)
 		return
 	}
-	vals, diags := values(obj)
-	resp.Diagnostics.Append(diags...)
-	for name, v := range vals {
-		resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root(name), v)...)
-	}
+	fill(obj, &m, &resp.Diagnostics)
+	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
 }

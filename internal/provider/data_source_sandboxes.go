@@ -97,7 +97,7 @@ func (d *SandboxesDataSource) Read(ctx context.Context, req datasource.ReadReque
 	var ok bool
 	m.IDs, m.Sandboxes, ok = listObjectValues(ctx, c, &resp.Diagnostics, "Could not list sandboxes",
 		c.Sandboxes.All(ctx, opts, client.InTenant(tenant)), func(sb *api.Sandbox) string { return sb.Metadata.ID },
-		sandboxDataAttrTypes, sandboxDataValues)
+		sandboxDataAttrTypes, sandboxInfo)
 	if !ok {
 		return
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	dstimeouts "github.com/hashicorp/terraform-plugin-framework-timeouts/datasource/timeouts"
 	"github.com/hashicorp/terraform-plugin-framework-timetypes/timetypes"
 	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
@@ -88,44 +89,64 @@ outer:
 	return out
 }
 
-func sessionDataValues(s *api.Session) (map[string]attr.Value, diag.Diagnostics) {
-	var diags diag.Diagnostics
+// sessionInfoModel is one session in both data sources (the attributes of
+// sessionDataAttrTypes).
+type sessionInfoModel struct {
+	ID             types.String         `tfsdk:"id"`
+	TenantID       types.String         `tfsdk:"tenant_id"`
+	ServiceName    types.String         `tfsdk:"service_name"`
+	SandboxID      types.String         `tfsdk:"sandbox_id"`
+	Channels       types.Set            `tfsdk:"channels"`
+	TTL            timetypes.GoDuration `tfsdk:"ttl"`
+	ExpiresAt      timetypes.RFC3339    `tfsdk:"expires_at"`
+	LifecycleState types.String         `tfsdk:"lifecycle_state"`
+	CloseReason    types.String         `tfsdk:"close_reason"`
+	ClosedAt       timetypes.RFC3339    `tfsdk:"closed_at"`
+	Labels         types.Map            `tfsdk:"labels"`
+	TargetSnapshot types.Object         `tfsdk:"target_snapshot"`
+	CreatedAt      timetypes.RFC3339    `tfsdk:"created_at"`
+}
+
+// sessionInfo converts a session to the data sources' model.
+func sessionInfo(s *api.Session, diags *diag.Diagnostics) sessionInfoModel {
 	channels, d := types.SetValueFrom(context.Background(), types.StringType, s.Spec.Channels)
 	diags.Append(d...)
-	labels := types.MapNull(types.StringType)
-	if len(s.Metadata.Labels) > 0 {
-		l, d := types.MapValueFrom(context.Background(), types.StringType, s.Metadata.Labels)
-		diags.Append(d...)
-		labels = l
-	}
+	labels, d := stringMapValue(s.Metadata.Labels, types.MapNull(types.StringType))
+	diags.Append(d...)
 	ts, d := targetSnapshotValue(s.Spec.TargetSnapshot)
 	diags.Append(d...)
-	serviceName, sandboxID := types.StringNull(), types.StringNull()
+	m := sessionInfoModel{
+		ID:             types.StringValue(s.Metadata.ID),
+		TenantID:       types.StringValue(s.Metadata.TenantID),
+		ServiceName:    types.StringNull(),
+		SandboxID:      types.StringNull(),
+		Channels:       channels,
+		TTL:            timetypes.NewGoDurationValueFromStringMust(formatDuration(time.Duration(s.Spec.RequestedTTLMs) * time.Millisecond)),
+		ExpiresAt:      rfc3339(s.Spec.ExpiresAt),
+		LifecycleState: types.StringValue(s.Status.LifecycleState),
+		CloseReason:    stringOrNull(s.Status.CloseReason),
+		ClosedAt:       timetypes.NewRFC3339Null(),
+		Labels:         labels,
+		TargetSnapshot: ts,
+		CreatedAt:      rfc3339(s.Metadata.CreatedAt),
+	}
 	if s.Spec.Target.Service != nil {
-		serviceName = types.StringValue(s.Spec.Target.Service.Name)
+		m.ServiceName = types.StringValue(s.Spec.Target.Service.Name)
 	}
 	if s.Spec.Target.Sandbox != nil {
-		sandboxID = types.StringValue(s.Spec.Target.Sandbox.ID)
+		m.SandboxID = types.StringValue(s.Spec.Target.Sandbox.ID)
 	}
-	closedAt := timetypes.NewRFC3339Null()
 	if s.Status.ClosedAt != nil {
-		closedAt = rfc3339(*s.Status.ClosedAt)
+		m.ClosedAt = rfc3339(*s.Status.ClosedAt)
 	}
-	return map[string]attr.Value{
-		"id":              types.StringValue(s.Metadata.ID),
-		"tenant_id":       types.StringValue(s.Metadata.TenantID),
-		"service_name":    serviceName,
-		"sandbox_id":      sandboxID,
-		"channels":        channels,
-		"ttl":             timetypes.NewGoDurationValueFromStringMust(formatDuration(time.Duration(s.Spec.RequestedTTLMs) * time.Millisecond)),
-		"expires_at":      rfc3339(s.Spec.ExpiresAt),
-		"lifecycle_state": types.StringValue(s.Status.LifecycleState),
-		"close_reason":    stringOrNull(s.Status.CloseReason),
-		"closed_at":       closedAt,
-		"labels":          labels,
-		"target_snapshot": ts,
-		"created_at":      rfc3339(s.Metadata.CreatedAt),
-	}, diags
+	return m
+}
+
+// sessionDataSourceModel is nimbus_session's data: one session and the
+// `timeouts` block.
+type sessionDataSourceModel struct {
+	sessionInfoModel
+	Timeouts dstimeouts.Value `tfsdk:"timeouts"`
 }
 
 // ------------------------------------------------------------ nimbus_session
@@ -163,5 +184,8 @@ func (d *SessionDataSource) Configure(_ context.Context, req datasource.Configur
 
 func (d *SessionDataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {
 	readByID(ctx, req, resp, d.data, "session",
-		func(c *client.Client) getFunc[api.Session] { return c.Sessions.Get }, sessionDataValues)
+		func(c *client.Client) getFunc[api.Session] { return c.Sessions.Get },
+		func(s *api.Session, m *sessionDataSourceModel, diags *diag.Diagnostics) {
+			m.sessionInfoModel = sessionInfo(s, diags)
+		})
 }

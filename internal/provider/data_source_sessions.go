@@ -78,7 +78,7 @@ func (d *SessionsDataSource) Read(ctx context.Context, req datasource.ReadReques
 	var ok bool
 	m.IDs, m.Sessions, ok = listObjectValues(ctx, c, &resp.Diagnostics, "Could not list sessions",
 		c.Sessions.All(ctx, opts, client.InTenant(tenant)), func(s *api.Session) string { return s.Metadata.ID },
-		sessionDataAttrTypes, sessionDataValues)
+		sessionDataAttrTypes, sessionInfo)
 	if !ok {
 		return
 	}
