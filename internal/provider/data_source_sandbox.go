@@ -3,6 +3,7 @@ package provider
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	dstimeouts "github.com/hashicorp/terraform-plugin-framework-timeouts/datasource/timeouts"
 	"github.com/hashicorp/terraform-plugin-framework-timetypes/timetypes"
@@ -67,12 +68,9 @@ var sandboxDataDescriptions = map[string]string{
 // those in skip.
 func sandboxDataSchemaAttrs(skip ...string) map[string]schema.Attribute {
 	out := map[string]schema.Attribute{}
-outer:
 	for name, typ := range sandboxDataAttrTypes {
-		for _, s := range skip {
-			if s == name {
-				continue outer
-			}
+		if slices.Contains(skip, name) {
+			continue
 		}
 		desc := sandboxDataDescriptions[name]
 		switch name {

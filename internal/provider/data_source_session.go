@@ -2,6 +2,7 @@ package provider
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	dstimeouts "github.com/hashicorp/terraform-plugin-framework-timeouts/datasource/timeouts"
@@ -56,12 +57,9 @@ var sessionDataDescriptions = map[string]string{
 
 func sessionDataSchemaAttrs(skip ...string) map[string]schema.Attribute {
 	out := map[string]schema.Attribute{}
-outer:
 	for name := range sessionDataAttrTypes {
-		for _, s := range skip {
-			if s == name {
-				continue outer
-			}
+		if slices.Contains(skip, name) {
+			continue
 		}
 		desc := sessionDataDescriptions[name]
 		switch name {
