@@ -327,7 +327,7 @@ func TestAccService_failedWaitMessageOnce(t *testing.T) {
 // right server).
 func TestDelete_tenantMissing(t *testing.T) {
 	srv := testserver.Start(t)
-	pd := &providerData{version: "test"}
+	pd := &providerData{}
 	c, err := client.New(client.Config{Endpoint: srv.URL, Token: srv.Token, TenantID: srv.Tenant,
 		Getenv: func(string) string { return "" }, HomeDir: t.TempDir()})
 	if err != nil {

@@ -19,7 +19,7 @@ import (
 
 // TestSchemaDescriptions fails on any attribute or block of the provider,
 // a resource, a data source or an ephemeral resource without a description
-// (the docs are generated from them).
+// (the docs are generated from them) or with a plain-text one.
 func TestSchemaDescriptions(t *testing.T) {
 	srv, err := providerserver.NewProtocol6WithError(New("test")())()
 	if err != nil {
@@ -40,6 +40,9 @@ func TestSchemaDescriptions(t *testing.T) {
 		}
 		if kind != "provider" && strings.TrimSpace(s.Block.Description) == "" {
 			missing = append(missing, kind+" "+name)
+		}
+		if s.Block.Description != "" && s.Block.DescriptionKind != tfprotov6.StringKindMarkdown {
+			missing = append(missing, kind+" "+name+" (plain-text Description: use MarkdownDescription)")
 		}
 		walkBlock(kind+" "+name, s.Block, &missing)
 	}
@@ -81,6 +84,11 @@ func walkAttr(prefix string, a *tfprotov6.SchemaAttribute, missing *[]string) {
 	p := prefix + "." + a.Name
 	if strings.TrimSpace(a.Description) == "" {
 		*missing = append(*missing, p)
+	}
+	// The docs are Markdown: MarkdownDescription everywhere, except in the
+	// timeouts blocks terraform-plugin-framework-timeouts writes.
+	if a.Description != "" && a.DescriptionKind != tfprotov6.StringKindMarkdown && !strings.HasSuffix(prefix, ".timeouts") {
+		*missing = append(*missing, p+" (plain-text Description: use MarkdownDescription)")
 	}
 	if a.NestedType != nil {
 		for _, na := range a.NestedType.Attributes {

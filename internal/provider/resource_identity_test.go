@@ -10,6 +10,8 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
+
+	"github.com/nimbus/terraform-provider-nimbus/internal/api"
 )
 
 // importByIdentity imports typeName through the plugin protocol with an
@@ -108,7 +110,7 @@ resource "nimbus_service" "test" {
 // TestAccSandbox_identity: as TestAccService_identity for a sandbox.
 func TestAccSandbox_identity(t *testing.T) {
 	env := newTestServer(t)
-	testAccIdentityByID(t, env, "nimbus_sandbox.test", sandboxIDPattern, `
+	testAccIdentityByID(t, env, "nimbus_sandbox.test", api.SandboxIDPattern, `
 resource "nimbus_sandbox" "test" {
   image = "docker.io/library/alpine:3"
 }
@@ -130,7 +132,7 @@ resource "nimbus_session" "test" {
   channels     = ["stdio"]
 }
 `
-	testAccIdentityByID(t, env, "nimbus_session.test", sessionIDPattern, cfg)
+	testAccIdentityByID(t, env, "nimbus_session.test", api.SessionIDPattern, cfg)
 }
 
 // testAccIdentityByID creates addr, an object named by an id matching

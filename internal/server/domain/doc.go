@@ -3,6 +3,11 @@
 //
 //   - objects.go: the in-memory copy of every object (table), per-object
 //     writer locks (keyLocks) and long-poll watchers.
+//   - index.go, encodecache.go: the ordered per-tenant indexes of every
+//     list filter (state, label key, key and value, and state with either),
+//     kept under the table's lock, so a page seeks and a filter matching
+//     nothing costs nothing; each list item's JSON, encoded once per record
+//     version (the HTTP layer assembles pages from those bytes).
 //   - records.go, domain.go: the stored records, the write path (one
 //     generic put for every kind), loading and Close.
 //   - services.go, sandboxes.go, session_ops.go: the typed methods the HTTP
@@ -16,7 +21,7 @@
 //     runtime instances and health checks, session expiry timers.
 //   - idempotency.go: remembered answers to keyed creates.
 //   - recovery.go: bringing back after a restart what was running.
-//   - watch.go, list.go: what long-polls and list pages need.
+//   - watch.go, list.go: what long-polls and list pages (Page) need.
 //
 // Nothing here knows HTTP; domain_test.go drives the state machines
 // through the typed methods alone. See package internal/server for the

@@ -107,7 +107,7 @@ func New(cfg Config) (*Domain, error) {
 	}
 	s := &Domain{
 		store: cfg.Store, rt: cfg.Runtime, clk: cfg.Clock, log: cfg.Logger,
-		services: newTable[serviceRec](), sandboxes: newTable[sandboxRec](), sessions: newTable[sessionRec](),
+		services: newListTable(serviceAttrs), sandboxes: newListTable(sandboxAttrs), sessions: newListTable(sessionAttrs),
 		insts: map[string]*instance{}, sessTimers: map[string]chan struct{}{},
 		done: make(chan struct{}), recovered: make(chan struct{}),
 	}

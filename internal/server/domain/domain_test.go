@@ -255,7 +255,7 @@ func TestOwnedSandboxIsRemovedWithItsService(t *testing.T) {
 	if closed.Status.LifecycleState != api.SessionClosed || closed.Status.CloseReason == "" {
 		t.Fatalf("the session on the removed sandbox is %s (%q)", closed.Status.LifecycleState, closed.Status.CloseReason)
 	}
-	if items, next := d.ListSandboxes(tenant, domain.ListQuery{Limit: 10}); len(items) != 0 || next != "" {
-		t.Fatalf("sandboxes left: %d (next %q)", len(items), next)
+	if page, err := d.ListSandboxes(tenant, domain.ListQuery{Limit: 10}); err != nil || len(page.Items) != 0 || page.Next != "" {
+		t.Fatalf("sandboxes left: %+v, %v", page, err)
 	}
 }

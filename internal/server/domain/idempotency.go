@@ -90,15 +90,7 @@ func (s *Domain) putIdem(tenant, key string, rec *IdemRecord) error {
 // sweepIdem deletes expired records from memory and the store.
 func (s *Domain) sweepIdem(now time.Time) {
 	for _, t := range s.idem.tenants() {
-		s.idem.mu.RLock()
-		var old []string
-		for k, rec := range s.idem.m[t] {
-			if rec.expired(now) {
-				old = append(old, k)
-			}
-		}
-		s.idem.mu.RUnlock()
-		for _, k := range old {
+		for _, k := range s.idem.keysWhere(t, func(rec *IdemRecord) bool { return rec.expired(now) }) {
 			unlock := s.lockObj(kindIdempotency, t, k)
 			if rec := s.idem.get(t, k); rec != nil && rec.expired(now) {
 				if err := s.store.Delete(kindIdempotency, t, k); err != nil {

@@ -1,5 +1,7 @@
 package domain
 
+import "encoding/json"
+
 // ListQuery selects one page of a list: objects whose key is after After,
 // at most Limit of them, with label LabelKey (equal to LabelValue when
 // HasValue) and lifecycle state State, when given.
@@ -12,28 +14,30 @@ type ListQuery struct {
 	State      string
 }
 
-func (q ListQuery) matchLabels(labels map[string]string) bool {
-	if q.LabelKey == "" {
-		return true
-	}
-	v, ok := labels[q.LabelKey]
-	return ok && (!q.HasValue || v == q.LabelValue)
+// Page is one page of a list: each item's JSON as the API shows it
+// (encoded once per record version, see encodecache.go) and the key to
+// continue after ("" on the last page).
+type Page struct {
+	Items []json.RawMessage
+	Next  string
 }
 
-// listPage returns one page of t's objects of tenant that match q (and
-// state, the object's lifecycle state), as out shows them; next is the key
-// to continue after, "" on the last page.
-func listPage[T, O any](t *table[T], tenant string, q ListQuery, meta func(*T) (labels map[string]string, state string), out func(*T) O) (items []O, next string) {
-	recs, keys := t.page(tenant, q.After, q.Limit, func(c *T) bool {
-		labels, state := meta(c)
-		return q.matchLabels(labels) && (q.State == "" || state == q.State)
-	})
-	items = []O{}
-	for i, c := range recs {
-		if i == q.Limit {
-			return items, keys[i-1]
-		}
-		items = append(items, out(c))
+// listPage returns one page of t's objects of tenant that match q, each
+// item as view shows it.
+func listPage[T any](t *table[T], tenant string, q ListQuery, view func(*T) any) (Page, error) {
+	ents := t.page(tenant, q.filter(), q.After, q.Limit)
+	var p Page
+	if len(ents) > q.Limit {
+		ents = ents[:q.Limit]
+		p.Next = ents[q.Limit-1].key
 	}
-	return items, ""
+	p.Items = make([]json.RawMessage, len(ents))
+	for i, e := range ents {
+		b, err := itemJSON(e, view)
+		if err != nil {
+			return Page{}, err
+		}
+		p.Items[i] = b
+	}
+	return p, nil
 }

@@ -55,12 +55,10 @@ func (s *Domain) GetSandbox(tenant, id string) (*api.Sandbox, error) {
 	return redactedSandbox(cur), nil
 }
 
-// ListSandboxes returns one page of a tenant's sandboxes in id order; next
-// is the id to continue after, "" on the last page.
-func (s *Domain) ListSandboxes(tenant string, q ListQuery) (items []api.Sandbox, next string) {
-	return listPage(s.sandboxes, tenant, q, func(c *sandboxRec) (map[string]string, string) {
-		return c.Sandbox.Metadata.Labels, c.Sandbox.Status.LifecycleState
-	}, func(c *sandboxRec) api.Sandbox { return c.Sandbox.Redacted() })
+// ListSandboxes returns one page of a tenant's sandboxes in id order;
+// Page.Next is the id to continue after, "" on the last page.
+func (s *Domain) ListSandboxes(tenant string, q ListQuery) (Page, error) {
+	return listPage(s.sandboxes, tenant, q, func(c *sandboxRec) any { return c.Sandbox.Redacted() })
 }
 
 // UpdateSandbox changes a sandbox's labels at generation

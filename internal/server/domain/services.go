@@ -51,11 +51,9 @@ func (s *Domain) GetService(tenant, name string) (*api.Service, error) {
 }
 
 // ListServices returns one page of a tenant's services in name order (see
-// ListQuery); next is the name to continue after, "" on the last page.
-func (s *Domain) ListServices(tenant string, q ListQuery) (items []api.Service, next string) {
-	return listPage(s.services, tenant, q, func(c *serviceRec) (map[string]string, string) {
-		return c.Service.Metadata.Labels, c.Service.Status.LifecycleState
-	}, func(c *serviceRec) api.Service { return c.Service.Redacted() })
+// ListQuery); Page.Next is the name to continue after, "" on the last page.
+func (s *Domain) ListServices(tenant string, q ListQuery) (Page, error) {
+	return listPage(s.services, tenant, q, func(c *serviceRec) any { return c.Service.Redacted() })
 }
 
 func jsonEqual(a, b any) bool {

@@ -78,15 +78,13 @@ func (s *Domain) GetSession(tenant, id string) (*api.Session, error) {
 }
 
 // ListSessions expires the tenant's sessions that are due and returns one
-// page of its sessions in id order; next is the id to continue after, ""
-// on the last page.
-func (s *Domain) ListSessions(tenant string, q ListQuery) (items []api.Session, next string) {
-	for _, c := range s.sessions.each(tenant) {
-		s.ExpireSessionIfDue(tenant, c.Session.Metadata.ID)
+// page of its sessions in id order; Page.Next is the id to continue
+// after, "" on the last page.
+func (s *Domain) ListSessions(tenant string, q ListQuery) (Page, error) {
+	for _, id := range s.sessions.keysIn(tenant, listFilter{state: api.SessionOpen}) {
+		s.ExpireSessionIfDue(tenant, id)
 	}
-	return listPage(s.sessions, tenant, q, func(c *sessionRec) (map[string]string, string) {
-		return c.Session.Metadata.Labels, c.Session.Status.LifecycleState
-	}, func(c *sessionRec) api.Session { return c.Session })
+	return listPage(s.sessions, tenant, q, func(c *sessionRec) any { return c.Session })
 }
 
 // CloseSession closes an open session; reason defaults to "closed by

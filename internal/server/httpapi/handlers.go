@@ -63,20 +63,23 @@ func getRoute[Out any](s *API, kind string, key keyFunc, before func(tenant, key
 	}
 }
 
-// listRoute answers one page of a list; page builds the list body from
-// the items and the next page token ("" on the last page).
-func listRoute[T any](s *API, kind, stateParam string, states []string, list func(tenant string, q domain.ListQuery) ([]T, string), page func(items []T, nextToken string) any) handlerFunc {
+// listRoute answers one page of a list, assembled from the items' JSON.
+func listRoute(s *API, kind, stateParam string, states []string, list func(tenant string, q domain.ListQuery) (domain.Page, error)) handlerFunc {
 	return func(w http.ResponseWriter, r *http.Request, tenant string) *apiError {
 		p, e := s.parseList(r, kind, tenant, stateParam, states)
 		if e != nil {
 			return e
 		}
-		items, next := list(tenant, p)
-		tok := ""
-		if next != "" {
-			tok = s.encodePageToken(kind, tenant, p, next)
+		page, err := list(tenant, p)
+		if err != nil {
+			s.writeJSON(w, http.StatusOK, unencodable{err}) // answers server.internal
+			return nil
 		}
-		s.writeJSON(w, http.StatusOK, page(items, tok))
+		tok := ""
+		if page.Next != "" {
+			tok = s.encodePageToken(kind, tenant, p, page.Next)
+		}
+		s.writeList(w, page, tok)
 		return nil
 	}
 }

@@ -27,11 +27,7 @@ func (s *API) getSandbox() handlerFunc {
 }
 
 func (s *API) listSandboxes() handlerFunc {
-	return listRoute(s, domain.KindSandbox, "lifecycleState", domain.SandboxStates, s.d.ListSandboxes, func(items []api.Sandbox, next string) any {
-		out := api.SandboxList{Items: items}
-		out.Metadata.NextPageToken = next
-		return out
-	})
+	return listRoute(s, domain.KindSandbox, "lifecycleState", domain.SandboxStates, s.d.ListSandboxes)
 }
 
 func (s *API) updateSandbox() handlerFunc {

@@ -27,11 +27,7 @@ func (s *API) getService() handlerFunc {
 }
 
 func (s *API) listServices() handlerFunc {
-	return listRoute(s, domain.KindService, "lifecycleState", domain.ServiceStates, s.d.ListServices, func(items []api.Service, next string) any {
-		out := api.ServiceList{Items: items}
-		out.Metadata.NextPageToken = next
-		return out
-	})
+	return listRoute(s, domain.KindService, "lifecycleState", domain.ServiceStates, s.d.ListServices)
 }
 
 func (s *API) updateService() handlerFunc {

@@ -29,11 +29,7 @@ func (s *API) getSession() handlerFunc {
 }
 
 func (s *API) listSessions() handlerFunc {
-	return listRoute(s, domain.KindSession, "state", domain.SessionStates, s.d.ListSessions, func(items []api.Session, next string) any {
-		out := api.SessionList{Items: items}
-		out.Metadata.NextPageToken = next
-		return out
-	})
+	return listRoute(s, domain.KindSession, "state", domain.SessionStates, s.d.ListSessions)
 }
 
 func (s *API) closeSession() handlerFunc {
