@@ -1,7 +1,6 @@
 package provider
 
 import (
-	"context"
 	"fmt"
 	"testing"
 
@@ -19,7 +18,7 @@ func TestAccServiceDataSources(t *testing.T) {
 	env := newTestServer(t)
 	requireLocalServer(t, env) // exact result sets need a server of our own
 	c := env.Client(t)
-	ctx := context.Background()
+	ctx := t.Context()
 	// Pages of one item, so every page must be followed.
 	smallPages(t, 1)
 

@@ -1,7 +1,6 @@
 package provider
 
 import (
-	"context"
 	"fmt"
 	"regexp"
 	"testing"
@@ -35,7 +34,7 @@ resource "nimbus_sandbox" "target" {
 		PreCheck:                 func() { testAccPreCheck(t) },
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		TerraformVersionChecks:   skipBelowWriteOnly,
-		CheckDestroy:             checkSandboxesGone(c),
+		CheckDestroy:             checkSandboxesGone(t, c),
 		Steps: []resource.TestStep{
 			{
 				Config: env.Config(target),
@@ -65,12 +64,12 @@ resource "nimbus_sandbox" "consumer" {
 						return nil
 					},
 					func(s *terraform.State) error {
-						return expectEphemeralSessionsClosed(c, targetID)
+						return expectEphemeralSessionsClosed(t, c, targetID)
 					},
 					func(s *terraform.State) error {
 						// The consumer got the (ephemeral) session id in its environment.
 						id := s.RootModule().Resources["nimbus_sandbox.consumer"].Primary.ID
-						return expectSandboxOnServer(c, id, api.SandboxRunning, 0, 1)
+						return expectSandboxOnServer(t, c, id, api.SandboxRunning, 0, 1)
 					},
 				),
 			},
@@ -80,9 +79,9 @@ resource "nimbus_sandbox" "consumer" {
 
 // expectEphemeralSessionsClosed checks that sessions on the sandbox were
 // opened and that every one of them is closed with Terraform's reason.
-func expectEphemeralSessionsClosed(c *client.Client, sandboxID string) error {
+func expectEphemeralSessionsClosed(t *testing.T, c *client.Client, sandboxID string) error {
 	seen := 0
-	for s, err := range c.Sessions.All(context.Background(), client.ListSessionsOptions{}) {
+	for s, err := range c.Sessions.All(t.Context(), client.ListSessionsOptions{}) {
 		if err != nil {
 			return err
 		}
@@ -135,15 +134,15 @@ resource "nimbus_sandbox" "consumer" {
 		PreCheck:                 func() { testAccPreCheck(t) },
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		TerraformVersionChecks:   skipBelowWriteOnly,
-		CheckDestroy:             checkSandboxesGone(c),
+		CheckDestroy:             checkSandboxesGone(t, c),
 		Steps: []resource.TestStep{
 			{
 				Config: cfg,
 				Check: resource.ComposeTestCheckFunc(
-					func(*terraform.State) error { return expectEphemeralServiceSessionsClosed(c, web) },
+					func(*terraform.State) error { return expectEphemeralServiceSessionsClosed(t, c, web) },
 					func(s *terraform.State) error {
 						id := s.RootModule().Resources["nimbus_sandbox.consumer"].Primary.ID
-						return expectSandboxOnServer(c, id, api.SandboxRunning, 0, 1)
+						return expectSandboxOnServer(t, c, id, api.SandboxRunning, 0, 1)
 					},
 				),
 			},
@@ -197,9 +196,9 @@ ephemeral "nimbus_session" "test" {
 
 // expectEphemeralServiceSessionsClosed checks that sessions on the service
 // were opened and that every one of them is closed with Terraform's reason.
-func expectEphemeralServiceSessionsClosed(c *client.Client, service string) error {
+func expectEphemeralServiceSessionsClosed(t *testing.T, c *client.Client, service string) error {
 	seen := 0
-	for s, err := range c.Sessions.All(context.Background(), client.ListSessionsOptions{}) {
+	for s, err := range c.Sessions.All(t.Context(), client.ListSessionsOptions{}) {
 		if err != nil {
 			return err
 		}
@@ -222,7 +221,7 @@ func expectEphemeralServiceSessionsClosed(c *client.Client, service string) erro
 // target is not known yet (a service created in the same run), Open opens
 // nothing and returns unknown values, or defers when the CLI allows it.
 func TestSessionEphemeral_openUnknownTarget(t *testing.T) {
-	ctx := context.Background()
+	ctx := t.Context()
 	// No client: reaching the API would add a "not configured" error.
 	e := &SessionEphemeralResource{data: nil}
 	var sr ephemeral.SchemaResponse

@@ -5,7 +5,6 @@ package provider
 // afresh), a malformed endpoint, a failed wait.
 
 import (
-	"context"
 	"fmt"
 	"regexp"
 	"strings"
@@ -20,7 +19,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 
-	"github.com/nimbus/terraform-provider-nimbus/internal/client"
+	"github.com/nimbus/terraform-provider-nimbus/internal/testfixtures"
 	"github.com/nimbus/terraform-provider-nimbus/internal/testserver"
 )
 
@@ -131,7 +130,7 @@ resource "nimbus_sandbox" "test" {
 				},
 				ConfigStateChecks: []statecheck.StateCheck{
 					stateIs(svcAddr, "tenant_id", knownvalue.StringExact("blue")),
-					stateIs("nimbus_sandbox.test", "tenant_id", knownvalue.StringExact("blue")),
+					stateIs(sbxAddr, "tenant_id", knownvalue.StringExact("blue")),
 				},
 			},
 		},
@@ -215,16 +214,16 @@ func TestAccService_tenantMissingImport(t *testing.T) {
 	env := newTestServer(t)
 	requireLocalServer(t, env)
 	imports := []struct{ addr, cfg, id string }{
-		{"nimbus_service.test", `
+		{svcAddr, `
 resource "nimbus_service" "test" {
   name     = "web"
   built_in = { provider = "serviceDiscovery" }
 }`, "ghost/web"},
-		{"nimbus_sandbox.test", `
+		{sbxAddr, `
 resource "nimbus_sandbox" "test" {
   image = "docker.io/library/alpine:3"
 }`, "ghost/sbx-0123abcd"},
-		{"nimbus_session.test", `
+		{sesAddr, `
 resource "nimbus_session" "test" {
   service_name = "web"
   channels     = ["page"]
@@ -328,13 +327,8 @@ func TestAccService_failedWaitMessageOnce(t *testing.T) {
 func TestDelete_tenantMissing(t *testing.T) {
 	srv := testserver.Start(t)
 	pd := &providerData{version: "test"}
-	c, err := client.New(client.Config{Endpoint: srv.URL, Token: srv.Token, TenantID: srv.Tenant,
-		Getenv: func(string) string { return "" }, HomeDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	pd.client = c
-	ctx := context.Background()
+	pd.client = testfixtures.ServerClient(t, srv)
+	ctx := t.Context()
 	for _, tc := range []struct {
 		r     fwresource.Resource
 		attrs map[string]any

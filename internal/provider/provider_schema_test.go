@@ -1,7 +1,6 @@
 package provider
 
 import (
-	"context"
 	"os"
 	"path/filepath"
 	"sort"
@@ -25,7 +24,7 @@ func TestSchemaDescriptions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	resp, err := srv.GetProviderSchema(context.Background(), &tfprotov6.GetProviderSchemaRequest{})
+	resp, err := srv.GetProviderSchema(t.Context(), &tfprotov6.GetProviderSchemaRequest{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,7 +92,7 @@ func walkAttr(prefix string, a *tfprotov6.SchemaAttribute, missing *[]string) {
 // no example for the docs, or an importable resource has no import.sh (the
 // check terraform-provider-tfe runs in CI).
 func TestExamples(t *testing.T) {
-	ctx := context.Background()
+	ctx := t.Context()
 	p := New("test")()
 	var meta provider.MetadataResponse
 	p.Metadata(ctx, provider.MetadataRequest{}, &meta)
@@ -152,7 +151,7 @@ func TestServerOwnedAttributesComputedOnly(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	resp, err := srv.GetProviderSchema(context.Background(), &tfprotov6.GetProviderSchemaRequest{})
+	resp, err := srv.GetProviderSchema(t.Context(), &tfprotov6.GetProviderSchemaRequest{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -185,7 +184,7 @@ func TestServerOwnedAttributesComputedOnly(t *testing.T) {
 	}
 	// Values every update changes: no UseStateForUnknown (checked on the
 	// framework schemas, where plan modifiers live).
-	ctx := context.Background()
+	ctx := t.Context()
 	for _, tc := range []struct {
 		r     resource.Resource
 		attrs []string

@@ -16,6 +16,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
 
 	"github.com/nimbus/terraform-provider-nimbus/internal/client"
+	"github.com/nimbus/terraform-provider-nimbus/internal/testfixtures"
 	"github.com/nimbus/terraform-provider-nimbus/internal/testserver"
 )
 
@@ -93,17 +94,11 @@ func (e *testAccEnv) Config(cfg ...string) string {
 	return e.ProviderConfig() + "\n" + strings.Join(cfg, "\n")
 }
 
-// Client returns an API client for this server (default tenant).
+// Client returns an API client for this server (default tenant), in a
+// stubbed environment.
 func (e *testAccEnv) Client(t *testing.T) *client.Client {
 	t.Helper()
-	c, err := client.New(client.Config{
-		Endpoint: e.Endpoint, Token: e.Token, APIKey: e.APIKey, TenantID: e.Tenant,
-		Getenv: func(string) string { return "" }, HomeDir: t.TempDir(),
-	})
-	if err != nil {
-		t.Fatalf("client: %v", err)
-	}
-	return c
+	return testfixtures.Client(t, client.Config{Endpoint: e.Endpoint, Token: e.Token, APIKey: e.APIKey, TenantID: e.Tenant})
 }
 
 var accNameSeq atomic.Int64

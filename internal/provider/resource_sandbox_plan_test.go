@@ -14,8 +14,6 @@ import (
 	"github.com/nimbus/terraform-provider-nimbus/internal/testserver"
 )
 
-const sbxAddr = "nimbus_sandbox.test"
-
 // TestAccSandbox_minimalUpdatePlans: for each attribute that updates a
 // sandbox in place, the plan marks unknown exactly what the change can
 // alter: generation only for labels, message and updated_at always; the
@@ -65,7 +63,7 @@ resource "nimbus_sandbox" "dep" {
 			resource.Test(t, resource.TestCase{
 				PreCheck:                 func() { testAccPreCheck(t) },
 				ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-				CheckDestroy:             checkSandboxesGone(env.Client(t)),
+				CheckDestroy:             checkSandboxesGone(t, env.Client(t)),
 				Steps: []resource.TestStep{
 					{Config: cfg(tc.before)},
 					{Config: cfg(tc.after), ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: checks}},
@@ -94,7 +92,7 @@ resource "nimbus_sandbox" "test" {
 	resource.Test(t, resource.TestCase{
 		PreCheck:                 func() { testAccPreCheck(t) },
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		CheckDestroy:             checkSandboxesGone(env.Client(t)),
+		CheckDestroy:             checkSandboxesGone(t, env.Client(t)),
 		Steps: []resource.TestStep{
 			{Config: cfg},
 			{

@@ -48,7 +48,7 @@ func relabelService(c *client.Client, name string) outOfBand {
 // still carries the out-of-band labels.
 func expectServiceUntouched(t *testing.T, c *client.Client, name, state string) *api.Service {
 	t.Helper()
-	svc, err := c.Services.Get(context.Background(), name)
+	svc, err := c.Services.Get(t.Context(), name)
 	if err != nil {
 		t.Fatalf("service %s after the refused apply: %v", name, err)
 	}

@@ -17,18 +17,11 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
-	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 
 	"github.com/nimbus/terraform-provider-nimbus/internal/api"
 	"github.com/nimbus/terraform-provider-nimbus/internal/client"
 	"github.com/nimbus/terraform-provider-nimbus/internal/testserver"
 )
-
-const svcAddr = "nimbus_service.test"
-
-// emptyPlan asserts that a plan made after apply and refresh has no changes
-// (no perpetual diff).
-var emptyPlan = []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()}
 
 func sandboxServiceConfig(name, image, labels, extra string) string {
 	return fmt.Sprintf(`
@@ -43,12 +36,6 @@ resource "nimbus_service" "test" {
 %s
 }
 `, name, labels, image, extra)
-}
-
-func tfpath(path string) tfjsonpath.Path { return tfjsonpath.New(path) }
-
-func stateIs(addr, path string, v knownvalue.Check) statecheck.StateCheck {
-	return statecheck.ExpectKnownValue(addr, tfjsonpath.New(path), v)
 }
 
 // TestAccService_sandbox covers a sandbox-backed service through its life:
@@ -340,7 +327,7 @@ func TestAccService_outOfBand(t *testing.T) {
 	env := newTestServer(t)
 	name := testAccName("oob")
 	c := env.Client(t)
-	ctx := context.Background()
+	ctx := t.Context()
 	cfg := env.Config(sandboxServiceConfig(name, "example/app:1", `{ team = "a" }`, ""))
 	resource.Test(t, resource.TestCase{
 		PreCheck:                 func() { testAccPreCheck(t) },
@@ -486,7 +473,7 @@ func TestAccService_changedBetweenPlanAndApply(t *testing.T) {
 			},
 			{
 				PreConfig: func() {
-					svc, err := c.Services.Get(context.Background(), name)
+					svc, err := c.Services.Get(t.Context(), name)
 					if err != nil {
 						t.Fatal(err)
 					}
@@ -539,7 +526,7 @@ func TestAccService_validation(t *testing.T) {
 // checkServiceDestroyed verifies the service is gone after destroy.
 func checkServiceDestroyed(t *testing.T, env *testAccEnv, name string) resource.TestCheckFunc {
 	return func(*terraform.State) error {
-		_, err := env.Client(t).Services.Get(context.Background(), name)
+		_, err := env.Client(t).Services.Get(t.Context(), name)
 		if err == nil {
 			return fmt.Errorf("service %s still exists after destroy", name)
 		}
@@ -602,10 +589,10 @@ resource "nimbus_service" "test" {
 					stateIs(svcAddr, "tenant_id", knownvalue.StringExact("other")),
 				},
 				Check: func(*terraform.State) error {
-					if _, err := env.Client(t).Services.Get(context.Background(), name, client.InTenant("other")); err != nil {
+					if _, err := env.Client(t).Services.Get(t.Context(), name, client.InTenant("other")); err != nil {
 						return fmt.Errorf("service not in tenant other: %w", err)
 					}
-					if _, err := env.Client(t).Services.Get(context.Background(), name); !client.IsNotFound(err) {
+					if _, err := env.Client(t).Services.Get(t.Context(), name); !client.IsNotFound(err) {
 						return fmt.Errorf("service unexpectedly in the provider's tenant (err %w)", err)
 					}
 					return nil
@@ -619,7 +606,7 @@ resource "nimbus_service" "test" {
 // readyTransition returns the Ready condition's last transition time.
 func readyTransition(t *testing.T, c *client.Client, name string) time.Time {
 	t.Helper()
-	svc, err := c.Services.Get(context.Background(), name)
+	svc, err := c.Services.Get(t.Context(), name)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -639,7 +626,7 @@ func TestAccService_importKeepsRunning(t *testing.T) {
 	t.Parallel()
 	env := newTestServer(t)
 	c := env.Client(t)
-	ctx := context.Background()
+	ctx := t.Context()
 	name := testAccName("imp")
 	if _, err := c.Services.Create(ctx, api.CreateServiceRequest{Name: name,
 		Backend: api.Backend{Kind: api.BackendKindBuiltIn, Provider: api.ProviderServiceDiscovery}}); err != nil {
@@ -698,7 +685,7 @@ func TestAccService_importThenApplyDoesNotRoll(t *testing.T) {
 	t.Parallel()
 	env := newTestServer(t)
 	c := env.Client(t)
-	ctx := context.Background()
+	ctx := t.Context()
 	name := testAccName("adopt")
 	if _, err := c.Services.Create(ctx, api.CreateServiceRequest{Name: name, Backend: api.Backend{
 		Kind: api.BackendKindSandbox, Sandbox: &api.SandboxSpec{

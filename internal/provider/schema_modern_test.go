@@ -1,7 +1,6 @@
 package provider
 
 import (
-	"context"
 	"sort"
 	"strings"
 	"testing"
@@ -14,7 +13,7 @@ import (
 // list resources and five actions, and every attribute and block of them is
 // described (the docs are generated from the descriptions).
 func TestModernSchemas(t *testing.T) {
-	ctx := context.Background()
+	ctx := t.Context()
 	srv, err := providerserver.NewProtocol6WithError(New("test")())()
 	if err != nil {
 		t.Fatal(err)

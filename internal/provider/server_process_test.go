@@ -281,7 +281,7 @@ resource "nimbus_service" "s" {
 	// creates, starts and waits are in flight), restart it half a second
 	// later.
 	killed := make(chan struct{})
-	ctx, cancel := context.WithCancel(context.Background())
+	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
 	watch := func() {
 		defer close(killed)
