@@ -1,7 +1,6 @@
 package docscheck
 
 import (
-	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -33,21 +32,45 @@ func schemas(t *testing.T) *tfprotov6.GetProviderSchemaResponse {
 	if err != nil {
 		t.Fatalf("starting the provider server: %v", err)
 	}
-	resp, err := server.GetProviderSchema(context.Background(), &tfprotov6.GetProviderSchemaRequest{})
+	resp, err := server.GetProviderSchema(t.Context(), &tfprotov6.GetProviderSchemaRequest{})
 	if err != nil {
 		t.Fatalf("GetProviderSchema: %v", err)
 	}
-	for _, d := range resp.Diagnostics {
-		if d.Severity == tfprotov6.DiagnosticSeverityError {
-			t.Fatalf("GetProviderSchema: %s: %s", d.Summary, d.Detail)
-		}
-	}
+	failOnDiags(t, "GetProviderSchema", resp.Diagnostics)
 	return resp
 }
 
-// TestSchemaDescriptions fails on any provider, resource, data source or
-// ephemeral resource — or any attribute or block in them, however deeply
-// nested — without a description: the generated docs show them.
+// identitySchemas are the resources' identity schemas.
+func identitySchemas(t *testing.T) *tfprotov6.GetResourceIdentitySchemasResponse {
+	t.Helper()
+	server, err := providerserver.NewProtocol6WithError(provider.New("test")())()
+	if err != nil {
+		t.Fatalf("starting the provider server: %v", err)
+	}
+	resp, err := server.GetResourceIdentitySchemas(t.Context(), &tfprotov6.GetResourceIdentitySchemasRequest{})
+	if err != nil {
+		t.Fatalf("GetResourceIdentitySchemas: %v", err)
+	}
+	failOnDiags(t, "GetResourceIdentitySchemas", resp.Diagnostics)
+	return resp
+}
+
+// failOnDiags fails on any diagnostic, warnings included: a schema the
+// provider serves has none.
+func failOnDiags(t *testing.T, what string, diags []*tfprotov6.Diagnostic) {
+	t.Helper()
+	for _, d := range diags {
+		t.Errorf("%s: %s diagnostic: %s: %s", what, d.Severity, d.Summary, d.Detail)
+	}
+	if len(diags) > 0 {
+		t.FailNow()
+	}
+}
+
+// TestSchemaDescriptions fails on any provider, resource, data source,
+// ephemeral resource, list resource or action — or any attribute or block
+// in them, however deeply nested, or any identity attribute — without a
+// description: the generated docs show them.
 func TestSchemaDescriptions(t *testing.T) {
 	resp := schemas(t)
 	var missing []string
@@ -71,12 +94,31 @@ func TestSchemaDescriptions(t *testing.T) {
 	for name, s := range resp.EphemeralResourceSchemas {
 		check("ephemeral resource "+name, s, true)
 	}
+	for name, s := range resp.ListResourceSchemas {
+		check("list resource "+name, s, true)
+	}
+	for name, s := range resp.ActionSchemas {
+		check("action "+name, s.Schema, true)
+	}
+	for name, s := range identitySchemas(t).IdentitySchemas {
+		for _, a := range s.IdentityAttributes {
+			if strings.TrimSpace(a.Description) == "" {
+				missing = append(missing, "resource "+name+" identity."+a.Name)
+			}
+		}
+	}
 	sort.Strings(missing)
 	for _, m := range missing {
 		t.Errorf("no description: %s", m)
 	}
-	if len(resp.ResourceSchemas) == 0 {
-		t.Error("the provider has no resources")
+	for kind, n := range map[string]int{
+		"resources": len(resp.ResourceSchemas), "data sources": len(resp.DataSourceSchemas),
+		"ephemeral resources": len(resp.EphemeralResourceSchemas), "list resources": len(resp.ListResourceSchemas),
+		"actions": len(resp.ActionSchemas),
+	} {
+		if n == 0 {
+			t.Errorf("the provider has no %s: the check proved nothing for them", kind)
+		}
 	}
 }
 
@@ -93,15 +135,12 @@ func undescribedInBlock(prefix string, b *tfprotov6.SchemaBlock) []string {
 	}
 	for _, nb := range b.BlockTypes {
 		p := prefix + "." + nb.TypeName
-		if nb.Block == nil {
-			continue
+		if nb.Block == nil || strings.TrimSpace(nb.Block.Description) == "" {
+			out = append(out, p+" (block)")
 		}
-		// The framework-timeouts block carries descriptions on its
-		// attributes, not on the block; that is how the Registry shows it.
-		if strings.TrimSpace(nb.Block.Description) == "" && nb.TypeName != "timeouts" {
-			out = append(out, p)
+		if nb.Block != nil {
+			out = append(out, undescribedInBlock(p, nb.Block)...)
 		}
-		out = append(out, undescribedInBlock(p, nb.Block)...)
 	}
 	return out
 }
@@ -130,7 +169,7 @@ type typeInfo struct {
 // provider registers, with whether a resource supports import.
 func types(t *testing.T) []typeInfo {
 	t.Helper()
-	ctx := context.Background()
+	ctx := t.Context()
 	p := provider.New("test")()
 	var meta fwprovider.MetadataResponse
 	p.Metadata(ctx, fwprovider.MetadataRequest{}, &meta)
@@ -150,12 +189,14 @@ func types(t *testing.T) []typeInfo {
 		f().Metadata(ctx, datasource.MetadataRequest{ProviderTypeName: meta.TypeName}, &m)
 		out = append(out, typeInfo{kind: "data-sources", name: m.TypeName})
 	}
-	if pe, ok := p.(fwprovider.ProviderWithEphemeralResources); ok {
-		for _, f := range pe.EphemeralResources(ctx) {
-			var m ephemeral.MetadataResponse
-			f().Metadata(ctx, ephemeral.MetadataRequest{ProviderTypeName: meta.TypeName}, &m)
-			out = append(out, typeInfo{kind: "ephemeral-resources", name: m.TypeName})
-		}
+	pe, ok := p.(fwprovider.ProviderWithEphemeralResources)
+	if !ok {
+		t.Fatal("the provider has no ephemeral resources")
+	}
+	for _, f := range pe.EphemeralResources(ctx) {
+		var m ephemeral.MetadataResponse
+		f().Metadata(ctx, ephemeral.MetadataRequest{ProviderTypeName: meta.TypeName}, &m)
+		out = append(out, typeInfo{kind: "ephemeral-resources", name: m.TypeName})
 	}
 	return out
 }
