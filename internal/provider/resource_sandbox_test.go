@@ -40,8 +40,9 @@ func TestAccSandbox_basic(t *testing.T) {
 		CheckDestroy:             checkSandboxesGone(t, c),
 		Steps: []resource.TestStep{
 			{
-				// Create → running; the harness also checks the plan after apply is empty.
-				Config: env.Config(sandboxConfig("docker.io/library/alpine:3", `{ team = "a" }`)),
+				// Create → running; the plan after apply and refresh is empty.
+				Config:           env.Config(sandboxConfig("docker.io/library/alpine:3", `{ team = "a" }`)),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PostApplyPostRefresh: emptyPlan},
 				ConfigStateChecks: []statecheck.StateCheck{
 					stateIs(sbxAddr, "id", knownvalue.StringRegexp(regexp.MustCompile(`^sbx-`))),
 					stateIs(sbxAddr, "lifecycle_state", knownvalue.StringExact(api.SandboxRunning)),
@@ -74,7 +75,7 @@ func TestAccSandbox_basic(t *testing.T) {
 					// The server sets the new generation: honest plan, no stale value.
 					plancheck.ExpectUnknownValue(sbxAddr, tfpath("generation")),
 					plancheck.ExpectKnownValue(sbxAddr, tfpath("id"), knownvalue.StringRegexp(regexp.MustCompile(`^sbx-`))),
-				}},
+				}, PostApplyPostRefresh: emptyPlan},
 				ConfigStateChecks: []statecheck.StateCheck{
 					stateIs(sbxAddr, "generation", knownvalue.Int64Exact(2)),
 					stateIs(sbxAddr, "labels",
@@ -87,7 +88,7 @@ func TestAccSandbox_basic(t *testing.T) {
 				Config: env.Config(sandboxConfig("docker.io/library/alpine:3.20", `{ team = "b", tier = "gold" }`)),
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
 					plancheck.ExpectResourceAction(sbxAddr, plancheck.ResourceActionReplace),
-				}},
+				}, PostApplyPostRefresh: emptyPlan},
 				ConfigStateChecks: []statecheck.StateCheck{
 					stateIs(sbxAddr, "lifecycle_state", knownvalue.StringExact(api.SandboxRunning)),
 					stateIs(sbxAddr, "image", knownvalue.StringExact("docker.io/library/alpine:3.20")),
