@@ -91,10 +91,8 @@ action "nimbus_sandbox_stop" "job" {
 			return nil
 		}
 	}
-	resource.Test(t, resource.TestCase{
-		PreCheck:                 func() { testAccPreCheck(t) },
-		TerraformVersionChecks:   skipUnlessActions,
-		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+	accTest(t, resource.TestCase{
+		TerraformVersionChecks: skipUnlessActions,
 		Steps: []resource.TestStep{
 			{Config: cfg("1"), Check: stateIsNow(api.SandboxRunning)},
 			{Config: cfg("2"), Check: stateIsNow(api.SandboxStopped)},

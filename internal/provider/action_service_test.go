@@ -135,11 +135,9 @@ action "nimbus_service_restart" "web" {
 ` + actionTriggerConfig("app_config", version, "after_update", "action.nimbus_service_restart.web"))
 	}
 	var ready time.Time
-	resource.Test(t, resource.TestCase{
-		PreCheck:                 func() { testAccPreCheck(t) },
-		TerraformVersionChecks:   skipUnlessActions,
-		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		CheckDestroy:             checkServiceDestroyed(t, env, name),
+	accTest(t, resource.TestCase{
+		TerraformVersionChecks: skipUnlessActions,
+		CheckDestroy:           checkServiceDestroyed(t, env, name),
 		Steps: []resource.TestStep{
 			{
 				Config: cfg("v1"),
@@ -203,10 +201,8 @@ action "nimbus_service_stop" "web" {
   }
 }
 ` + actionTriggerConfig("stop_web", "PLACEHOLDER", "after_update", "action.nimbus_service_stop.web")
-	resource.Test(t, resource.TestCase{
-		PreCheck:                 func() { testAccPreCheck(t) },
-		TerraformVersionChecks:   skipUnlessActions,
-		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+	accTest(t, resource.TestCase{
+		TerraformVersionChecks: skipUnlessActions,
 		Steps: []resource.TestStep{
 			{Config: cfg("stop", "1", ""), Check: state(unmanaged, api.ServiceRunning)},
 			{Config: cfg("stop", "2", ""), Check: state(unmanaged, api.ServiceStopped)},
@@ -226,10 +222,8 @@ action "nimbus_service_stop" "web" {
 // TestAccServiceRestartAction_invalid fails validation before anything runs.
 func TestAccServiceRestartAction_invalid(t *testing.T) {
 	env := newTestServer(t)
-	resource.Test(t, resource.TestCase{
-		PreCheck:                 func() { testAccPreCheck(t) },
-		TerraformVersionChecks:   skipUnlessActions,
-		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+	accTest(t, resource.TestCase{
+		TerraformVersionChecks: skipUnlessActions,
 		Steps: []resource.TestStep{{
 			Config: env.Config(`
 action "nimbus_service_restart" "web" {

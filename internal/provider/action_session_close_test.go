@@ -78,10 +78,8 @@ action "nimbus_session_close" "debug" {
 }
 ` + actionTriggerConfig("incident", input, "after_update", "action.nimbus_session_close.debug"))
 	}
-	resource.Test(t, resource.TestCase{
-		PreCheck:                 func() { testAccPreCheck(t) },
-		TerraformVersionChecks:   skipUnlessActions,
-		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+	accTest(t, resource.TestCase{
+		TerraformVersionChecks: skipUnlessActions,
 		Steps: []resource.TestStep{
 			{Config: cfg("open")},
 			{Config: cfg("resolved"), Check: func(*terraform.State) error {

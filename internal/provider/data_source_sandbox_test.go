@@ -40,9 +40,7 @@ func TestAccSandboxesDataSource_filtersAcrossPages(t *testing.T) {
 		t.Fatal(err)
 	}
 	all := append(append([]string{}, blue...), green...)
-	resource.Test(t, resource.TestCase{
-		PreCheck:                 func() { testAccPreCheck(t) },
-		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+	accTest(t, resource.TestCase{
 		Steps: []resource.TestStep{
 			{
 				Config: env.Config(`
@@ -91,9 +89,7 @@ func TestAccSandboxDataSource_byID(t *testing.T) {
 	env := newTestServer(t)
 	c := env.Client(t)
 	sb := testfixtures.CreateRunningSandbox(t, c, fixtureSandbox(map[string]string{"team": "a"}))
-	resource.Test(t, resource.TestCase{
-		PreCheck:                 func() { testAccPreCheck(t) },
-		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+	accTest(t, resource.TestCase{
 		Steps: []resource.TestStep{
 			{
 				Config: env.Config(`

@@ -40,9 +40,7 @@ func TestAccSessionsDataSource_filtersAcrossPages(t *testing.T) {
 		}
 	}
 	all := append(append([]string{}, closed...), open...)
-	resource.Test(t, resource.TestCase{
-		PreCheck:                 func() { testAccPreCheck(t) },
-		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+	accTest(t, resource.TestCase{
 		Steps: []resource.TestStep{
 			{
 				Config: env.Config(`

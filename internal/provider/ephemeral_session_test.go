@@ -30,11 +30,9 @@ resource "nimbus_sandbox" "target" {
 }
 `
 	var targetID string
-	resource.Test(t, resource.TestCase{
-		PreCheck:                 func() { testAccPreCheck(t) },
-		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		TerraformVersionChecks:   skipBelowWriteOnly,
-		CheckDestroy:             checkSandboxesGone(t, c),
+	accTest(t, resource.TestCase{
+		TerraformVersionChecks: skipBelowWriteOnly,
+		CheckDestroy:           checkSandboxesGone(t, c),
 		Steps: []resource.TestStep{
 			{
 				Config: env.Config(target),
@@ -64,7 +62,7 @@ resource "nimbus_sandbox" "consumer" {
 						return nil
 					},
 					func(s *terraform.State) error {
-						return expectEphemeralSessionsClosed(t, c, targetID)
+						return expectEphemeralSessionsClosed(t, c, ephemeralTarget{sandboxID: targetID})
 					},
 					func(s *terraform.State) error {
 						// The consumer got the (ephemeral) session id in its environment.
@@ -77,15 +75,16 @@ resource "nimbus_sandbox" "consumer" {
 	})
 }
 
-// expectEphemeralSessionsClosed checks that sessions on the sandbox were
-// opened and that every one of them is closed with Terraform's reason.
-func expectEphemeralSessionsClosed(t *testing.T, c *client.Client, sandboxID string) error {
+// expectEphemeralSessionsClosed checks that sessions on the target (a
+// sandbox id or a service name) were opened and that every one of them is
+// closed with Terraform's reason.
+func expectEphemeralSessionsClosed(t *testing.T, c *client.Client, target ephemeralTarget) error {
 	seen := 0
 	for s, err := range c.Sessions.All(t.Context(), client.ListSessionsOptions{}) {
 		if err != nil {
 			return err
 		}
-		if s.Spec.Target.Sandbox == nil || s.Spec.Target.Sandbox.ID != sandboxID {
+		if !target.is(s) {
 			continue
 		}
 		seen++
@@ -95,9 +94,27 @@ func expectEphemeralSessionsClosed(t *testing.T, c *client.Client, sandboxID str
 		}
 	}
 	if seen == 0 {
-		return fmt.Errorf("no session was opened on sandbox %s", sandboxID)
+		return fmt.Errorf("no session was opened on %s", target)
 	}
 	return nil
+}
+
+// ephemeralTarget is the sandbox (by id) or the service (by name) the
+// ephemeral sessions of a test were opened on.
+type ephemeralTarget struct{ sandboxID, service string }
+
+func (e ephemeralTarget) is(s api.Session) bool {
+	if e.sandboxID != "" {
+		return s.Spec.Target.Sandbox != nil && s.Spec.Target.Sandbox.ID == e.sandboxID
+	}
+	return s.Spec.Target.Service != nil && s.Spec.Target.Service.Name == e.service
+}
+
+func (e ephemeralTarget) String() string {
+	if e.sandboxID != "" {
+		return "sandbox " + e.sandboxID
+	}
+	return "service " + e.service
 }
 
 // TestAccSessionEphemeral_targetCreatedInSameRun: one apply of a new service
@@ -130,16 +147,16 @@ resource "nimbus_sandbox" "consumer" {
   environment_wo_version = 1
 }
 `, web))
-	resource.Test(t, resource.TestCase{
-		PreCheck:                 func() { testAccPreCheck(t) },
-		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		TerraformVersionChecks:   skipBelowWriteOnly,
-		CheckDestroy:             checkSandboxesGone(t, c),
+	accTest(t, resource.TestCase{
+		TerraformVersionChecks: skipBelowWriteOnly,
+		CheckDestroy:           checkSandboxesGone(t, c),
 		Steps: []resource.TestStep{
 			{
 				Config: cfg,
 				Check: resource.ComposeTestCheckFunc(
-					func(*terraform.State) error { return expectEphemeralServiceSessionsClosed(t, c, web) },
+					func(*terraform.State) error {
+						return expectEphemeralSessionsClosed(t, c, ephemeralTarget{service: web})
+					},
 					func(s *terraform.State) error {
 						id := s.RootModule().Resources["nimbus_sandbox.consumer"].Primary.ID
 						return expectSandboxOnServer(t, c, id, api.SandboxRunning, 0, 1)
@@ -171,10 +188,8 @@ ephemeral "nimbus_session" "test" {
 }
 `)
 	}
-	resource.Test(t, resource.TestCase{
-		PreCheck:                 func() { testAccPreCheck(t) },
-		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		TerraformVersionChecks:   skipBelowWriteOnly,
+	accTest(t, resource.TestCase{
+		TerraformVersionChecks: skipBelowWriteOnly,
 		Steps: []resource.TestStep{
 			{Config: session(`  service_id = "web"`), ExpectError: regexp.MustCompile(`(?s)Invalid\s+service\s+id.*TENANT/NAME`)},
 			{Config: session(`  service_id = "acc/web"
@@ -192,29 +207,6 @@ ephemeral "nimbus_session" "test" {
 				`(?s)the\s+service\s+does\s+not\s+exist.*service_id\s+=\s+nimbus_service\.<name>\.id`)},
 		},
 	})
-}
-
-// expectEphemeralServiceSessionsClosed checks that sessions on the service
-// were opened and that every one of them is closed with Terraform's reason.
-func expectEphemeralServiceSessionsClosed(t *testing.T, c *client.Client, service string) error {
-	seen := 0
-	for s, err := range c.Sessions.All(t.Context(), client.ListSessionsOptions{}) {
-		if err != nil {
-			return err
-		}
-		if s.Spec.Target.Service == nil || s.Spec.Target.Service.Name != service {
-			continue
-		}
-		seen++
-		if s.Status.LifecycleState != api.SessionClosed || s.Status.CloseReason != sessionCloseReason {
-			return fmt.Errorf("session %s is %s (reason %q) after the run; want closed with %q",
-				s.Metadata.ID, s.Status.LifecycleState, s.Status.CloseReason, sessionCloseReason)
-		}
-	}
-	if seen == 0 {
-		return fmt.Errorf("no session was opened on service %s", service)
-	}
-	return nil
 }
 
 // TestSessionEphemeral_openUnknownTarget: asked to open a session whose

@@ -84,10 +84,8 @@ resource "nimbus_sandbox" "test" {
 }
 `)
 	var id string
-	resource.Test(t, resource.TestCase{
-		PreCheck:                 func() { testAccPreCheck(t) },
-		TerraformVersionChecks:   skipUnlessListResources,
-		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+	accTest(t, resource.TestCase{
+		TerraformVersionChecks: skipUnlessListResources,
 		Steps: []resource.TestStep{
 			{Config: cfg, Check: captureAttr(sbxAddr, "id", &id)},
 			{

@@ -114,10 +114,8 @@ resource "nimbus_service" "worker" {
 			"tenant_id": knownvalue.StringExact(env.Tenant), "name": knownvalue.StringExact(n),
 		})
 	}
-	resource.Test(t, resource.TestCase{
-		PreCheck:                 func() { testAccPreCheck(t) },
-		TerraformVersionChecks:   skipUnlessListResources,
-		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+	accTest(t, resource.TestCase{
+		TerraformVersionChecks: skipUnlessListResources,
 		Steps: []resource.TestStep{
 			{Config: cfg},
 			{

@@ -75,10 +75,8 @@ resource "nimbus_session" "test" {
 }
 `)
 	var id string
-	resource.Test(t, resource.TestCase{
-		PreCheck:                 func() { testAccPreCheck(t) },
-		TerraformVersionChecks:   skipUnlessListResources,
-		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+	accTest(t, resource.TestCase{
+		TerraformVersionChecks: skipUnlessListResources,
 		Steps: []resource.TestStep{
 			{Config: cfg, Check: captureAttr(sesAddr, "id", &id)},
 			{

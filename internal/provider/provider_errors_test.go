@@ -100,10 +100,8 @@ resource "nimbus_sandbox" "test" {
   image     = "docker.io/library/alpine:3"
 }
 `, name)
-	resource.Test(t, resource.TestCase{
-		PreCheck:                 func() { testAccPreCheck(t) },
-		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		CheckDestroy:             checkServiceDestroyed(t, &testAccEnv{Endpoint: home.Endpoint, Token: home.Token, Tenant: "blue"}, name),
+	accTest(t, resource.TestCase{
+		CheckDestroy: checkServiceDestroyed(t, &testAccEnv{Endpoint: home.Endpoint, Token: home.Token, Tenant: "blue"}, name),
 		Steps: []resource.TestStep{
 			{Config: home.Config(cfg)},
 			{
@@ -142,9 +140,7 @@ resource "nimbus_sandbox" "test" {
 func TestAccService_tenantMissingCreate(t *testing.T) {
 	env := newTestServer(t)
 	requireLocalServer(t, env)
-	resource.Test(t, resource.TestCase{
-		PreCheck:                 func() { testAccPreCheck(t) },
-		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+	accTest(t, resource.TestCase{
 		Steps: []resource.TestStep{
 			{
 				Config: env.Config(fmt.Sprintf(`
@@ -200,10 +196,8 @@ func TestAccService_tenantMissingDataSources(t *testing.T) {
 	} {
 		steps = append(steps, resource.TestStep{Config: env.Config(ds), ExpectError: tenantMissing("ghost")})
 	}
-	resource.Test(t, resource.TestCase{
-		PreCheck:                 func() { testAccPreCheck(t) },
-		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		Steps:                    steps,
+	accTest(t, resource.TestCase{
+		Steps: steps,
 	})
 }
 
@@ -249,10 +243,8 @@ resource "nimbus_session" "test" {
 		ImportStateId: "ghost/other",
 		ExpectError:   tenantMissing("ghost"),
 	})
-	resource.Test(t, resource.TestCase{
-		PreCheck:                 func() { testAccPreCheck(t) },
-		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		Steps:                    steps,
+	accTest(t, resource.TestCase{
+		Steps: steps,
 	})
 }
 
@@ -273,9 +265,7 @@ resource "nimbus_sandbox" "test" {
 
 data "nimbus_services" "all" {}
 `
-	resource.Test(t, resource.TestCase{
-		PreCheck:                 func() { testAccPreCheck(t) },
-		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+	accTest(t, resource.TestCase{
 		Steps: []resource.TestStep{
 			{
 				Config: `provider "nimbus" {}` + cfg,
@@ -301,10 +291,8 @@ func TestAccService_failedWaitMessageOnce(t *testing.T) {
 	env := newTestServer(t)
 	requireLocalServer(t, env)
 	name := testAccName("fail")
-	resource.Test(t, resource.TestCase{
-		PreCheck:                 func() { testAccPreCheck(t) },
-		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		CheckDestroy:             checkServiceDestroyed(t, env, name),
+	accTest(t, resource.TestCase{
+		CheckDestroy: checkServiceDestroyed(t, env, name),
 		Steps: []resource.TestStep{
 			{
 				// The simulated runtime fails the image with "image … failed

@@ -14,6 +14,7 @@ import (
 
 	"github.com/hashicorp/terraform-plugin-framework/providerserver"
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 
 	"github.com/nimbus/terraform-provider-nimbus/internal/client"
 	"github.com/nimbus/terraform-provider-nimbus/internal/testfixtures"
@@ -24,6 +25,16 @@ import (
 // acceptance tests (the configuration names it "nimbus").
 var testAccProtoV6ProviderFactories = map[string]func() (tfprotov6.ProviderServer, error){
 	"nimbus": providerserver.NewProtocol6WithError(New("test")()),
+}
+
+// accTest runs an acceptance test case on the in-process provider
+// (testAccProtoV6ProviderFactories) after testAccPreCheck, so that a case
+// sets only what its test is about.
+func accTest(t *testing.T, tc resource.TestCase) {
+	t.Helper()
+	tc.PreCheck = func() { testAccPreCheck(t) }
+	tc.ProtoV6ProviderFactories = testAccProtoV6ProviderFactories
+	resource.Test(t, tc)
 }
 
 // testAccPreCheck skips nothing and checks what a run needs: the CLI path

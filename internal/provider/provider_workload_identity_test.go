@@ -80,9 +80,7 @@ resource "nimbus_service" "test" {
 }`, name, team)
 	}
 	const addr = svcAddr
-	resource.Test(t, resource.TestCase{
-		PreCheck:                 func() { testAccPreCheck(t) },
-		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+	accTest(t, resource.TestCase{
 		Steps: []resource.TestStep{
 			{
 				// Apply-phase token: plan and apply, with the rotation.

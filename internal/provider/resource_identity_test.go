@@ -80,11 +80,9 @@ func TestIdentity_protocol(t *testing.T) {
 func TestAccService_identity(t *testing.T) {
 	env := newTestServer(t)
 	name := testAccName("web")
-	resource.Test(t, resource.TestCase{
-		PreCheck:                 func() { testAccPreCheck(t) },
-		TerraformVersionChecks:   skipBelowIdentity,
-		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		CheckDestroy:             checkServiceDestroyed(t, env, name),
+	accTest(t, resource.TestCase{
+		TerraformVersionChecks: skipBelowIdentity,
+		CheckDestroy:           checkServiceDestroyed(t, env, name),
 		Steps: []resource.TestStep{
 			{
 				Config: env.Config(`
@@ -139,10 +137,8 @@ resource "nimbus_session" "test" {
 // must plan no change (Terraform 1.12+, OpenTofu 1.12+).
 func testAccIdentityByID(t *testing.T, env *testAccEnv, addr string, pattern *regexp.Regexp, cfg string) {
 	t.Helper()
-	resource.Test(t, resource.TestCase{
-		PreCheck:                 func() { testAccPreCheck(t) },
-		TerraformVersionChecks:   skipBelowIdentity,
-		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+	accTest(t, resource.TestCase{
+		TerraformVersionChecks: skipBelowIdentity,
 		Steps: []resource.TestStep{
 			{
 				Config: env.Config(cfg),

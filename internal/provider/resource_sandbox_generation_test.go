@@ -19,10 +19,8 @@ func TestAccSandbox_destroyChangedOutside(t *testing.T) {
 	c := env.Client(t)
 	var id string
 	cfg := env.Config(sandboxConfig("docker.io/library/alpine:3", `{ team = "a" }`))
-	resource.Test(t, resource.TestCase{
-		PreCheck:                 func() { testAccPreCheck(t) },
-		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		CheckDestroy:             checkSandboxesGone(t, c),
+	accTest(t, resource.TestCase{
+		CheckDestroy: checkSandboxesGone(t, c),
 		Steps: []resource.TestStep{
 			{Config: cfg, Check: captureAttr(sbxAddr, "id", &id)},
 			{

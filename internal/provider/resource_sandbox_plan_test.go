@@ -60,10 +60,8 @@ resource "nimbus_sandbox" "dep" {
 			} else {
 				checks = append(checks, plancheck.ExpectKnownValue(sbxAddr, tfpath("generation"), knownvalue.Int64Exact(1)))
 			}
-			resource.Test(t, resource.TestCase{
-				PreCheck:                 func() { testAccPreCheck(t) },
-				ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-				CheckDestroy:             checkSandboxesGone(t, env.Client(t)),
+			accTest(t, resource.TestCase{
+				CheckDestroy: checkSandboxesGone(t, env.Client(t)),
 				Steps: []resource.TestStep{
 					{Config: cfg(tc.before)},
 					{Config: cfg(tc.after), ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: checks}},
@@ -89,10 +87,8 @@ resource "nimbus_sandbox" "test" {
   labels = { team = "a" }
 }
 `)
-	resource.Test(t, resource.TestCase{
-		PreCheck:                 func() { testAccPreCheck(t) },
-		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		CheckDestroy:             checkSandboxesGone(t, env.Client(t)),
+	accTest(t, resource.TestCase{
+		CheckDestroy: checkSandboxesGone(t, env.Client(t)),
 		Steps: []resource.TestStep{
 			{Config: cfg},
 			{

@@ -34,10 +34,8 @@ func TestAccSandbox_basic(t *testing.T) {
 	env := newTestServer(t)
 	c := env.Client(t)
 	var id string
-	resource.Test(t, resource.TestCase{
-		PreCheck:                 func() { testAccPreCheck(t) },
-		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		CheckDestroy:             checkSandboxesGone(t, c),
+	accTest(t, resource.TestCase{
+		CheckDestroy: checkSandboxesGone(t, c),
 		Steps: []resource.TestStep{
 			{
 				// Create → running; the plan after apply and refresh is empty.
@@ -125,10 +123,8 @@ func TestAccSandbox_importAdoptsLaunchInputs(t *testing.T) {
 	c := env.Client(t)
 	id := testfixtures.CreateRunningSandbox(t, c, testfixtures.StandaloneSandbox("acceptance", "docker.io/library/alpine:3",
 		[]string{"/bin/worker", "--once"}, map[string]string{"MODE": "test", "TOKEN": "t0ps3cret"}, map[string]string{"team": "a"})).Metadata.ID
-	resource.Test(t, resource.TestCase{
-		PreCheck:                 func() { testAccPreCheck(t) },
-		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		CheckDestroy:             checkSandboxesGone(t, c),
+	accTest(t, resource.TestCase{
+		CheckDestroy: checkSandboxesGone(t, c),
 		Steps: []resource.TestStep{
 			{
 				// An import block (Terraform 1.5+, OpenTofu): the plan imports the
@@ -175,10 +171,8 @@ func TestAccSandbox_outOfBand(t *testing.T) {
 	c := env.Client(t)
 	var id string
 	cfg := env.Config(sandboxConfig("docker.io/library/alpine:3", `{ team = "a" }`))
-	resource.Test(t, resource.TestCase{
-		PreCheck:                 func() { testAccPreCheck(t) },
-		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		CheckDestroy:             checkSandboxesGone(t, c),
+	accTest(t, resource.TestCase{
+		CheckDestroy: checkSandboxesGone(t, c),
 		Steps: []resource.TestStep{
 			{
 				Config: cfg,
@@ -230,10 +224,8 @@ func TestAccSandbox_outOfBand(t *testing.T) {
 func TestAccSandbox_startFails(t *testing.T) {
 	env := newTestServer(t)
 	c := env.Client(t)
-	resource.Test(t, resource.TestCase{
-		PreCheck:                 func() { testAccPreCheck(t) },
-		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		CheckDestroy:             checkSandboxesGone(t, c),
+	accTest(t, resource.TestCase{
+		CheckDestroy: checkSandboxesGone(t, c),
 		Steps: []resource.TestStep{
 			{
 				Config:      env.Config(sandboxConfig("fail.nimbus.invalid/app:1", `{ team = "a" }`)),
@@ -252,9 +244,7 @@ func TestAccSandbox_serviceOwnedImportRejected(t *testing.T) {
 	if svc.Status.SandboxID == "" {
 		t.Fatal("the running service reports no sandbox id")
 	}
-	resource.Test(t, resource.TestCase{
-		PreCheck:                 func() { testAccPreCheck(t) },
-		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+	accTest(t, resource.TestCase{
 		Steps: []resource.TestStep{
 			{
 				Config: env.Config(fmt.Sprintf(`
@@ -292,11 +282,9 @@ resource "nimbus_sandbox" "test" {
 `, secret, version))
 	}
 	var id string
-	resource.Test(t, resource.TestCase{
-		PreCheck:                 func() { testAccPreCheck(t) },
-		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		TerraformVersionChecks:   skipBelowWriteOnly,
-		CheckDestroy:             checkSandboxesGone(t, c),
+	accTest(t, resource.TestCase{
+		TerraformVersionChecks: skipBelowWriteOnly,
+		CheckDestroy:           checkSandboxesGone(t, c),
 		Steps: []resource.TestStep{
 			{
 				Config: cfg(secret1, 1),
@@ -333,10 +321,8 @@ resource "nimbus_sandbox" "test" {
 // environment and environment_wo conflict at plan time.
 func TestAccSandbox_environmentConflict(t *testing.T) {
 	env := newTestServer(t)
-	resource.Test(t, resource.TestCase{
-		PreCheck:                 func() { testAccPreCheck(t) },
-		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		TerraformVersionChecks:   skipBelowWriteOnly,
+	accTest(t, resource.TestCase{
+		TerraformVersionChecks: skipBelowWriteOnly,
 		Steps: []resource.TestStep{
 			{
 				Config: env.Config(`
@@ -368,9 +354,7 @@ func TestAccSandbox_validation(t *testing.T) {
 			if !regexp.MustCompile(`^image`).MatchString(body) {
 				body = `image = "docker.io/library/alpine:3"` + "\n" + body
 			}
-			resource.Test(t, resource.TestCase{
-				PreCheck:                 func() { testAccPreCheck(t) },
-				ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+			accTest(t, resource.TestCase{
 				Steps: []resource.TestStep{{
 					Config:      env.Config("resource \"nimbus_sandbox\" \"test\" {\n" + body + "\n}\n"),
 					PlanOnly:    true,
@@ -388,9 +372,7 @@ func TestAccSandbox_tenantOverride(t *testing.T) {
 	requireLocalServer(t, env)
 	c := env.Client(t)
 	var id string
-	resource.Test(t, resource.TestCase{
-		PreCheck:                 func() { testAccPreCheck(t) },
-		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+	accTest(t, resource.TestCase{
 		Steps: []resource.TestStep{
 			{
 				Config: env.Config(`

@@ -70,10 +70,8 @@ func TestAccService_destroyChangedOutside(t *testing.T) {
 	c := env.Client(t)
 	name := testAccName("dstr")
 	cfg := env.Config(sandboxServiceConfig(name, "example/app:1", `{ team = "a" }`, ""))
-	resource.Test(t, resource.TestCase{
-		PreCheck:                 func() { testAccPreCheck(t) },
-		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		CheckDestroy:             checkServiceDestroyed(t, env, name),
+	accTest(t, resource.TestCase{
+		CheckDestroy: checkServiceDestroyed(t, env, name),
 		Steps: []resource.TestStep{
 			{Config: cfg},
 			{
@@ -116,10 +114,8 @@ func TestAccService_lifecycleChangedOutside(t *testing.T) {
 			cfg := func(extra string) string {
 				return env.Config(sandboxServiceConfig(name, "example/app:1", `{ team = "a" }`, extra))
 			}
-			resource.Test(t, resource.TestCase{
-				PreCheck:                 func() { testAccPreCheck(t) },
-				ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-				CheckDestroy:             checkServiceDestroyed(t, env, name),
+			accTest(t, resource.TestCase{
+				CheckDestroy: checkServiceDestroyed(t, env, name),
 				Steps: []resource.TestStep{
 					{Config: cfg(tc.before)},
 					{

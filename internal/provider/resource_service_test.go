@@ -50,10 +50,8 @@ func TestAccService_sandbox(t *testing.T) {
 	// time shows that a restart (or roll) happened.
 	restarts := statecheck.CompareValue(compare.ValuesDiffer())
 
-	resource.Test(t, resource.TestCase{
-		PreCheck:                 func() { testAccPreCheck(t) },
-		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		CheckDestroy:             checkServiceDestroyed(t, env, name),
+	accTest(t, resource.TestCase{
+		CheckDestroy: checkServiceDestroyed(t, env, name),
 		Steps: []resource.TestStep{
 			{
 				Config: env.Config(sandboxServiceConfig(name, "example/app:1", `{ team = "a" }`, "")),
@@ -171,10 +169,8 @@ func TestAccService_builtIn(t *testing.T) {
 	t.Parallel()
 	env := newTestServer(t)
 	name := testAccName("lb")
-	resource.Test(t, resource.TestCase{
-		PreCheck:                 func() { testAccPreCheck(t) },
-		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		CheckDestroy:             checkServiceDestroyed(t, env, name),
+	accTest(t, resource.TestCase{
+		CheckDestroy: checkServiceDestroyed(t, env, name),
 		Steps: []resource.TestStep{
 			{
 				Config: env.Config(fmt.Sprintf(`
@@ -259,10 +255,8 @@ resource "nimbus_service" "test" {
     auth        = { kind = "bearer", token = "hc-token" }
   }
 }`, name, hs.URL))
-	resource.Test(t, resource.TestCase{
-		PreCheck:                 func() { testAccPreCheck(t) },
-		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		CheckDestroy:             checkServiceDestroyed(t, env, name),
+	accTest(t, resource.TestCase{
+		CheckDestroy: checkServiceDestroyed(t, env, name),
 		Steps: []resource.TestStep{
 			{
 				Config:           cfg,
@@ -301,9 +295,7 @@ func TestAccService_externalDeadPort(t *testing.T) {
 	}
 	dead := "http://" + l.Addr().String()
 	l.Close()
-	resource.Test(t, resource.TestCase{
-		PreCheck:                 func() { testAccPreCheck(t) },
-		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+	accTest(t, resource.TestCase{
 		Steps: []resource.TestStep{{
 			Config: env.Config(fmt.Sprintf(`
 resource "nimbus_service" "test" {
@@ -329,10 +321,8 @@ func TestAccService_outOfBand(t *testing.T) {
 	c := env.Client(t)
 	ctx := t.Context()
 	cfg := env.Config(sandboxServiceConfig(name, "example/app:1", `{ team = "a" }`, ""))
-	resource.Test(t, resource.TestCase{
-		PreCheck:                 func() { testAccPreCheck(t) },
-		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		CheckDestroy:             checkServiceDestroyed(t, env, name),
+	accTest(t, resource.TestCase{
+		CheckDestroy: checkServiceDestroyed(t, env, name),
 		Steps: []resource.TestStep{
 			{Config: cfg},
 			{
@@ -457,10 +447,8 @@ func TestAccService_changedBetweenPlanAndApply(t *testing.T) {
 	env := newTestServer(t)
 	name := testAccName("race")
 	c := env.Client(t)
-	resource.Test(t, resource.TestCase{
-		PreCheck:                 func() { testAccPreCheck(t) },
-		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		CheckDestroy:             checkServiceDestroyed(t, env, name),
+	accTest(t, resource.TestCase{
+		CheckDestroy: checkServiceDestroyed(t, env, name),
 		Steps: []resource.TestStep{
 			{Config: env.Config(sandboxServiceConfig(name, "example/app:1", `{ team = "a" }`, ""))},
 			{
@@ -516,10 +504,8 @@ func TestAccService_validation(t *testing.T) {
 			ExpectError: regexp.MustCompile(tc.err),
 		})
 	}
-	resource.Test(t, resource.TestCase{
-		PreCheck:                 func() { testAccPreCheck(t) },
-		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		Steps:                    steps,
+	accTest(t, resource.TestCase{
+		Steps: steps,
 	})
 }
 
@@ -544,10 +530,8 @@ func TestAccService_failedStart(t *testing.T) {
 	env := newTestServer(t)
 	requireLocalServer(t, env) // the simulated runtime fails images from fail.nimbus.invalid
 	name := testAccName("fail")
-	resource.Test(t, resource.TestCase{
-		PreCheck:                 func() { testAccPreCheck(t) },
-		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		CheckDestroy:             checkServiceDestroyed(t, env, name),
+	accTest(t, resource.TestCase{
+		CheckDestroy: checkServiceDestroyed(t, env, name),
 		Steps: []resource.TestStep{
 			{
 				Config:      env.Config(sandboxServiceConfig(name, "fail.nimbus.invalid/app:1", `{}`, "")),
@@ -573,9 +557,7 @@ func TestAccService_otherTenant(t *testing.T) {
 	env := newTestServer(t, testserver.WithTenants("acc", "other"))
 	requireLocalServer(t, env)
 	name := testAccName("ten")
-	resource.Test(t, resource.TestCase{
-		PreCheck:                 func() { testAccPreCheck(t) },
-		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+	accTest(t, resource.TestCase{
 		Steps: []resource.TestStep{
 			{
 				Config: env.Config(fmt.Sprintf(`
@@ -648,10 +630,8 @@ resource "nimbus_service" "test" {
   restart_triggers = { v = %q }
 }`, name, name, v))
 	}
-	resource.Test(t, resource.TestCase{
-		PreCheck:                 func() { testAccPreCheck(t) },
-		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		CheckDestroy:             checkServiceDestroyed(t, env, name),
+	accTest(t, resource.TestCase{
+		CheckDestroy: checkServiceDestroyed(t, env, name),
 		Steps: []resource.TestStep{
 			{
 				PreConfig: func() { before = readyTransition(t, c, name) },
@@ -700,10 +680,8 @@ func TestAccService_importThenApplyDoesNotRoll(t *testing.T) {
 		t.Fatal(err)
 	}
 	var before time.Time
-	resource.Test(t, resource.TestCase{
-		PreCheck:                 func() { testAccPreCheck(t) },
-		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		CheckDestroy:             checkServiceDestroyed(t, env, name),
+	accTest(t, resource.TestCase{
+		CheckDestroy: checkServiceDestroyed(t, env, name),
 		Steps: []resource.TestStep{{
 			PreConfig: func() { before = readyTransition(t, c, name) },
 			Config: env.Config(fmt.Sprintf(`

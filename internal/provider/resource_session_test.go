@@ -56,10 +56,8 @@ func TestAccSession_service(t *testing.T) {
 	c := env.Client(t)
 	web := testAccName("web")
 	svc := testfixtures.CreateRunningService(t, c, fixtureService(web))
-	resource.Test(t, resource.TestCase{
-		PreCheck:                 func() { testAccPreCheck(t) },
-		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		CheckDestroy:             checkSessionsClosed(t, c),
+	accTest(t, resource.TestCase{
+		CheckDestroy: checkSessionsClosed(t, c),
 		Steps: []resource.TestStep{
 			{
 				Config: env.Config(sessionOnServiceConfig(web, "10m")),
@@ -131,10 +129,8 @@ resource "nimbus_session" "test" {
 		}))
 	}
 	var sessionID string
-	resource.Test(t, resource.TestCase{
-		PreCheck:                 func() { testAccPreCheck(t) },
-		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		CheckDestroy:             resource.ComposeTestCheckFunc(checkSessionsClosed(t, c), checkSandboxesGone(t, c)),
+	accTest(t, resource.TestCase{
+		CheckDestroy: resource.ComposeTestCheckFunc(checkSessionsClosed(t, c), checkSandboxesGone(t, c)),
 		Steps: []resource.TestStep{
 			{
 				Config: cfg("1"),
@@ -249,10 +245,8 @@ func TestAccSession_closedOutOfBand(t *testing.T) {
 	testfixtures.CreateRunningService(t, c, fixtureService(web))
 	cfg := env.Config(sessionOnServiceConfig(web, "15m"))
 	var id string
-	resource.Test(t, resource.TestCase{
-		PreCheck:                 func() { testAccPreCheck(t) },
-		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		CheckDestroy:             checkSessionsClosed(t, c),
+	accTest(t, resource.TestCase{
+		CheckDestroy: checkSessionsClosed(t, c),
 		Steps: []resource.TestStep{
 			{
 				Config: cfg,
@@ -293,9 +287,7 @@ func TestAccSession_destroyCloses(t *testing.T) {
 	web := testAccName("web")
 	testfixtures.CreateRunningService(t, c, fixtureService(web))
 	var id string
-	resource.Test(t, resource.TestCase{
-		PreCheck:                 func() { testAccPreCheck(t) },
-		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+	accTest(t, resource.TestCase{
 		CheckDestroy: func(*terraform.State) error {
 			ses, err := c.Sessions.Get(t.Context(), id)
 			if err != nil {
@@ -326,9 +318,7 @@ func TestAccSession_stoppedTarget(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	resource.Test(t, resource.TestCase{
-		PreCheck:                 func() { testAccPreCheck(t) },
-		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+	accTest(t, resource.TestCase{
 		Steps: []resource.TestStep{
 			{
 				Config:      env.Config(sessionOnServiceConfig(idle, "15m")),
@@ -349,9 +339,7 @@ func TestAccSession_validation(t *testing.T) {
 		"ttl garbage":  {`service_name = "web"` + "\n" + `channels = ["stdio"]` + "\n" + `ttl = "soon"`, `(?s)(Invalid duration|Invalid Time Duration)`},
 	} {
 		t.Run(name, func(t *testing.T) {
-			resource.Test(t, resource.TestCase{
-				PreCheck:                 func() { testAccPreCheck(t) },
-				ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+			accTest(t, resource.TestCase{
 				Steps: []resource.TestStep{{
 					Config:      env.Config("resource \"nimbus_session\" \"test\" {\n" + tc.body + "\n}\n"),
 					PlanOnly:    true,
@@ -382,10 +370,8 @@ resource "nimbus_session" "test" {
 }
 `, web))
 	var sessionID string
-	resource.Test(t, resource.TestCase{
-		PreCheck:                 func() { testAccPreCheck(t) },
-		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		CheckDestroy:             checkSessionsClosed(t, c),
+	accTest(t, resource.TestCase{
+		CheckDestroy: checkSessionsClosed(t, c),
 		Steps: []resource.TestStep{
 			{
 				Config: cfg,
