@@ -9,7 +9,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 
 	"github.com/nimbus/terraform-provider-nimbus/internal/api"
-	"github.com/nimbus/terraform-provider-nimbus/internal/client"
+	"github.com/nimbus/terraform-provider-nimbus/internal/testfixtures"
 )
 
 // TestAccServiceDataSources: nimbus_service by name and nimbus_services with
@@ -23,15 +23,11 @@ func TestAccServiceDataSources(t *testing.T) {
 	smallPages(t, 1)
 
 	mk := func(name, team string, start bool) {
-		_, err := c.Services.Create(ctx, api.CreateServiceRequest{Name: name, Labels: map[string]string{"team": team},
-			Backend: api.Backend{Kind: api.BackendKindBuiltIn, Provider: api.ProviderBrowser}})
-		if err != nil {
-			t.Fatal(err)
-		}
+		req := testfixtures.BuiltInService(name, api.ProviderBrowser, map[string]string{"team": team})
 		if start {
-			if _, err := c.Services.Start(ctx, name, client.ActionOptions{WaitUntil: api.WaitReady}); err != nil {
-				t.Fatal(err)
-			}
+			testfixtures.CreateRunningService(t, c, req)
+		} else if _, err := c.Services.Create(ctx, req); err != nil {
+			t.Fatal(err)
 		}
 	}
 	mk("alpha", "red", true)

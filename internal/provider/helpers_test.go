@@ -16,6 +16,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/tfversion"
 
 	"github.com/nimbus/terraform-provider-nimbus/internal/api"
+	"github.com/nimbus/terraform-provider-nimbus/internal/client"
 	"github.com/nimbus/terraform-provider-nimbus/internal/clock"
 	"github.com/nimbus/terraform-provider-nimbus/internal/testcli"
 	"github.com/nimbus/terraform-provider-nimbus/internal/testfixtures"
@@ -88,6 +89,18 @@ func fixtureSandbox(labels map[string]string) api.CreateSandboxRequest {
 // client.
 func fixtureService(name string) api.CreateServiceRequest {
 	return testfixtures.BuiltInService(name, api.ProviderLoadBalancer, nil)
+}
+
+// updateServiceOutOfBand changes the service through the Go client at its
+// current generation, as someone working outside Terraform would.
+func updateServiceOutOfBand(ctx context.Context, c *client.Client, name string, req api.UpdateServiceRequest) error {
+	svc, err := c.Services.Get(ctx, name)
+	if err != nil {
+		return err
+	}
+	req.IfMatchGeneration = &svc.Metadata.Generation
+	_, err = c.Services.Update(ctx, name, req)
+	return err
 }
 
 // smallPages makes the list data sources ask for pageSize items per page for

@@ -33,14 +33,8 @@ func (f outOfBand) CheckPlan(ctx context.Context, _ plancheck.CheckPlanRequest, 
 // relabelService replaces the service's labels through the Go client.
 func relabelService(c *client.Client, name string) outOfBand {
 	return func(ctx context.Context) error {
-		svc, err := c.Services.Get(ctx, name)
-		if err != nil {
-			return err
-		}
 		labels := map[string]string{"changed": "outside"}
-		g := svc.Metadata.Generation
-		_, err = c.Services.Update(ctx, name, api.UpdateServiceRequest{Labels: &labels, IfMatchGeneration: &g})
-		return err
+		return updateServiceOutOfBand(ctx, c, name, api.UpdateServiceRequest{Labels: &labels})
 	}
 }
 

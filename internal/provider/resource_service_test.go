@@ -20,6 +20,7 @@ import (
 
 	"github.com/nimbus/terraform-provider-nimbus/internal/api"
 	"github.com/nimbus/terraform-provider-nimbus/internal/client"
+	"github.com/nimbus/terraform-provider-nimbus/internal/testfixtures"
 	"github.com/nimbus/terraform-provider-nimbus/internal/testserver"
 )
 
@@ -327,13 +328,8 @@ func TestAccService_outOfBand(t *testing.T) {
 			{Config: cfg},
 			{
 				PreConfig: func() {
-					svc, err := c.Services.Get(ctx, name)
-					if err != nil {
-						t.Fatal(err)
-					}
 					labels := map[string]string{"team": "intruder"}
-					g := svc.Metadata.Generation
-					if _, err := c.Services.Update(ctx, name, api.UpdateServiceRequest{Labels: &labels, IfMatchGeneration: &g}); err != nil {
+					if err := updateServiceOutOfBand(ctx, c, name, api.UpdateServiceRequest{Labels: &labels}); err != nil {
 						t.Fatal(err)
 					}
 				},
@@ -350,18 +346,8 @@ func TestAccService_outOfBand(t *testing.T) {
 			// value count changed, so the plan sends the configured argv.
 			{
 				PreConfig: func() {
-					svc, err := c.Services.Get(ctx, name)
-					if err != nil {
-						t.Fatal(err)
-					}
-					b := api.Backend{Kind: api.BackendKindSandbox, Sandbox: &api.SandboxSpec{
-						Owner: api.Owner{Kind: api.OwnerKindService, ServiceName: name}, Backend: api.RuntimeContainer,
-						Root: api.Root{Kind: api.RootKindOCIImage, Source: api.RootSource{Kind: api.SourceKindReference, Reference: "example/app:1"}},
-						Process: api.Process{Argv: api.RedactableList{Values: []string{"/bin/other"}},
-							Environment: api.RedactableMap{Values: map[string]string{"SECRET": "changed"}}},
-					}}
-					g := svc.Metadata.Generation
-					if _, err := c.Services.Update(ctx, name, api.UpdateServiceRequest{Backend: &b, IfMatchGeneration: &g}); err != nil {
+					b := testfixtures.SandboxBackend(name, testfixtures.Image, []string{"/bin/other"}, map[string]string{"SECRET": "changed"})
+					if err := updateServiceOutOfBand(ctx, c, name, api.UpdateServiceRequest{Backend: &b}); err != nil {
 						t.Fatal(err)
 					}
 				},
@@ -429,14 +415,8 @@ type updateThroughClient struct {
 }
 
 func (u updateThroughClient) CheckPlan(ctx context.Context, _ plancheck.CheckPlanRequest, resp *plancheck.CheckPlanResponse) {
-	svc, err := u.c.Services.Get(ctx, u.name)
-	if err != nil {
-		resp.Error = err
-		return
-	}
 	labels := map[string]string{"team": "someone-else"}
-	g := svc.Metadata.Generation
-	_, resp.Error = u.c.Services.Update(ctx, u.name, api.UpdateServiceRequest{Labels: &labels, IfMatchGeneration: &g})
+	resp.Error = updateServiceOutOfBand(ctx, u.c, u.name, api.UpdateServiceRequest{Labels: &labels})
 }
 
 // TestAccService_changedBetweenPlanAndApply: the apply-time generation check
@@ -608,15 +588,8 @@ func TestAccService_importKeepsRunning(t *testing.T) {
 	t.Parallel()
 	env := newTestServer(t)
 	c := env.Client(t)
-	ctx := t.Context()
 	name := testAccName("imp")
-	if _, err := c.Services.Create(ctx, api.CreateServiceRequest{Name: name,
-		Backend: api.Backend{Kind: api.BackendKindBuiltIn, Provider: api.ProviderServiceDiscovery}}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := c.Services.Start(ctx, name, client.ActionOptions{WaitUntil: api.WaitReady}); err != nil {
-		t.Fatal(err)
-	}
+	testfixtures.CreateRunningService(t, c, testfixtures.BuiltInService(name, api.ProviderServiceDiscovery, nil))
 	var before time.Time
 	cfg := func(v string) string {
 		return env.Config(fmt.Sprintf(`
@@ -665,20 +638,9 @@ func TestAccService_importThenApplyDoesNotRoll(t *testing.T) {
 	t.Parallel()
 	env := newTestServer(t)
 	c := env.Client(t)
-	ctx := t.Context()
 	name := testAccName("adopt")
-	if _, err := c.Services.Create(ctx, api.CreateServiceRequest{Name: name, Backend: api.Backend{
-		Kind: api.BackendKindSandbox, Sandbox: &api.SandboxSpec{
-			Owner: api.Owner{Kind: api.OwnerKindService, ServiceName: name}, Backend: api.RuntimeContainer,
-			Root: api.Root{Kind: api.RootKindOCIImage, Source: api.RootSource{Kind: api.SourceKindReference, Reference: "example/app:1"}},
-			Process: api.Process{Argv: api.RedactableList{Values: []string{"/bin/app", "--port=8080"}},
-				Environment: api.RedactableMap{Values: map[string]string{"SECRET": "s3cr3t"}}},
-		}}}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := c.Services.Start(ctx, name, client.ActionOptions{WaitUntil: api.WaitReady}); err != nil {
-		t.Fatal(err)
-	}
+	testfixtures.CreateRunningService(t, c, testfixtures.SandboxService(name, testfixtures.Image,
+		[]string{"/bin/app", "--port=8080"}, map[string]string{"SECRET": "s3cr3t"}, nil))
 	var before time.Time
 	accTest(t, resource.TestCase{
 		CheckDestroy: checkServiceDestroyed(t, env, name),

@@ -312,10 +312,7 @@ func TestAccSession_stoppedTarget(t *testing.T) {
 	env := newTestServer(t)
 	c := env.Client(t)
 	idle := testAccName("idle")
-	if _, err := c.Services.Create(t.Context(), api.CreateServiceRequest{
-		Name:    idle,
-		Backend: api.Backend{Kind: api.BackendKindBuiltIn, Provider: api.ProviderBrowser},
-	}); err != nil {
+	if _, err := c.Services.Create(t.Context(), testfixtures.BuiltInService(idle, api.ProviderBrowser, nil)); err != nil {
 		t.Fatal(err)
 	}
 	accTest(t, resource.TestCase{
