@@ -2,7 +2,6 @@ package docscheck
 
 import (
 	"bytes"
-	"context"
 	"io"
 	"os"
 	"path/filepath"
@@ -18,7 +17,7 @@ import (
 // table cannot fall behind the server.
 func TestLocalServerGuideFlags(t *testing.T) {
 	var usage bytes.Buffer
-	if code := server.Main(context.Background(), []string{"-h"}, io.Discard, &usage); code != 0 {
+	if code := server.Main(t.Context(), []string{"-h"}, io.Discard, &usage); code != 0 {
 		t.Fatalf("server -h exited %d:\n%s", code, usage.String())
 	}
 	flags := regexp.MustCompile(`(?m)^\s+-([a-z][a-z0-9-]*)`).FindAllStringSubmatch(usage.String(), -1)
