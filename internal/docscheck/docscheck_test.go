@@ -26,13 +26,19 @@ const root = "../.."
 
 const providerName = "nimbus"
 
-func schemas(t *testing.T) *tfprotov6.GetProviderSchemaResponse {
+// providerServer is the provider's protocol-6 server.
+func providerServer(t *testing.T) tfprotov6.ProviderServer {
 	t.Helper()
 	server, err := providerserver.NewProtocol6WithError(provider.New("test")())()
 	if err != nil {
 		t.Fatalf("starting the provider server: %v", err)
 	}
-	resp, err := server.GetProviderSchema(t.Context(), &tfprotov6.GetProviderSchemaRequest{})
+	return server
+}
+
+func schemas(t *testing.T) *tfprotov6.GetProviderSchemaResponse {
+	t.Helper()
+	resp, err := providerServer(t).GetProviderSchema(t.Context(), &tfprotov6.GetProviderSchemaRequest{})
 	if err != nil {
 		t.Fatalf("GetProviderSchema: %v", err)
 	}
@@ -43,11 +49,7 @@ func schemas(t *testing.T) *tfprotov6.GetProviderSchemaResponse {
 // identitySchemas are the resources' identity schemas.
 func identitySchemas(t *testing.T) *tfprotov6.GetResourceIdentitySchemasResponse {
 	t.Helper()
-	server, err := providerserver.NewProtocol6WithError(provider.New("test")())()
-	if err != nil {
-		t.Fatalf("starting the provider server: %v", err)
-	}
-	resp, err := server.GetResourceIdentitySchemas(t.Context(), &tfprotov6.GetResourceIdentitySchemasRequest{})
+	resp, err := providerServer(t).GetResourceIdentitySchemas(t.Context(), &tfprotov6.GetResourceIdentitySchemasRequest{})
 	if err != nil {
 		t.Fatalf("GetResourceIdentitySchemas: %v", err)
 	}

@@ -8,6 +8,7 @@ package provider
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -137,45 +138,51 @@ func stateFileNeverContains(dir, secret string) func(*terraform.State) error {
 	}
 }
 
-// checkSandboxesGone is a CheckDestroy: every nimbus_sandbox in the state is
-// gone from the server.
-func checkSandboxesGone(t *testing.T, c *client.Client) func(*terraform.State) error {
+// eachDestroyed is a CheckDestroy: gone (an error saying why not) holds
+// for the id of every resource of type typ left in the last state.
+func eachDestroyed(typ string, gone func(id string) error) func(*terraform.State) error {
 	return func(s *terraform.State) error {
 		for name, rs := range s.RootModule().Resources {
-			if rs.Type != "nimbus_sandbox" {
+			if rs.Type != typ {
 				continue
 			}
-			_, err := c.Sandboxes.Get(t.Context(), rs.Primary.ID)
-			if err == nil {
-				return fmt.Errorf("%s (%s) still exists after destroy", name, rs.Primary.ID)
-			}
-			if !client.IsNotFound(err) {
-				return fmt.Errorf("%s: %w", name, err)
+			if err := gone(rs.Primary.ID); err != nil {
+				return fmt.Errorf("%s (%s): %w", name, rs.Primary.ID, err)
 			}
 		}
 		return nil
 	}
 }
 
+// checkSandboxesGone is a CheckDestroy: every nimbus_sandbox in the state is
+// gone from the server.
+func checkSandboxesGone(t *testing.T, c *client.Client) func(*terraform.State) error {
+	return eachDestroyed("nimbus_sandbox", func(id string) error {
+		_, err := c.Sandboxes.Get(t.Context(), id)
+		if err == nil {
+			return errors.New("still exists after destroy")
+		}
+		if client.IsNotFound(err) {
+			return nil
+		}
+		return err
+	})
+}
+
 // checkSessionsClosed is a CheckDestroy: every nimbus_session in the state
-// is closed on the server with Terraform's reason.
+// is closed on the server (or gone).
 func checkSessionsClosed(t *testing.T, c *client.Client) func(*terraform.State) error {
-	return func(s *terraform.State) error {
-		for name, rs := range s.RootModule().Resources {
-			if rs.Type != "nimbus_session" {
-				continue
-			}
-			ses, err := c.Sessions.Get(t.Context(), rs.Primary.ID)
-			if client.IsNotFound(err) {
-				continue
-			}
-			if err != nil {
-				return fmt.Errorf("%s: %w", name, err)
-			}
-			if ses.Status.LifecycleState == api.SessionOpen {
-				return fmt.Errorf("%s (%s) is still open after destroy", name, rs.Primary.ID)
-			}
+	return eachDestroyed("nimbus_session", func(id string) error {
+		ses, err := c.Sessions.Get(t.Context(), id)
+		if client.IsNotFound(err) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if ses.Status.LifecycleState == api.SessionOpen {
+			return errors.New("still open after destroy")
 		}
 		return nil
-	}
+	})
 }
