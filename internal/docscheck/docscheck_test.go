@@ -26,35 +26,26 @@ const root = "../.."
 
 const providerName = "nimbus"
 
-// providerServer is the provider's protocol-6 server.
-func providerServer(t *testing.T) tfprotov6.ProviderServer {
+// schemas are the schemas the provider serves: of the provider, its
+// resources, data sources, ephemeral and list resources and actions, and
+// the resources' identity schemas.
+func schemas(t *testing.T) (*tfprotov6.GetProviderSchemaResponse, *tfprotov6.GetResourceIdentitySchemasResponse) {
 	t.Helper()
 	server, err := providerserver.NewProtocol6WithError(provider.New("test")())()
 	if err != nil {
 		t.Fatalf("starting the provider server: %v", err)
 	}
-	return server
-}
-
-func schemas(t *testing.T) *tfprotov6.GetProviderSchemaResponse {
-	t.Helper()
-	resp, err := providerServer(t).GetProviderSchema(t.Context(), &tfprotov6.GetProviderSchemaRequest{})
+	resp, err := server.GetProviderSchema(t.Context(), &tfprotov6.GetProviderSchemaRequest{})
 	if err != nil {
 		t.Fatalf("GetProviderSchema: %v", err)
 	}
 	failOnDiags(t, "GetProviderSchema", resp.Diagnostics)
-	return resp
-}
-
-// identitySchemas are the resources' identity schemas.
-func identitySchemas(t *testing.T) *tfprotov6.GetResourceIdentitySchemasResponse {
-	t.Helper()
-	resp, err := providerServer(t).GetResourceIdentitySchemas(t.Context(), &tfprotov6.GetResourceIdentitySchemasRequest{})
+	ids, err := server.GetResourceIdentitySchemas(t.Context(), &tfprotov6.GetResourceIdentitySchemasRequest{})
 	if err != nil {
 		t.Fatalf("GetResourceIdentitySchemas: %v", err)
 	}
-	failOnDiags(t, "GetResourceIdentitySchemas", resp.Diagnostics)
-	return resp
+	failOnDiags(t, "GetResourceIdentitySchemas", ids.Diagnostics)
+	return resp, ids
 }
 
 // failOnDiags fails on any diagnostic, warnings included: a schema the
@@ -74,7 +65,7 @@ func failOnDiags(t *testing.T, what string, diags []*tfprotov6.Diagnostic) {
 // in them, however deeply nested, or any identity attribute — without a
 // description: the generated docs show them.
 func TestSchemaDescriptions(t *testing.T) {
-	resp := schemas(t)
+	resp, ids := schemas(t)
 	var missing []string
 	check := func(what string, s *tfprotov6.Schema, needOwn bool) {
 		if s == nil || s.Block == nil {
@@ -102,7 +93,7 @@ func TestSchemaDescriptions(t *testing.T) {
 	for name, s := range resp.ActionSchemas {
 		check("action "+name, s.Schema, true)
 	}
-	for name, s := range identitySchemas(t).IdentitySchemas {
+	for name, s := range ids.IdentitySchemas {
 		for _, a := range s.IdentityAttributes {
 			if strings.TrimSpace(a.Description) == "" {
 				missing = append(missing, "resource "+name+" identity."+a.Name)
