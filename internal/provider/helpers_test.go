@@ -1,7 +1,9 @@
 package provider
 
-// Test helpers for the sandbox and session acceptance tests, on top of the
-// shared harness in provider_test.go.
+// What the acceptance tests share besides the harness (provider_test.go)
+// and the checks (checks_test.go): the CLI feature gates, the objects they
+// create through the client (built with internal/testfixtures), out-of-band
+// changes, and knobs such as the page size.
 
 import (
 	"context"
