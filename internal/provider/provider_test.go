@@ -1,9 +1,8 @@
 package provider
 
 // The shared acceptance-test harness: accTest (provider factories and
-// pre-check), one
-// Nimbus server per test (in-process on loopback, or the server named by
-// NIMBUS_ENDPOINT), provider-block and name helpers.
+// pre-check), one Nimbus server per test (in-process on loopback, or the
+// server named by NIMBUS_ENDPOINT), provider-block and name helpers.
 
 import (
 	"fmt"
