@@ -200,6 +200,16 @@ var exampleFile = map[string]string{
 	"ephemeral-resources": "ephemeral-resource.tf",
 }
 
+// readRoot reads a file of the repository (rel is relative to its root).
+func readRoot(t *testing.T, rel ...string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(append([]string{root}, rel...)...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
 func exists(rel string) bool {
 	_, err := os.Stat(filepath.Join(root, rel))
 	return err == nil
@@ -274,10 +284,7 @@ func TestTemplatesAndPages(t *testing.T) {
 // TestRegistryManifest checks the manifest the Registry reads: version 1 and
 // the plugin protocol the provider serves.
 func TestRegistryManifest(t *testing.T) {
-	b, err := os.ReadFile(filepath.Join(root, "terraform-registry-manifest.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	b := readRoot(t, "terraform-registry-manifest.json")
 	var m struct {
 		Version  int `json:"version"`
 		Metadata struct {
@@ -295,10 +302,7 @@ func TestRegistryManifest(t *testing.T) {
 // TestGoreleaserConfig checks the parts of .goreleaser.yml the Registry
 // depends on; `make release-check` validates the rest with goreleaser itself.
 func TestGoreleaserConfig(t *testing.T) {
-	b, err := os.ReadFile(filepath.Join(root, ".goreleaser.yml"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	b := readRoot(t, ".goreleaser.yml")
 	var c struct {
 		Builds []struct {
 			Env     []string `yaml:"env"`

@@ -3,8 +3,6 @@ package docscheck
 import (
 	"bytes"
 	"io"
-	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -24,10 +22,7 @@ func TestLocalServerGuideFlags(t *testing.T) {
 	if len(flags) < 5 {
 		t.Fatalf("found only %d flags in the server's usage:\n%s", len(flags), usage.String())
 	}
-	guide, err := os.ReadFile(filepath.Join(root, "templates", "guides", "local-server.md.tmpl"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	guide := readRoot(t, "templates", "guides", "local-server.md.tmpl")
 	for _, f := range flags {
 		if !strings.Contains(string(guide), "`--"+f[1]+"`") {
 			t.Errorf("templates/guides/local-server.md.tmpl does not document the server flag --%s", f[1])
