@@ -19,8 +19,13 @@ import (
 	"github.com/nimbus/terraform-provider-nimbus/internal/server"
 )
 
-// version is set at build time: go build -ldflags "-X main.version=1.2.3".
-var version = "dev"
+// version and commit are set at build time:
+// go build -ldflags "-X main.version=1.2.3 -X main.commit=0123abc" (make
+// build and the release do). --version prints the version; -h both.
+var (
+	version = "dev"
+	commit  = "none"
+)
 
 // providerAddress is the provider's registry address.
 const providerAddress = "registry.terraform.io/nimbus/nimbus"
@@ -42,6 +47,7 @@ func servePlugin(args []string) int {
 	debug := fs.Bool("debug", false, "run the provider with support for debuggers like delve; prints TF_REATTACH_PROVIDERS to set")
 	showVersion := fs.Bool("version", false, "print the version and exit")
 	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "terraform-provider-nimbus %s (commit %s)\n\n", version, commit)
 		fmt.Fprintf(fs.Output(), "Usage: %s [-debug] [--version]\n       %s server [flags]   (run the Nimbus server; see `server -h`)\n\n",
 			os.Args[0], os.Args[0])
 		fs.PrintDefaults()

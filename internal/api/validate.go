@@ -14,8 +14,12 @@ var (
 	labelKeyRe   = regexp.MustCompile(`^[A-Za-z0-9._/-]{1,63}$`)
 	labelValueRe = regexp.MustCompile(`^[A-Za-z0-9._-]{0,63}$`)
 	envKeyRe     = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
-	sandboxIDRe  = regexp.MustCompile(`^sbx-[a-z0-9]{1,60}$`)
-	sessionIDRe  = regexp.MustCompile(`^ses-[a-z0-9]{1,60}$`)
+)
+
+// SandboxIDPattern and SessionIDPattern match sandbox and session ids.
+var (
+	SandboxIDPattern = regexp.MustCompile(`^sbx-[a-z0-9]{1,60}$`)
+	SessionIDPattern = regexp.MustCompile(`^ses-[a-z0-9]{1,60}$`)
 )
 
 // NameRule describes valid names and tenant ids, for error messages.
@@ -29,11 +33,36 @@ func ValidateName(s string) error {
 	return nil
 }
 
+// ID and environment rules, for error messages.
+const (
+	SandboxIDRule = "must be a sandbox id such as sbx-0123abcd"
+	SessionIDRule = "must be a session id such as ses-0123abcd"
+	EnvNameRule   = "must match [A-Za-z_][A-Za-z0-9_]*"
+)
+
 // ValidSandboxID reports whether s looks like a sandbox id.
-func ValidSandboxID(s string) bool { return sandboxIDRe.MatchString(s) }
+func ValidSandboxID(s string) bool { return SandboxIDPattern.MatchString(s) }
 
 // ValidSessionID reports whether s looks like a session id.
-func ValidSessionID(s string) bool { return sessionIDRe.MatchString(s) }
+func ValidSessionID(s string) bool { return SessionIDPattern.MatchString(s) }
+
+// ValidEnvName reports whether s is a valid environment variable name.
+func ValidEnvName(s string) bool { return envKeyRe.MatchString(s) }
+
+// Image reference and health path rules, for error messages.
+const (
+	ImageReferenceRule = "must be an OCI image reference without whitespace, at most 1024 characters"
+	HealthPathRule     = "must start with '/', e.g. /healthz"
+)
+
+// ValidImageReference reports whether s can be an OCI image reference: not
+// empty, no whitespace, at most 1024 characters.
+func ValidImageReference(s string) bool {
+	return s != "" && !strings.ContainsAny(s, " \t\r\n") && len(s) <= 1024
+}
+
+// ValidHealthPath reports whether s is a health-check path.
+func ValidHealthPath(s string) bool { return strings.HasPrefix(s, "/") }
 
 // Violations collects field violations.
 type Violations []FieldViolation
@@ -116,8 +145,8 @@ func ValidateSandboxSpec(field string, s *SandboxSpec, wantOwner string, v *Viol
 	oneOf(v, field+".root.source.kind", s.Root.Source.Kind, SourceKindReference)
 	if s.Root.Source.Reference == "" {
 		v.Add(field+".root.source.reference", "is required: an OCI image reference such as docker.io/library/alpine:3")
-	} else if strings.ContainsAny(s.Root.Source.Reference, " \t\r\n") || len(s.Root.Source.Reference) > 1024 {
-		v.Add(field+".root.source.reference", "must be an OCI image reference without whitespace, at most 1024 characters")
+	} else if !ValidImageReference(s.Root.Source.Reference) {
+		v.Add(field+".root.source.reference", "%s", ImageReferenceRule)
 	}
 	if s.Process.Argv.Redacted {
 		v.Add(field+".process.argv", "a redacted placeholder cannot be submitted; send the actual argv values")
@@ -134,8 +163,8 @@ func ValidateSandboxSpec(field string, s *SandboxSpec, wantOwner string, v *Viol
 	}
 	sort.Strings(keys)
 	for _, k := range keys {
-		if !envKeyRe.MatchString(k) {
-			v.Add(field+".process.environment", "variable name %q must match [A-Za-z_][A-Za-z0-9_]*", k)
+		if !ValidEnvName(k) {
+			v.Add(field+".process.environment", "variable name %q %s", k, EnvNameRule)
 		}
 	}
 }
@@ -194,8 +223,8 @@ func ValidateBackend(field string, b *Backend, serviceName string, v *Violations
 		}
 		if b.Health != nil {
 			oneOf(v, field+".health.kind", b.Health.Kind, HealthKindHTTP)
-			if b.Health.Path != "" && !strings.HasPrefix(b.Health.Path, "/") {
-				v.Add(field+".health.path", "must start with '/', e.g. /healthz")
+			if b.Health.Path != "" && !ValidHealthPath(b.Health.Path) {
+				v.Add(field+".health.path", "%s", HealthPathRule)
 			}
 		}
 	}
@@ -312,7 +341,7 @@ func (r *OpenSessionRequest) Validate() Violations {
 		}
 	case r.Target.Sandbox != nil:
 		if !ValidSandboxID(r.Target.Sandbox.ID) {
-			v.Add("target.sandbox.id", "must be a sandbox id such as sbx-0123abcd")
+			v.Add("target.sandbox.id", "%s", SandboxIDRule)
 		}
 	}
 	if len(r.Channels) == 0 {

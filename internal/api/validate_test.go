@@ -48,3 +48,31 @@ func TestCreateServiceRejectsCredentialsInURL(t *testing.T) {
 		t.Fatalf("violations %+v", v)
 	}
 }
+
+// TestSandboxSpecRules: the server applies the rules the provider's
+// validators apply (ValidImageReference, ValidEnvName).
+func TestSandboxSpecRules(t *testing.T) {
+	spec := func(image string, env map[string]string) *SandboxSpec {
+		return &SandboxSpec{Owner: Owner{Kind: OwnerKindStandalone}, Backend: RuntimeContainer,
+			Root:    Root{Kind: RootKindOCIImage, Source: RootSource{Kind: SourceKindReference, Reference: image}},
+			Process: Process{Environment: RedactableMap{Values: env}}}
+	}
+	for _, tc := range []struct {
+		image string
+		env   map[string]string
+		want  int
+	}{
+		{"docker.io/library/alpine:3", map[string]string{"PATH": "/bin", "_x1": "y"}, 0},
+		{"alpine 3", nil, 1},
+		{"docker.io/library/alpine:3", map[string]string{"1X": "y", "A-B": "z"}, 2},
+	} {
+		var v Violations
+		ValidateSandboxSpec("spec", spec(tc.image, tc.env), OwnerKindStandalone, &v)
+		if len(v) != tc.want {
+			t.Errorf("image %q env %v: %d violations %v, want %d", tc.image, tc.env, len(v), v, tc.want)
+		}
+		if ValidImageReference(tc.image) == (tc.image == "alpine 3") {
+			t.Errorf("ValidImageReference(%q) disagrees with the spec check", tc.image)
+		}
+	}
+}

@@ -212,39 +212,12 @@ func (c *Client) ExplainTenantNotFound(ctx context.Context, err error) error {
 	return out
 }
 
-// IsAlreadyExists reports whether err is resource.already_exists.
-func IsAlreadyExists(err error) bool { return Code(err) == api.CodeAlreadyExists }
-
 // IsConflict reports whether err is op.conflict.
 func IsConflict(err error) bool { return Code(err) == api.CodeConflict }
 
 // IsPreconditionFailed reports whether err is op.precondition_failed (a
 // stale ifMatchGeneration: re-read and retry).
 func IsPreconditionFailed(err error) bool { return Code(err) == api.CodePreconditionFailed }
-
-// IsPreconditionRequired reports whether err is op.precondition_required.
-func IsPreconditionRequired(err error) bool { return Code(err) == api.CodePreconditionRequired }
-
-// IsUnauthenticated reports whether err is auth.unauthenticated.
-func IsUnauthenticated(err error) bool { return Code(err) == api.CodeUnauthenticated }
-
-// IsPermissionDenied reports whether err is auth.permission_denied.
-func IsPermissionDenied(err error) bool { return Code(err) == api.CodePermissionDenied }
-
-// IsInvalid reports whether err is request.invalid.
-func IsInvalid(err error) bool { return Code(err) == api.CodeInvalid }
-
-// IsTooLarge reports whether err is request.too_large.
-func IsTooLarge(err error) bool { return Code(err) == api.CodeTooLarge }
-
-// IsRateLimited reports whether err is rate.limited.
-func IsRateLimited(err error) bool { return Code(err) == api.CodeRateLimited }
-
-// IsUnavailable reports whether err is server.unavailable.
-func IsUnavailable(err error) bool { return Code(err) == api.CodeUnavailable }
-
-// IsInternal reports whether err is server.internal.
-func IsInternal(err error) bool { return Code(err) == api.CodeInternal }
 
 // Settings names used by ConfigError.
 const (

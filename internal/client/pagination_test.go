@@ -113,7 +113,7 @@ func TestAllStopsEarlyAndReportsErrors(t *testing.T) {
 		}
 		n++
 	}
-	if n != 20 || !IsInternal(last) {
+	if n != 20 || Code(last) != api.CodeInternal {
 		t.Fatalf("n=%d err=%v", n, last)
 	}
 

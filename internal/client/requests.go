@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"iter"
@@ -320,11 +319,4 @@ func paginate[T any](token string, fetch func(token string) ([]T, string, error)
 			token = next
 		}
 	}
-}
-
-// sameJSON reports whether a and b encode to the same JSON.
-func sameJSON(a, b any) bool {
-	x, errX := json.Marshal(a)
-	y, errY := json.Marshal(b)
-	return errX == nil && errY == nil && string(x) == string(y)
 }

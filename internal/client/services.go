@@ -100,7 +100,7 @@ func (s *ServicesClient) Update(ctx context.Context, name string, req api.Update
 		if req.Labels != nil && !maps.Equal(*req.Labels, cur.Metadata.Labels) {
 			return false
 		}
-		return req.Backend == nil || sameJSON(req.Backend.Redacted(), cur.Spec.Backend)
+		return req.Backend == nil || req.Backend.Equal(cur.Spec.Backend)
 	}
 	w := write[api.Service]{
 		repeatable: req.IfMatchGeneration != nil,

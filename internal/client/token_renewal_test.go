@@ -105,7 +105,7 @@ func TestExpiredTokenRetryIsBounded(t *testing.T) {
 			writeToken(t, p, "stale")
 			c := mustNew(t, Config{Endpoint: srv.URL, TenantID: "acc", Getenv: tc.env(p).get, HomeDir: t.TempDir()})
 			_, err := c.Services.List(t.Context(), ListServicesOptions{})
-			if !IsUnauthenticated(err) || IsTokenExpired(err) != (tc.reason == api.ReasonTokenExpired) {
+			if Code(err) != api.CodeUnauthenticated || IsTokenExpired(err) != (tc.reason == api.ReasonTokenExpired) {
 				t.Fatalf("err = %v", err)
 			}
 			if got := strings.Join(srv.requests(), ", "); got != tc.want {

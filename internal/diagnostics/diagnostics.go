@@ -6,7 +6,6 @@
 package diagnostics
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -260,13 +259,4 @@ func orUnknown(s string) string {
 		return "see below"
 	}
 	return s
-}
-
-// IsGone reports whether err means the object no longer exists (never for
-// a tenant that does not exist).
-func IsGone(err error) bool { return client.IsNotFound(err) }
-
-// Canceled reports whether err is only the operation's context ending.
-func Canceled(ctx context.Context, err error) bool {
-	return ctx.Err() != nil && errors.Is(err, ctx.Err())
 }

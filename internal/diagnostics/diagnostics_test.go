@@ -138,8 +138,8 @@ func TestNotFoundAdvice(t *testing.T) {
 	if strings.Contains(d.Detail(), "deleted outside Terraform") || strings.Contains(d.Detail(), "re-creation") {
 		t.Errorf("a missing tenant is reported as a missing object:\n%s", d.Detail())
 	}
-	if IsGone(tenant) {
-		t.Error("IsGone is true for a missing tenant")
+	if client.IsNotFound(tenant) {
+		t.Error("IsNotFound is true for a missing tenant")
 	}
 }
 

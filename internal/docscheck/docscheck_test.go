@@ -63,7 +63,8 @@ func failOnDiags(t *testing.T, what string, diags []*tfprotov6.Diagnostic) {
 // TestSchemaDescriptions fails on any provider, resource, data source,
 // ephemeral resource, list resource or action — or any attribute or block
 // in them, however deeply nested, or any identity attribute — without a
-// description: the generated docs show them.
+// description (the generated docs show them), and on a schema or attribute
+// with a plain-text one (the docs are Markdown).
 func TestSchemaDescriptions(t *testing.T) {
 	resp, ids := schemas(t)
 	var missing []string
@@ -74,6 +75,9 @@ func TestSchemaDescriptions(t *testing.T) {
 		}
 		if needOwn && strings.TrimSpace(s.Block.Description) == "" {
 			missing = append(missing, what+" itself")
+		}
+		if s.Block.Description != "" && s.Block.DescriptionKind != tfprotov6.StringKindMarkdown {
+			missing = append(missing, what+" itself (plain-text Description: use MarkdownDescription)")
 		}
 		missing = append(missing, undescribedInBlock(what, s.Block)...)
 	}
@@ -119,9 +123,7 @@ func undescribedInBlock(prefix string, b *tfprotov6.SchemaBlock) []string {
 	var out []string
 	for _, a := range b.Attributes {
 		p := prefix + "." + a.Name
-		if strings.TrimSpace(a.Description) == "" {
-			out = append(out, p)
-		}
+		out = append(out, undescribedAttr(prefix, p, a)...)
 		if a.NestedType != nil {
 			out = append(out, undescribedInNested(p, a.NestedType)...)
 		}
@@ -138,13 +140,25 @@ func undescribedInBlock(prefix string, b *tfprotov6.SchemaBlock) []string {
 	return out
 }
 
+// undescribedAttr reports the attribute at p (in prefix) without a
+// description, or with a plain-text one: the docs are Markdown, so
+// MarkdownDescription everywhere, except in the timeouts blocks
+// terraform-plugin-framework-timeouts writes.
+func undescribedAttr(prefix, p string, a *tfprotov6.SchemaAttribute) []string {
+	switch {
+	case strings.TrimSpace(a.Description) == "":
+		return []string{p}
+	case a.DescriptionKind != tfprotov6.StringKindMarkdown && !strings.HasSuffix(prefix, ".timeouts"):
+		return []string{p + " (plain-text Description: use MarkdownDescription)"}
+	}
+	return nil
+}
+
 func undescribedInNested(prefix string, o *tfprotov6.SchemaObject) []string {
 	var out []string
 	for _, a := range o.Attributes {
 		p := prefix + "." + a.Name
-		if strings.TrimSpace(a.Description) == "" {
-			out = append(out, p)
-		}
+		out = append(out, undescribedAttr(prefix, p, a)...)
 		if a.NestedType != nil {
 			out = append(out, undescribedInNested(p, a.NestedType)...)
 		}

@@ -12,6 +12,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/nimbus/terraform-provider-nimbus/internal/api"
+	"github.com/nimbus/terraform-provider-nimbus/internal/validators"
 )
 
 var (
@@ -50,7 +51,7 @@ func (a *SandboxStopAction) Schema(ctx context.Context, _ action.SchemaRequest, 
 			"id": schema.StringAttribute{
 				Required:            true,
 				MarkdownDescription: "Id of the sandbox (`sbx-…`), such as `nimbus_sandbox.worker.id`.",
-				Validators:          []validator.String{stringvalidator.RegexMatches(sandboxIDPattern, "must be a sandbox id such as sbx-0123abcd")},
+				Validators:          []validator.String{validators.SandboxID()},
 			},
 			"tenant_id":           tenantAttr("sandbox"),
 			"if_match_generation": ifMatchGenerationAttr("sandbox", "stopped"),

@@ -14,6 +14,7 @@ import (
 
 	"github.com/nimbus/terraform-provider-nimbus/internal/api"
 	"github.com/nimbus/terraform-provider-nimbus/internal/client"
+	"github.com/nimbus/terraform-provider-nimbus/internal/validators"
 )
 
 var (
@@ -59,7 +60,7 @@ func (a *SessionCloseAction) Schema(ctx context.Context, _ action.SchemaRequest,
 			"id": schema.StringAttribute{
 				Required:            true,
 				MarkdownDescription: "Id of the session (`ses-…`), such as `nimbus_session.debug.id`.",
-				Validators:          []validator.String{stringvalidator.RegexMatches(sessionIDPattern, "must be a session id such as ses-0123abcd")},
+				Validators:          []validator.String{validators.SessionID()},
 			},
 			"tenant_id": tenantAttr("session"),
 			"reason": schema.StringAttribute{

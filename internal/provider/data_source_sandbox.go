@@ -3,10 +3,10 @@ package provider
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	dstimeouts "github.com/hashicorp/terraform-plugin-framework-timeouts/datasource/timeouts"
 	"github.com/hashicorp/terraform-plugin-framework-timetypes/timetypes"
-	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/datasource/schema"
@@ -17,12 +17,10 @@ import (
 
 	"github.com/nimbus/terraform-provider-nimbus/internal/api"
 	"github.com/nimbus/terraform-provider-nimbus/internal/client"
+	"github.com/nimbus/terraform-provider-nimbus/internal/validators"
 )
 
-var (
-	_ datasource.DataSourceWithConfigure = &SandboxDataSource{}
-	_ datasource.DataSourceWithConfigure = &SandboxesDataSource{}
-)
+var _ datasource.DataSourceWithConfigure = &SandboxDataSource{}
 
 // sandboxDataAttrTypes are the attributes describing one sandbox in both
 // data sources (the single one adds them at the top level).
@@ -70,12 +68,9 @@ var sandboxDataDescriptions = map[string]string{
 // those in skip.
 func sandboxDataSchemaAttrs(skip ...string) map[string]schema.Attribute {
 	out := map[string]schema.Attribute{}
-outer:
 	for name, typ := range sandboxDataAttrTypes {
-		for _, s := range skip {
-			if s == name {
-				continue outer
-			}
+		if slices.Contains(skip, name) {
+			continue
 		}
 		desc := sandboxDataDescriptions[name]
 		switch name {
@@ -96,32 +91,60 @@ outer:
 	return out
 }
 
-// sandboxDataValues converts a sandbox to the data sources' attribute values.
-func sandboxDataValues(sb *api.Sandbox) (map[string]attr.Value, diag.Diagnostics) {
-	var diags diag.Diagnostics
+// sandboxInfoModel is one sandbox in both data sources (the attributes of
+// sandboxDataAttrTypes).
+type sandboxInfoModel struct {
+	ID               types.String      `tfsdk:"id"`
+	TenantID         types.String      `tfsdk:"tenant_id"`
+	Profile          types.String      `tfsdk:"profile"`
+	DisplayName      types.String      `tfsdk:"display_name"`
+	Backend          types.String      `tfsdk:"backend"`
+	Image            types.String      `tfsdk:"image"`
+	ArgvCount        types.Int64       `tfsdk:"argv_count"`
+	EnvironmentCount types.Int64       `tfsdk:"environment_count"`
+	Labels           types.Map         `tfsdk:"labels"`
+	LifecycleState   types.String      `tfsdk:"lifecycle_state"`
+	Message          types.String      `tfsdk:"message"`
+	Endpoints        types.List        `tfsdk:"endpoints"`
+	OwnerKind        types.String      `tfsdk:"owner_kind"`
+	OwnerServiceName types.String      `tfsdk:"owner_service_name"`
+	Generation       types.Int64       `tfsdk:"generation"`
+	CreatedAt        timetypes.RFC3339 `tfsdk:"created_at"`
+	UpdatedAt        timetypes.RFC3339 `tfsdk:"updated_at"`
+}
+
+// sandboxInfo converts a sandbox to the data sources' model.
+func sandboxInfo(sb *api.Sandbox, diags *diag.Diagnostics) sandboxInfoModel {
 	labels, d := stringMapValue(sb.Metadata.Labels, types.MapNull(types.StringType))
 	diags.Append(d...)
 	eps, d := endpointsValue(sb.Status.Endpoints)
 	diags.Append(d...)
-	return map[string]attr.Value{
-		"id":                 types.StringValue(sb.Metadata.ID),
-		"tenant_id":          types.StringValue(sb.Metadata.TenantID),
-		"profile":            types.StringValue(sb.Spec.Profile),
-		"display_name":       stringOrNull(sb.Spec.Owner.DisplayName),
-		"backend":            types.StringValue(sb.Spec.Backend),
-		"image":              types.StringValue(sb.Spec.Root.Source.Reference),
-		"argv_count":         types.Int64Value(int64(sb.Spec.Process.Argv.Len())),
-		"environment_count":  types.Int64Value(int64(sb.Spec.Process.Environment.Len())),
-		"labels":             labels,
-		"lifecycle_state":    types.StringValue(sb.Status.LifecycleState),
-		"message":            types.StringValue(sb.Status.Message),
-		"endpoints":          eps,
-		"owner_kind":         types.StringValue(sb.Spec.Owner.Kind),
-		"owner_service_name": stringOrNull(sb.Spec.Owner.ServiceName),
-		"generation":         types.Int64Value(sb.Metadata.Generation),
-		"created_at":         rfc3339(sb.Metadata.CreatedAt),
-		"updated_at":         rfc3339(sb.Metadata.UpdatedAt),
-	}, diags
+	return sandboxInfoModel{
+		ID:               types.StringValue(sb.Metadata.ID),
+		TenantID:         types.StringValue(sb.Metadata.TenantID),
+		Profile:          types.StringValue(sb.Spec.Profile),
+		DisplayName:      stringOrNull(sb.Spec.Owner.DisplayName),
+		Backend:          types.StringValue(sb.Spec.Backend),
+		Image:            types.StringValue(sb.Spec.Root.Source.Reference),
+		ArgvCount:        types.Int64Value(int64(sb.Spec.Process.Argv.Len())),
+		EnvironmentCount: types.Int64Value(int64(sb.Spec.Process.Environment.Len())),
+		Labels:           labels,
+		LifecycleState:   types.StringValue(sb.Status.LifecycleState),
+		Message:          types.StringValue(sb.Status.Message),
+		Endpoints:        eps,
+		OwnerKind:        types.StringValue(sb.Spec.Owner.Kind),
+		OwnerServiceName: stringOrNull(sb.Spec.Owner.ServiceName),
+		Generation:       types.Int64Value(sb.Metadata.Generation),
+		CreatedAt:        rfc3339(sb.Metadata.CreatedAt),
+		UpdatedAt:        rfc3339(sb.Metadata.UpdatedAt),
+	}
+}
+
+// sandboxDataSourceModel is nimbus_sandbox's data: one sandbox and the
+// `timeouts` block.
+type sandboxDataSourceModel struct {
+	sandboxInfoModel
+	Timeouts dstimeouts.Value `tfsdk:"timeouts"`
 }
 
 // ------------------------------------------------------------ nimbus_sandbox
@@ -143,13 +166,9 @@ func (d *SandboxDataSource) Schema(ctx context.Context, _ datasource.SchemaReque
 	attrs["id"] = schema.StringAttribute{
 		Required:            true,
 		MarkdownDescription: "Id of the sandbox (`sbx-…`), standalone or owned by a service.",
-		Validators:          []validator.String{stringvalidator.RegexMatches(sandboxIDPattern, "must be a sandbox id such as sbx-0123abcd")},
+		Validators:          []validator.String{validators.SandboxID()},
 	}
-	attrs["tenant_id"] = schema.StringAttribute{
-		Optional:            true,
-		Computed:            true,
-		MarkdownDescription: "Tenant of the sandbox. Defaults to the provider's tenant.",
-	}
+	attrs["tenant_id"] = dataSourceTenantAttr("Tenant of the sandbox.")
 	resp.Schema = schema.Schema{
 		MarkdownDescription: "Reads one Nimbus sandbox by id. `argv` and `environment` are never returned by the API; " +
 			"only their counts are.",
@@ -164,17 +183,23 @@ func (d *SandboxDataSource) Configure(_ context.Context, req datasource.Configur
 
 func (d *SandboxDataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {
 	readByID(ctx, req, resp, d.data, "sandbox",
-		func(c *client.Client) getFunc[api.Sandbox] { return c.Sandboxes.Get }, sandboxDataValues)
+		func(c *client.Client) getFunc[api.Sandbox] { return c.Sandboxes.Get },
+		func(sb *api.Sandbox, m *sandboxDataSourceModel, diags *diag.Diagnostics) {
+			m.sandboxInfoModel = sandboxInfo(sb, diags)
+		})
 }
 
 // getFunc is a client's Get of one object by ID.
 type getFunc[T any] func(ctx context.Context, id string, opts ...client.CallOption) (*T, error)
 
 // readByID is the Read of the data sources that read one object by `id`
-// (and optional `tenant_id`): get it and set every attribute from values.
-func readByID[T any](ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse, pd *providerData,
-	kind string, get func(*client.Client) getFunc[T], values func(*T) (map[string]attr.Value, diag.Diagnostics)) {
+// (and optional `tenant_id`) into a typed model M: get the object and fill
+// the model's attributes from it (the `timeouts` block stays configured).
+func readByID[T, M any](ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse, pd *providerData,
+	kind string, get func(*client.Client) getFunc[T], fill func(*T, *M, *diag.Diagnostics)) {
+	var m M
 	var id, tenant types.String
+	resp.Diagnostics.Append(req.Config.Get(ctx, &m)...)
 	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("id"), &id)...)
 	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("tenant_id"), &tenant)...)
 	if resp.Diagnostics.HasError() {
@@ -194,126 +219,6 @@ func readByID[T any](ctx context.Context, req datasource.ReadRequest, resp *data
 		addCallError(ctx, c, &resp.Diagnostics, fmt.Sprintf("Could not read %s %s", kind, id.ValueString()), err)
 		return
 	}
-	vals, diags := values(obj)
-	resp.Diagnostics.Append(diags...)
-	for name, v := range vals {
-		resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root(name), v)...)
-	}
-}
-
-// ---------------------------------------------------------- nimbus_sandboxes
-
-// NewSandboxesDataSource returns the nimbus_sandboxes data source.
-func NewSandboxesDataSource() datasource.DataSource { return &SandboxesDataSource{} }
-
-// SandboxesDataSource lists sandboxes, following every page.
-type SandboxesDataSource struct {
-	data *providerData
-}
-
-type sandboxesModel struct {
-	TenantID       types.String     `tfsdk:"tenant_id"`
-	LabelKey       types.String     `tfsdk:"label_key"`
-	LabelValue     types.String     `tfsdk:"label_value"`
-	LifecycleState types.String     `tfsdk:"lifecycle_state"`
-	IDs            types.List       `tfsdk:"ids"`
-	Sandboxes      types.List       `tfsdk:"sandboxes"`
-	Timeouts       dstimeouts.Value `tfsdk:"timeouts"`
-}
-
-func (d *SandboxesDataSource) Metadata(_ context.Context, req datasource.MetadataRequest, resp *datasource.MetadataResponse) {
-	resp.TypeName = req.ProviderTypeName + "_sandboxes"
-}
-
-func (d *SandboxesDataSource) Schema(ctx context.Context, _ datasource.SchemaRequest, resp *datasource.SchemaResponse) {
-	resp.Schema = schema.Schema{
-		MarkdownDescription: "Lists Nimbus sandboxes (standalone and service-owned), optionally filtered by a label and by " +
-			"lifecycle state. Every page of the listing is read.",
-		Attributes: map[string]schema.Attribute{
-			"tenant_id": schema.StringAttribute{
-				Optional:            true,
-				Computed:            true,
-				MarkdownDescription: "Tenant to list. Defaults to the provider's tenant.",
-			},
-			"label_key": schema.StringAttribute{
-				Optional:            true,
-				MarkdownDescription: "Keep sandboxes that have this label.",
-			},
-			"label_value": schema.StringAttribute{
-				Optional:            true,
-				MarkdownDescription: "With `label_key`: keep sandboxes whose label has this value.",
-				Validators:          []validator.String{stringvalidator.AlsoRequires(path.MatchRoot("label_key"))},
-			},
-			"lifecycle_state": schema.StringAttribute{
-				Optional:            true,
-				MarkdownDescription: "Keep sandboxes in this state: `pending`, `starting`, `running`, `stopping`, `stopped` or `failed`.",
-				Validators: []validator.String{stringvalidator.OneOf(api.SandboxPending, api.SandboxStarting, api.SandboxRunning,
-					api.SandboxStopping, api.SandboxStopped, api.SandboxFailed)},
-			},
-			"ids": schema.ListAttribute{
-				Computed:            true,
-				ElementType:         types.StringType,
-				MarkdownDescription: "Ids of the matching sandboxes, in the server's order.",
-			},
-			"sandboxes": schema.ListNestedAttribute{
-				Computed:            true,
-				MarkdownDescription: "The matching sandboxes, in the server's order.",
-				NestedObject:        schema.NestedAttributeObject{Attributes: sandboxDataSchemaAttrs()},
-			},
-		},
-		Blocks: map[string]schema.Block{"timeouts": dataSourceTimeoutsBlock(ctx, "every page of the listing")},
-	}
-}
-
-func (d *SandboxesDataSource) Configure(_ context.Context, req datasource.ConfigureRequest, resp *datasource.ConfigureResponse) {
-	d.data = configureProviderData(req.ProviderData, &resp.Diagnostics)
-}
-
-func (d *SandboxesDataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {
-	var m sandboxesModel
-	resp.Diagnostics.Append(req.Config.Get(ctx, &m)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	ctx, cancel := dataSourceReadContext(ctx, req, &resp.Diagnostics)
-	defer cancel()
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	c := clientFor(ctx, d.data, &resp.Diagnostics)
-	if c == nil {
-		return
-	}
-	tenant := resolveTenant(c, m.TenantID, &resp.Diagnostics)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	opts := client.ListSandboxesOptions{
-		Limit:          listPageSize,
-		LabelKey:       m.LabelKey.ValueString(),
-		LabelValue:     m.LabelValue.ValueString(),
-		LifecycleState: m.LifecycleState.ValueString(),
-	}
-	elemType := types.ObjectType{AttrTypes: sandboxDataAttrTypes}
-	ids := []attr.Value{}
-	items := []attr.Value{}
-	for sb, err := range c.Sandboxes.All(ctx, opts, client.InTenant(tenant)) {
-		if err != nil {
-			addCallError(ctx, c, &resp.Diagnostics, "Could not list sandboxes", err)
-			return
-		}
-		vals, diags := sandboxDataValues(&sb)
-		resp.Diagnostics.Append(diags...)
-		o, diags := types.ObjectValue(sandboxDataAttrTypes, vals)
-		resp.Diagnostics.Append(diags...)
-		items = append(items, o)
-		ids = append(ids, types.StringValue(sb.Metadata.ID))
-	}
-	var diags diag.Diagnostics
-	m.TenantID = types.StringValue(tenant)
-	m.IDs, diags = types.ListValue(types.StringType, ids)
-	resp.Diagnostics.Append(diags...)
-	m.Sandboxes, diags = types.ListValue(elemType, items)
-	resp.Diagnostics.Append(diags...)
+	fill(obj, &m, &resp.Diagnostics)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
 }

@@ -57,28 +57,28 @@ type serviceInfoModel struct {
 // serviceInfoAttributes are the computed attributes of a service in the data
 // sources (name and tenant_id are added by each data source).
 func serviceInfoAttributes() map[string]schema.Attribute {
-	s := func(d string) schema.Attribute { return schema.StringAttribute{Computed: true, Description: d} }
+	s := func(d string) schema.Attribute { return schema.StringAttribute{Computed: true, MarkdownDescription: d} }
 	return map[string]schema.Attribute{
 		"id":                  s("`<tenant_id>/<name>`."),
-		"labels":              schema.MapAttribute{Computed: true, ElementType: types.StringType, Description: "Labels of the service."},
+		"labels":              schema.MapAttribute{Computed: true, ElementType: types.StringType, MarkdownDescription: "Labels of the service."},
 		"backend_kind":        s("Backend kind: `sandbox`, `builtIn` or `external`."),
 		"sandbox_backend":     s("Sandbox runtime (`container` or `krun`) of a sandbox backend."),
 		"image":               s("Image reference of a sandbox backend."),
 		"built_in_provider":   s("Provider of a built-in backend."),
 		"external_url":        s("URL of an external backend."),
-		"generation":          schema.Int64Attribute{Computed: true, Description: "Generation of the spec and labels."},
-		"observed_generation": schema.Int64Attribute{Computed: true, Description: "Generation the status describes."},
+		"generation":          schema.Int64Attribute{Computed: true, MarkdownDescription: "Generation of the spec and labels."},
+		"observed_generation": schema.Int64Attribute{Computed: true, MarkdownDescription: "Generation the status describes."},
 		"lifecycle_state":     s("Lifecycle state: `stopped`, `starting`, `running`, `stopping` or `failed`."),
 		"readiness":           s("`ready` or `notReady`."),
 		"health":              s("`healthy`, `unhealthy` or `unknown`."),
-		"endpoints": schema.ListNestedAttribute{Computed: true, Description: "Where the running service can be reached.",
+		"endpoints": schema.ListNestedAttribute{Computed: true, MarkdownDescription: "Where the running service can be reached.",
 			NestedObject: schema.NestedAttributeObject{Attributes: map[string]schema.Attribute{
 				"name": s("Endpoint name."), "url": s("Endpoint URL."),
 			}}},
 		"sandbox_id":     s("Id of the sandbox a running sandbox-backed service owns."),
 		"status_message": s("Server message explaining the current state."),
-		"created_at":     schema.StringAttribute{Computed: true, CustomType: timetypes.RFC3339Type{}, Description: "Creation time (RFC 3339)."},
-		"updated_at":     schema.StringAttribute{Computed: true, CustomType: timetypes.RFC3339Type{}, Description: "Time of the last change (RFC 3339)."},
+		"created_at":     schema.StringAttribute{Computed: true, CustomType: timetypes.RFC3339Type{}, MarkdownDescription: "Creation time (RFC 3339)."},
+		"updated_at":     schema.StringAttribute{Computed: true, CustomType: timetypes.RFC3339Type{}, MarkdownDescription: "Time of the last change (RFC 3339)."},
 	}
 }
 
@@ -129,14 +129,13 @@ func (d *ServiceDataSource) Metadata(_ context.Context, req datasource.MetadataR
 
 func (d *ServiceDataSource) Schema(ctx context.Context, _ datasource.SchemaRequest, resp *datasource.SchemaResponse) {
 	attrs := serviceInfoAttributes()
-	attrs["name"] = schema.StringAttribute{Required: true, Description: "Name of the service to read.",
+	attrs["name"] = schema.StringAttribute{Required: true, MarkdownDescription: "Name of the service to read.",
 		Validators: []validator.String{validators.Name()}}
-	attrs["tenant_id"] = schema.StringAttribute{Optional: true, Computed: true,
-		Description: "Tenant of the service. Default: the provider's `tenant_id`.", Validators: []validator.String{validators.Name()}}
+	attrs["tenant_id"] = dataSourceTenantAttr("Tenant of the service.")
 	resp.Schema = schema.Schema{
-		Description: "Reads one Nimbus service by name: its backend (without the redacted launch inputs), labels and status.",
-		Attributes:  attrs,
-		Blocks:      map[string]schema.Block{"timeouts": dataSourceTimeoutsBlock(ctx, "the service")},
+		MarkdownDescription: "Reads one Nimbus service by name: its backend (without the redacted launch inputs), labels and status.",
+		Attributes:          attrs,
+		Blocks:              map[string]schema.Block{"timeouts": dataSourceTimeoutsBlock(ctx, "the service")},
 	}
 }
 
@@ -153,21 +152,9 @@ type serviceDataSourceModel struct {
 
 func (d *ServiceDataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {
 	var cfg serviceDataSourceModel
-	resp.Diagnostics.Append(req.Config.Get(ctx, &cfg)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	ctx, cancel := dataSourceReadContext(ctx, req, &resp.Diagnostics)
+	ctx, cancel, c, tenant := beginRead(ctx, d.data, req, resp, &cfg, func() types.String { return cfg.TenantID })
 	defer cancel()
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	c := clientFor(ctx, d.data, &resp.Diagnostics)
 	if c == nil {
-		return
-	}
-	tenant := resolveTenant(c, cfg.TenantID, &resp.Diagnostics)
-	if resp.Diagnostics.HasError() {
 		return
 	}
 	name := cfg.Name.ValueString()

@@ -14,7 +14,6 @@ import (
 
 	"github.com/nimbus/terraform-provider-nimbus/internal/api"
 	"github.com/nimbus/terraform-provider-nimbus/internal/client"
-	"github.com/nimbus/terraform-provider-nimbus/internal/validators"
 )
 
 var (
@@ -46,25 +45,24 @@ func (d *ServicesDataSource) Metadata(_ context.Context, req datasource.Metadata
 
 func (d *ServicesDataSource) Schema(ctx context.Context, _ datasource.SchemaRequest, resp *datasource.SchemaResponse) {
 	item := serviceInfoAttributes()
-	item["name"] = schema.StringAttribute{Computed: true, Description: "Name of the service."}
-	item["tenant_id"] = schema.StringAttribute{Computed: true, Description: "Tenant of the service."}
+	item["name"] = schema.StringAttribute{Computed: true, MarkdownDescription: "Name of the service."}
+	item["tenant_id"] = schema.StringAttribute{Computed: true, MarkdownDescription: "Tenant of the service."}
 	resp.Schema = schema.Schema{
-		Description: "Lists the Nimbus services of a tenant, optionally filtered by a label and by lifecycle state. Every page of the listing is read.",
+		MarkdownDescription: "Lists the Nimbus services of a tenant, optionally filtered by a label and by lifecycle state. Every page of the listing is read.",
 		Attributes: map[string]schema.Attribute{
-			"tenant_id": schema.StringAttribute{Optional: true, Computed: true,
-				Description: "Tenant to list. Default: the provider's `tenant_id`.", Validators: []validator.String{validators.Name()}},
+			"tenant_id": dataSourceTenantAttr("Tenant to list."),
 			"label_key": schema.StringAttribute{Optional: true,
-				Description: "Keep only services with this label key (any value unless `label_value` is set)."},
+				MarkdownDescription: "Keep only services with this label key (any value unless `label_value` is set)."},
 			"label_value": schema.StringAttribute{Optional: true,
-				Description: "Keep only services whose `label_key` label has this value. Requires `label_key`.",
-				Validators:  []validator.String{stringvalidator.AlsoRequires(path.MatchRoot("label_key"))}},
+				MarkdownDescription: "Keep only services whose `label_key` label has this value. Requires `label_key`.",
+				Validators:          []validator.String{stringvalidator.AlsoRequires(path.MatchRoot("label_key"))}},
 			"lifecycle_state": schema.StringAttribute{Optional: true,
-				Description: "Keep only services in this lifecycle state: `stopped`, `starting`, `running`, `stopping` or `failed`.",
+				MarkdownDescription: "Keep only services in this lifecycle state: `stopped`, `starting`, `running`, `stopping` or `failed`.",
 				Validators: []validator.String{stringvalidator.OneOf(api.ServiceStopped, api.ServiceStarting,
 					api.ServiceRunning, api.ServiceStopping, api.ServiceFailed)}},
 			"names": schema.ListAttribute{Computed: true, ElementType: types.StringType,
-				Description: "Names of the matching services, in the server's stable listing order."},
-			"services": schema.ListNestedAttribute{Computed: true, Description: "The matching services.",
+				MarkdownDescription: "Names of the matching services, in the server's stable listing order."},
+			"services": schema.ListNestedAttribute{Computed: true, MarkdownDescription: "The matching services.",
 				NestedObject: schema.NestedAttributeObject{Attributes: item}},
 		},
 		Blocks: map[string]schema.Block{"timeouts": dataSourceTimeoutsBlock(ctx, "every page of the listing")},
@@ -77,21 +75,9 @@ func (d *ServicesDataSource) Configure(_ context.Context, req datasource.Configu
 
 func (d *ServicesDataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {
 	var cfg servicesModel
-	resp.Diagnostics.Append(req.Config.Get(ctx, &cfg)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	ctx, cancel := dataSourceReadContext(ctx, req, &resp.Diagnostics)
+	ctx, cancel, c, tenant := beginRead(ctx, d.data, req, resp, &cfg, func() types.String { return cfg.TenantID })
 	defer cancel()
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	c := clientFor(ctx, d.data, &resp.Diagnostics)
 	if c == nil {
-		return
-	}
-	tenant := resolveTenant(c, cfg.TenantID, &resp.Diagnostics)
-	if resp.Diagnostics.HasError() {
 		return
 	}
 	opts := client.ListServicesOptions{

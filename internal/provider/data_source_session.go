@@ -2,11 +2,11 @@ package provider
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	dstimeouts "github.com/hashicorp/terraform-plugin-framework-timeouts/datasource/timeouts"
 	"github.com/hashicorp/terraform-plugin-framework-timetypes/timetypes"
-	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/datasource/schema"
@@ -16,12 +16,10 @@ import (
 
 	"github.com/nimbus/terraform-provider-nimbus/internal/api"
 	"github.com/nimbus/terraform-provider-nimbus/internal/client"
+	"github.com/nimbus/terraform-provider-nimbus/internal/validators"
 )
 
-var (
-	_ datasource.DataSourceWithConfigure = &SessionDataSource{}
-	_ datasource.DataSourceWithConfigure = &SessionsDataSource{}
-)
+var _ datasource.DataSourceWithConfigure = &SessionDataSource{}
 
 // sessionDataAttrTypes are the attributes describing one session in both
 // data sources.
@@ -59,12 +57,9 @@ var sessionDataDescriptions = map[string]string{
 
 func sessionDataSchemaAttrs(skip ...string) map[string]schema.Attribute {
 	out := map[string]schema.Attribute{}
-outer:
 	for name := range sessionDataAttrTypes {
-		for _, s := range skip {
-			if s == name {
-				continue outer
-			}
+		if slices.Contains(skip, name) {
+			continue
 		}
 		desc := sessionDataDescriptions[name]
 		switch name {
@@ -77,14 +72,13 @@ outer:
 		case "expires_at", "closed_at", "created_at":
 			out[name] = schema.StringAttribute{Computed: true, CustomType: timetypes.RFC3339Type{}, MarkdownDescription: desc}
 		case "target_snapshot":
-			attrs := map[string]schema.Attribute{}
-			for n, typ := range targetSnapshotAttrTypes {
-				if typ == types.Int64Type {
-					attrs[n] = schema.Int64Attribute{Computed: true, MarkdownDescription: targetSnapshotDescriptions[n]}
-				} else {
-					attrs[n] = schema.StringAttribute{Computed: true, MarkdownDescription: targetSnapshotDescriptions[n]}
-				}
-			}
+			attrs := snapshotAttributes(
+				func(doc string) schema.Attribute {
+					return schema.Int64Attribute{Computed: true, MarkdownDescription: doc}
+				},
+				func(doc string) schema.Attribute {
+					return schema.StringAttribute{Computed: true, MarkdownDescription: doc}
+				})
 			out[name] = schema.SingleNestedAttribute{Computed: true, Attributes: attrs, MarkdownDescription: desc}
 		default:
 			out[name] = schema.StringAttribute{Computed: true, MarkdownDescription: desc}
@@ -93,44 +87,64 @@ outer:
 	return out
 }
 
-func sessionDataValues(s *api.Session) (map[string]attr.Value, diag.Diagnostics) {
-	var diags diag.Diagnostics
+// sessionInfoModel is one session in both data sources (the attributes of
+// sessionDataAttrTypes).
+type sessionInfoModel struct {
+	ID             types.String         `tfsdk:"id"`
+	TenantID       types.String         `tfsdk:"tenant_id"`
+	ServiceName    types.String         `tfsdk:"service_name"`
+	SandboxID      types.String         `tfsdk:"sandbox_id"`
+	Channels       types.Set            `tfsdk:"channels"`
+	TTL            timetypes.GoDuration `tfsdk:"ttl"`
+	ExpiresAt      timetypes.RFC3339    `tfsdk:"expires_at"`
+	LifecycleState types.String         `tfsdk:"lifecycle_state"`
+	CloseReason    types.String         `tfsdk:"close_reason"`
+	ClosedAt       timetypes.RFC3339    `tfsdk:"closed_at"`
+	Labels         types.Map            `tfsdk:"labels"`
+	TargetSnapshot types.Object         `tfsdk:"target_snapshot"`
+	CreatedAt      timetypes.RFC3339    `tfsdk:"created_at"`
+}
+
+// sessionInfo converts a session to the data sources' model.
+func sessionInfo(s *api.Session, diags *diag.Diagnostics) sessionInfoModel {
 	channels, d := types.SetValueFrom(context.Background(), types.StringType, s.Spec.Channels)
 	diags.Append(d...)
-	labels := types.MapNull(types.StringType)
-	if len(s.Metadata.Labels) > 0 {
-		l, d := types.MapValueFrom(context.Background(), types.StringType, s.Metadata.Labels)
-		diags.Append(d...)
-		labels = l
-	}
+	labels, d := stringMapValue(s.Metadata.Labels, types.MapNull(types.StringType))
+	diags.Append(d...)
 	ts, d := targetSnapshotValue(s.Spec.TargetSnapshot)
 	diags.Append(d...)
-	serviceName, sandboxID := types.StringNull(), types.StringNull()
+	m := sessionInfoModel{
+		ID:             types.StringValue(s.Metadata.ID),
+		TenantID:       types.StringValue(s.Metadata.TenantID),
+		ServiceName:    types.StringNull(),
+		SandboxID:      types.StringNull(),
+		Channels:       channels,
+		TTL:            timetypes.NewGoDurationValueFromStringMust(formatDuration(time.Duration(s.Spec.RequestedTTLMs) * time.Millisecond)),
+		ExpiresAt:      rfc3339(s.Spec.ExpiresAt),
+		LifecycleState: types.StringValue(s.Status.LifecycleState),
+		CloseReason:    stringOrNull(s.Status.CloseReason),
+		ClosedAt:       timetypes.NewRFC3339Null(),
+		Labels:         labels,
+		TargetSnapshot: ts,
+		CreatedAt:      rfc3339(s.Metadata.CreatedAt),
+	}
 	if s.Spec.Target.Service != nil {
-		serviceName = types.StringValue(s.Spec.Target.Service.Name)
+		m.ServiceName = types.StringValue(s.Spec.Target.Service.Name)
 	}
 	if s.Spec.Target.Sandbox != nil {
-		sandboxID = types.StringValue(s.Spec.Target.Sandbox.ID)
+		m.SandboxID = types.StringValue(s.Spec.Target.Sandbox.ID)
 	}
-	closedAt := timetypes.NewRFC3339Null()
 	if s.Status.ClosedAt != nil {
-		closedAt = rfc3339(*s.Status.ClosedAt)
+		m.ClosedAt = rfc3339(*s.Status.ClosedAt)
 	}
-	return map[string]attr.Value{
-		"id":              types.StringValue(s.Metadata.ID),
-		"tenant_id":       types.StringValue(s.Metadata.TenantID),
-		"service_name":    serviceName,
-		"sandbox_id":      sandboxID,
-		"channels":        channels,
-		"ttl":             timetypes.NewGoDurationValueFromStringMust(formatDuration(time.Duration(s.Spec.RequestedTTLMs) * time.Millisecond)),
-		"expires_at":      rfc3339(s.Spec.ExpiresAt),
-		"lifecycle_state": types.StringValue(s.Status.LifecycleState),
-		"close_reason":    stringOrNull(s.Status.CloseReason),
-		"closed_at":       closedAt,
-		"labels":          labels,
-		"target_snapshot": ts,
-		"created_at":      rfc3339(s.Metadata.CreatedAt),
-	}, diags
+	return m
+}
+
+// sessionDataSourceModel is nimbus_session's data: one session and the
+// `timeouts` block.
+type sessionDataSourceModel struct {
+	sessionInfoModel
+	Timeouts dstimeouts.Value `tfsdk:"timeouts"`
 }
 
 // ------------------------------------------------------------ nimbus_session
@@ -152,13 +166,9 @@ func (d *SessionDataSource) Schema(ctx context.Context, _ datasource.SchemaReque
 	attrs["id"] = schema.StringAttribute{
 		Required:            true,
 		MarkdownDescription: "Id of the session (`ses-…`).",
-		Validators:          []validator.String{stringvalidator.RegexMatches(sessionIDPattern, "must be a session id such as ses-0123abcd")},
+		Validators:          []validator.String{validators.SessionID()},
 	}
-	attrs["tenant_id"] = schema.StringAttribute{
-		Optional:            true,
-		Computed:            true,
-		MarkdownDescription: "Tenant of the session. Defaults to the provider's tenant.",
-	}
+	attrs["tenant_id"] = dataSourceTenantAttr("Tenant of the session.")
 	resp.Schema = schema.Schema{
 		MarkdownDescription: "Reads one Nimbus session by id, in any state (`open`, `closed` or `expired`).",
 		Attributes:          attrs,
@@ -172,103 +182,8 @@ func (d *SessionDataSource) Configure(_ context.Context, req datasource.Configur
 
 func (d *SessionDataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {
 	readByID(ctx, req, resp, d.data, "session",
-		func(c *client.Client) getFunc[api.Session] { return c.Sessions.Get }, sessionDataValues)
-}
-
-// ----------------------------------------------------------- nimbus_sessions
-
-// NewSessionsDataSource returns the nimbus_sessions data source.
-func NewSessionsDataSource() datasource.DataSource { return &SessionsDataSource{} }
-
-// SessionsDataSource lists sessions, following every page.
-type SessionsDataSource struct {
-	data *providerData
-}
-
-type sessionsModel struct {
-	TenantID types.String     `tfsdk:"tenant_id"`
-	State    types.String     `tfsdk:"state"`
-	IDs      types.List       `tfsdk:"ids"`
-	Sessions types.List       `tfsdk:"sessions"`
-	Timeouts dstimeouts.Value `tfsdk:"timeouts"`
-}
-
-func (d *SessionsDataSource) Metadata(_ context.Context, req datasource.MetadataRequest, resp *datasource.MetadataResponse) {
-	resp.TypeName = req.ProviderTypeName + "_sessions"
-}
-
-func (d *SessionsDataSource) Schema(ctx context.Context, _ datasource.SchemaRequest, resp *datasource.SchemaResponse) {
-	resp.Schema = schema.Schema{
-		MarkdownDescription: "Lists Nimbus sessions, optionally only those in one state. Every page of the listing is read.",
-		Attributes: map[string]schema.Attribute{
-			"tenant_id": schema.StringAttribute{
-				Optional:            true,
-				Computed:            true,
-				MarkdownDescription: "Tenant to list. Defaults to the provider's tenant.",
-			},
-			"state": schema.StringAttribute{
-				Optional:            true,
-				MarkdownDescription: "Keep sessions in this state: `open`, `closed` or `expired`.",
-				Validators:          []validator.String{stringvalidator.OneOf(api.SessionOpen, api.SessionClosed, api.SessionExpired)},
-			},
-			"ids": schema.ListAttribute{
-				Computed:            true,
-				ElementType:         types.StringType,
-				MarkdownDescription: "Ids of the matching sessions, in the server's order.",
-			},
-			"sessions": schema.ListNestedAttribute{
-				Computed:            true,
-				MarkdownDescription: "The matching sessions, in the server's order.",
-				NestedObject:        schema.NestedAttributeObject{Attributes: sessionDataSchemaAttrs()},
-			},
-		},
-		Blocks: map[string]schema.Block{"timeouts": dataSourceTimeoutsBlock(ctx, "every page of the listing")},
-	}
-}
-
-func (d *SessionsDataSource) Configure(_ context.Context, req datasource.ConfigureRequest, resp *datasource.ConfigureResponse) {
-	d.data = configureProviderData(req.ProviderData, &resp.Diagnostics)
-}
-
-func (d *SessionsDataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {
-	var m sessionsModel
-	resp.Diagnostics.Append(req.Config.Get(ctx, &m)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	ctx, cancel := dataSourceReadContext(ctx, req, &resp.Diagnostics)
-	defer cancel()
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	c := clientFor(ctx, d.data, &resp.Diagnostics)
-	if c == nil {
-		return
-	}
-	tenant := resolveTenant(c, m.TenantID, &resp.Diagnostics)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	opts := client.ListSessionsOptions{Limit: listPageSize, State: m.State.ValueString()}
-	ids := []attr.Value{}
-	items := []attr.Value{}
-	for s, err := range c.Sessions.All(ctx, opts, client.InTenant(tenant)) {
-		if err != nil {
-			addCallError(ctx, c, &resp.Diagnostics, "Could not list sessions", err)
-			return
-		}
-		vals, diags := sessionDataValues(&s)
-		resp.Diagnostics.Append(diags...)
-		o, diags := types.ObjectValue(sessionDataAttrTypes, vals)
-		resp.Diagnostics.Append(diags...)
-		items = append(items, o)
-		ids = append(ids, types.StringValue(s.Metadata.ID))
-	}
-	var diags diag.Diagnostics
-	m.TenantID = types.StringValue(tenant)
-	m.IDs, diags = types.ListValue(types.StringType, ids)
-	resp.Diagnostics.Append(diags...)
-	m.Sessions, diags = types.ListValue(types.ObjectType{AttrTypes: sessionDataAttrTypes}, items)
-	resp.Diagnostics.Append(diags...)
-	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
+		func(c *client.Client) getFunc[api.Session] { return c.Sessions.Get },
+		func(s *api.Session, m *sessionDataSourceModel, diags *diag.Diagnostics) {
+			m.sessionInfoModel = sessionInfo(s, diags)
+		})
 }

@@ -7,16 +7,12 @@ import (
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework-timetypes/timetypes"
-	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/ephemeral"
 	"github.com/hashicorp/terraform-plugin-framework/ephemeral/schema"
 	"github.com/hashicorp/terraform-plugin-framework/path"
-	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
-	"github.com/nimbus/terraform-provider-nimbus/internal/api"
 	"github.com/nimbus/terraform-provider-nimbus/internal/client"
-	"github.com/nimbus/terraform-provider-nimbus/internal/validators"
 )
 
 var (
@@ -34,20 +30,6 @@ type SessionEphemeralResource struct {
 	data *providerData
 }
 
-// sessionEphemeralModel is the ephemeral session's result.
-type sessionEphemeralModel struct {
-	ID             types.String         `tfsdk:"id"`
-	TenantID       types.String         `tfsdk:"tenant_id"`
-	ServiceName    types.String         `tfsdk:"service_name"`
-	ServiceID      types.String         `tfsdk:"service_id"`
-	SandboxID      types.String         `tfsdk:"sandbox_id"`
-	Channels       types.Set            `tfsdk:"channels"`
-	TTL            timetypes.GoDuration `tfsdk:"ttl"`
-	ExpiresAt      timetypes.RFC3339    `tfsdk:"expires_at"`
-	LifecycleState types.String         `tfsdk:"lifecycle_state"`
-	TargetSnapshot types.Object         `tfsdk:"target_snapshot"`
-}
-
 // privateEphemeralSession is the private key holding what Close needs.
 const privateEphemeralSession = "session"
 
@@ -61,71 +43,10 @@ func (e *SessionEphemeralResource) Metadata(_ context.Context, req ephemeral.Met
 }
 
 func (e *SessionEphemeralResource) Schema(_ context.Context, _ ephemeral.SchemaRequest, resp *ephemeral.SchemaResponse) {
-	snapshotAttrs := map[string]schema.Attribute{}
-	for name, typ := range targetSnapshotAttrTypes {
-		if typ == types.Int64Type {
-			snapshotAttrs[name] = schema.Int64Attribute{Computed: true, MarkdownDescription: targetSnapshotDescriptions[name]}
-		} else {
-			snapshotAttrs[name] = schema.StringAttribute{Computed: true, MarkdownDescription: targetSnapshotDescriptions[name]}
-		}
-	}
 	resp.Schema = schema.Schema{
 		MarkdownDescription: "Opens a Nimbus session for the length of one Terraform run and closes it when the run ends " +
 			"(reason `closed by Terraform`). Nothing is stored in plan or state. Requires Terraform 1.10+ or OpenTofu 1.11+.",
-		Attributes: map[string]schema.Attribute{
-			"id": schema.StringAttribute{
-				Computed:            true,
-				MarkdownDescription: "Session id (`ses-…`).",
-			},
-			"tenant_id": schema.StringAttribute{
-				Optional:            true,
-				Computed:            true,
-				MarkdownDescription: "Tenant of the session. Defaults to the provider's tenant.",
-				Validators:          []validator.String{validators.Name()},
-			},
-			"service_name": schema.StringAttribute{
-				Optional:            true,
-				MarkdownDescription: sessionServiceNameDescription,
-				Validators:          sessionServiceNameValidators(),
-			},
-			"service_id": schema.StringAttribute{
-				Optional:            true,
-				MarkdownDescription: sessionServiceIDDescription,
-				Validators:          []validator.String{serviceIDValidator{}},
-			},
-			"sandbox_id": schema.StringAttribute{
-				Optional:            true,
-				MarkdownDescription: sessionSandboxIDDescription,
-				Validators:          []validator.String{stringvalidator.RegexMatches(sandboxIDPattern, "must be a sandbox id such as sbx-0123abcd")},
-			},
-			"channels": schema.SetAttribute{
-				Required:            true,
-				ElementType:         types.StringType,
-				MarkdownDescription: "Channels to open: one or more of `stdio`, `cdp`, `page`, `files`.",
-				Validators:          sessionChannelsValidators(),
-			},
-			"ttl": schema.StringAttribute{
-				Optional:            true,
-				Computed:            true,
-				CustomType:          timetypes.GoDurationType{},
-				MarkdownDescription: "Requested lifetime as a duration such as `90s` or `15m`, between `1s` and `24h` (default `15m`).",
-				Validators:          []validator.String{validators.DurationBetween(time.Millisecond*api.MinSessionTTLMs, time.Millisecond*api.MaxSessionTTLMs)},
-			},
-			"expires_at": schema.StringAttribute{
-				Computed:            true,
-				CustomType:          timetypes.RFC3339Type{},
-				MarkdownDescription: "When the server expires the session (RFC 3339).",
-			},
-			"lifecycle_state": schema.StringAttribute{
-				Computed:            true,
-				MarkdownDescription: "Lifecycle state at open time (`open`).",
-			},
-			"target_snapshot": schema.SingleNestedAttribute{
-				Computed:            true,
-				MarkdownDescription: "What the session attached to, pinned at open time.",
-				Attributes:          snapshotAttrs,
-			},
-		},
+		Attributes: ephemeralSessionAttributes(),
 	}
 }
 
@@ -134,7 +55,7 @@ func (e *SessionEphemeralResource) Configure(_ context.Context, req ephemeral.Co
 }
 
 func (e *SessionEphemeralResource) Open(ctx context.Context, req ephemeral.OpenRequest, resp *ephemeral.OpenResponse) {
-	var m sessionEphemeralModel
+	var m sessionFields
 	resp.Diagnostics.Append(req.Config.Get(ctx, &m)...)
 	if resp.Diagnostics.HasError() {
 		return
@@ -166,7 +87,7 @@ func (e *SessionEphemeralResource) Open(ctx context.Context, req ephemeral.OpenR
 		return
 	}
 	tenant := sessionTenant(c, m.TenantID, m.ServiceID, &resp.Diagnostics)
-	oreq := openSessionRequest(ctx, m.ServiceName, m.ServiceID, m.SandboxID, m.Channels, m.TTL, &resp.Diagnostics)
+	oreq := m.openRequest(ctx, &resp.Diagnostics)
 	if resp.Diagnostics.HasError() {
 		return
 	}
@@ -196,16 +117,11 @@ func (e *SessionEphemeralResource) Open(ctx context.Context, req ephemeral.OpenR
 	}
 	resp.Diagnostics.Append(resp.Private.SetKey(ctx, privateEphemeralSession, ref)...)
 
-	m.ID = types.StringValue(s.Metadata.ID)
 	m.TenantID = types.StringValue(tenant)
-	m.ExpiresAt = rfc3339(s.Spec.ExpiresAt)
-	m.LifecycleState = types.StringValue(s.Status.LifecycleState)
 	if m.TTL.IsNull() {
 		m.TTL = timetypes.NewGoDurationValueFromStringMust(formatDuration(time.Duration(s.Spec.RequestedTTLMs) * time.Millisecond))
 	}
-	ts, d := targetSnapshotValue(s.Spec.TargetSnapshot)
-	resp.Diagnostics.Append(d...)
-	m.TargetSnapshot = ts
+	m.setStatus(s, &resp.Diagnostics)
 	resp.Diagnostics.Append(resp.Result.Set(ctx, &m)...)
 }
 

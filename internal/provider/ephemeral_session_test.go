@@ -239,7 +239,7 @@ func TestSessionEphemeral_openUnknownTarget(t *testing.T) {
 			}
 			continue
 		}
-		var m sessionEphemeralModel
+		var m sessionFields
 		if d := resp.Result.Get(ctx, &m); d.HasError() {
 			t.Fatal(d)
 		}

@@ -7,7 +7,6 @@ package provider
 import (
 	"context"
 	"fmt"
-	"regexp"
 	"sort"
 	"strings"
 	"time"
@@ -22,12 +21,6 @@ import (
 
 	"github.com/nimbus/terraform-provider-nimbus/internal/api"
 	"github.com/nimbus/terraform-provider-nimbus/internal/client"
-)
-
-// Client-side checks matching the API's rules (internal/api/validate.go).
-var (
-	sandboxIDPattern = regexp.MustCompile(`^sbx-[a-z0-9]{1,60}$`)
-	sessionIDPattern = regexp.MustCompile(`^ses-[a-z0-9]{1,60}$`)
 )
 
 // listPageSize is the page size the list data sources ask for; 0 leaves it

@@ -96,5 +96,5 @@ func sessionStateFilter(state types.String) string {
 func (m *sessionModel) fromListed(ctx context.Context, s *api.Session, diags *diag.Diagnostics) {
 	m.TenantID = types.StringValue(s.Metadata.TenantID)
 	m.readInputs(ctx, s, diags)
-	setSessionState(m, s, diags)
+	m.setStatus(s, diags)
 }

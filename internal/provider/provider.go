@@ -23,6 +23,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
 	"github.com/nimbus/terraform-provider-nimbus/internal/client"
+	"github.com/nimbus/terraform-provider-nimbus/internal/clock"
 	"github.com/nimbus/terraform-provider-nimbus/internal/diagnostics"
 	"github.com/nimbus/terraform-provider-nimbus/internal/validators"
 )
@@ -78,10 +79,10 @@ type NimbusProvider struct {
 	// getenv and homeDir are injected by unit tests; nil/"" = the process's.
 	getenv  func(string) string
 	homeDir string
-	// now is the provider's clock (nil = time.Now). Acceptance tests inject
-	// the test server's fake clock, so session expiry is tested without
-	// sleeping (the terraform-provider-time pattern).
-	now func() time.Time
+	// clock is the provider's clock (nil = the wall clock). Acceptance tests
+	// inject the test server's fake clock, so session expiry is tested
+	// without sleeping (the terraform-provider-time pattern).
+	clock clock.Clock
 }
 
 // New returns the provider factory for the given version ("dev", "test" or
@@ -91,8 +92,8 @@ func New(version string) func() provider.Provider {
 }
 
 // newWithClock is New with an injected clock (tests).
-func newWithClock(version string, now func() time.Time) func() provider.Provider {
-	return func() provider.Provider { return &NimbusProvider{version: version, now: now} }
+func newWithClock(version string, c clock.Clock) func() provider.Provider {
+	return func() provider.Provider { return &NimbusProvider{version: version, clock: c} }
 }
 
 // providerModel is the provider block.
@@ -194,7 +195,7 @@ func (p *NimbusProvider) Configure(ctx context.Context, req provider.ConfigureRe
 	ctx = tflog.MaskAllFieldValuesStrings(ctx, secrets...)
 	ctx = tflog.MaskFieldValuesWithFieldKeys(ctx, secretFieldKeys...)
 
-	data := &providerData{version: p.version, now: p.now}
+	data := &providerData{clock: p.clock}
 	attrs := []struct {
 		name string
 		v    types.String
@@ -304,21 +305,20 @@ func (p *NimbusProvider) Actions(context.Context) []func() action.Action {
 // providerData is what Configure hands to resources, data sources and
 // ephemeral resources.
 type providerData struct {
-	version string
-	client  *client.Client
+	client *client.Client
 	// unknown lists provider attributes whose values were unknown at
 	// configure time.
 	unknown []string
-	// now is the provider's clock; use clock().
-	now func() time.Time
+	// clock is the provider's clock (nil = the wall clock); use now().
+	clock clock.Clock
 }
 
-// clock returns the provider's clock; time.Now before configuration.
-func (pd *providerData) clock() func() time.Time {
-	if pd == nil || pd.now == nil {
-		return time.Now
+// now is the provider's time; the wall clock's before configuration.
+func (pd *providerData) now() time.Time {
+	if pd == nil || pd.clock == nil {
+		return time.Now()
 	}
-	return pd.now
+	return pd.clock.Now()
 }
 
 // configureProviderData type-asserts the provider data given to a
@@ -340,10 +340,6 @@ func configureProviderData(v any, diags *diag.Diagnostics) *providerData {
 // clientFor returns the API client, or nil after adding a diagnostic that
 // says what to configure.
 func clientFor(_ context.Context, pd *providerData, diags *diag.Diagnostics) *client.Client {
-	return pd.clientOrDiag(diags)
-}
-
-func (pd *providerData) clientOrDiag(diags *diag.Diagnostics) *client.Client {
 	if pd == nil {
 		diags.AddError("Nimbus provider not configured",
 			"The Nimbus provider was not configured before it was used. This is a bug in Terraform or the provider; please report it.")

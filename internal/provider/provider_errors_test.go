@@ -314,8 +314,7 @@ func TestAccService_failedWaitMessageOnce(t *testing.T) {
 // right server).
 func TestDelete_tenantMissing(t *testing.T) {
 	srv := testserver.Start(t)
-	pd := &providerData{version: "test"}
-	pd.client = testfixtures.ServerClient(t, srv)
+	pd := &providerData{client: testfixtures.ServerClient(t, srv)}
 	ctx := t.Context()
 	for _, tc := range []struct {
 		r     fwresource.Resource

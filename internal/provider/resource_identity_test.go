@@ -9,6 +9,8 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
+
+	"github.com/nimbus/terraform-provider-nimbus/internal/api"
 	"github.com/nimbus/terraform-provider-nimbus/internal/testfixtures"
 )
 
@@ -106,7 +108,7 @@ resource "nimbus_service" "test" {
 // TestAccSandbox_identity: as TestAccService_identity for a sandbox.
 func TestAccSandbox_identity(t *testing.T) {
 	env := newTestServer(t)
-	testAccIdentityByID(t, env, sbxAddr, sandboxIDPattern, `
+	testAccIdentityByID(t, env, sbxAddr, api.SandboxIDPattern, `
 resource "nimbus_sandbox" "test" {
   image = "docker.io/library/alpine:3"
 }
@@ -128,7 +130,7 @@ resource "nimbus_session" "test" {
   channels     = ["stdio"]
 }
 `
-	testAccIdentityByID(t, env, sesAddr, sessionIDPattern, cfg)
+	testAccIdentityByID(t, env, sesAddr, api.SessionIDPattern, cfg)
 }
 
 // testAccIdentityByID creates addr, an object named by an id matching

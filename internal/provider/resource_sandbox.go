@@ -128,11 +128,8 @@ func (r *SandboxResource) Schema(ctx context.Context, _ resource.SchemaRequest, 
 			"image": schema.StringAttribute{
 				Required:            true,
 				MarkdownDescription: "OCI image reference of the root filesystem, e.g. `docker.io/library/alpine:3`.",
-				Validators: []validator.String{
-					stringvalidator.LengthBetween(1, 1024),
-					stringvalidator.RegexMatches(noWhitespace, "must not contain whitespace"),
-				},
-				PlanModifiers: replace,
+				Validators:          []validator.String{validators.ImageReference()},
+				PlanModifiers:       replace,
 			},
 			"argv": schema.ListAttribute{
 				Optional:    true,

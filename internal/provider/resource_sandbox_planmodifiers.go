@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"regexp"
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
@@ -22,8 +21,6 @@ import (
 // defaultSandboxTimeout bounds create (until running) and delete (stop, wait,
 // delete) when no timeouts block says otherwise.
 const defaultSandboxTimeout = 10 * time.Minute
-
-var noWhitespace = regexp.MustCompile(`^\S+$`)
 
 // privateGetter is the part of private state plan modifiers see.
 type privateGetter interface {

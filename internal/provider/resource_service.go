@@ -3,9 +3,6 @@ package provider
 import (
 	"context"
 	"fmt"
-	"maps"
-	"regexp"
-	"slices"
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/resourcevalidator"
@@ -26,8 +23,6 @@ const (
 	defaultServiceDeleteTimeout = 10 * time.Minute
 	waitNone                    = "none"
 )
-
-var healthPathRe = regexp.MustCompile(`^/`)
 
 var (
 	_ resource.Resource                     = (*ServiceResource)(nil)
@@ -136,17 +131,17 @@ func (r *ServiceResource) Create(ctx context.Context, req resource.CreateRequest
 	if plan.Running.ValueBool() {
 		// Generation-checked like every lifecycle call: nothing else may have
 		// changed the service since this apply created it.
-		if svc, err = c.Services.Start(ctx, name, client.ActionOptions{IfMatchGeneration: svc.Metadata.Generation}, opt); err != nil {
-			addAPIError(&resp.Diagnostics, fmt.Sprintf("Could not start service %q", name), err)
-			svc = r.reread(ctx, c, name, opt, svc)
+		gen, ok := svc.Metadata.Generation, false
+		if svc, ok = r.step(ctx, c, name, opt, svc, &resp.Diagnostics, fmt.Sprintf("Could not start service %q", name), func() (*api.Service, error) {
+			return c.Services.Start(ctx, name, client.ActionOptions{IfMatchGeneration: gen}, opt)
+		}); !ok {
 			return
 		}
-		if s, err := r.wait(ctx, c, name, plan.WaitUntil.ValueString(), opt); err != nil {
-			addAPIError(&resp.Diagnostics, fmt.Sprintf("Service %q was created but did not become %s", name, plan.WaitUntil.ValueString()), err)
-			svc = r.reread(ctx, c, name, opt, svc)
+		waitUntil := plan.WaitUntil.ValueString()
+		if svc, ok = r.step(ctx, c, name, opt, svc, &resp.Diagnostics, fmt.Sprintf("Service %q was created but did not become %s", name, waitUntil), func() (*api.Service, error) {
+			return r.wait(ctx, c, name, waitUntil, opt)
+		}); !ok {
 			return
-		} else if s != nil {
-			svc = s
 		}
 	}
 	svc = r.reread(ctx, c, name, opt, svc)
@@ -271,41 +266,40 @@ func (r *ServiceResource) Update(ctx context.Context, req resource.UpdateRequest
 		}
 		resp.Diagnostics.Append(resp.Private.SetKey(ctx, privateImported, nil)...)
 	}
-	var err error
+	var what string
+	var call func() (*api.Service, error)
 	switch {
-	case !wantUp:
-		if wasUp || svc == nil || isUp(svc) {
-			if svc, err = c.Services.Stop(ctx, name, client.ActionOptions{WaitUntil: api.WaitStopped, IfMatchGeneration: gen}, opt); err != nil {
-				addAPIError(&resp.Diagnostics, fmt.Sprintf("Could not stop service %q", name), err)
-				svc = r.reread(ctx, c, name, opt, nil)
-				return
-			}
+	case !wantUp && (wasUp || svc == nil || isUp(svc)):
+		what, call = "stop", func() (*api.Service, error) {
+			return c.Services.Stop(ctx, name, client.ActionOptions{WaitUntil: api.WaitStopped, IfMatchGeneration: gen}, opt)
 		}
-	case !wasUp:
-		if svc, err = c.Services.Start(ctx, name, client.ActionOptions{IfMatchGeneration: gen}, opt); err != nil {
-			addAPIError(&resp.Diagnostics, fmt.Sprintf("Could not start service %q", name), err)
-			svc = r.reread(ctx, c, name, opt, nil)
+	case wantUp && !wasUp:
+		what, call = "start", func() (*api.Service, error) {
+			return c.Services.Start(ctx, name, client.ActionOptions{IfMatchGeneration: gen}, opt)
+		}
+	case wantUp && restart:
+		what, call = "restart", func() (*api.Service, error) {
+			return c.Services.Restart(ctx, name, client.ActionOptions{IfMatchGeneration: gen}, opt)
+		}
+	}
+	ok := true
+	if call != nil {
+		if svc, ok = r.step(ctx, c, name, opt, svc, &resp.Diagnostics, fmt.Sprintf("Could not %s service %q", what, name), call); !ok {
 			return
 		}
-	case restart:
-		if svc, err = c.Services.Restart(ctx, name, client.ActionOptions{IfMatchGeneration: gen}, opt); err != nil {
-			addAPIError(&resp.Diagnostics, fmt.Sprintf("Could not restart service %q", name), err)
-			svc = r.reread(ctx, c, name, opt, nil)
-			return
+		if what == "restart" {
+			tflog.Info(ctx, "Restarted Nimbus service (restart_triggers changed)", map[string]any{"name": name})
 		}
-		tflog.Info(ctx, "Restarted Nimbus service (restart_triggers changed)", map[string]any{"name": name})
 	}
 
 	// 3. Wait: a started, restarted or rolled (backend change) service must
 	// reach wait_until for its new generation. A label change alone does
 	// not touch the running workload.
 	if wantUp && (!wasUp || restart || backendChanged || !plan.WaitUntil.Equal(state.WaitUntil)) {
-		if s, err := r.wait(ctx, c, name, waitUntil, opt); err != nil {
-			addAPIError(&resp.Diagnostics, fmt.Sprintf("Service %q was updated but did not become %s", name, waitUntil), err)
-			svc = r.reread(ctx, c, name, opt, nil)
+		if svc, ok = r.step(ctx, c, name, opt, svc, &resp.Diagnostics, fmt.Sprintf("Service %q was updated but did not become %s", name, waitUntil), func() (*api.Service, error) {
+			return r.wait(ctx, c, name, waitUntil, opt)
+		}); !ok {
 			return
-		} else if s != nil {
-			svc = s
 		}
 	}
 	svc = r.reread(ctx, c, name, opt, svc)
@@ -354,6 +348,24 @@ func (r *ServiceResource) wait(ctx context.Context, c *client.Client, name, wait
 		return nil, nil
 	}
 	return c.Services.Wait(ctx, name, client.WaitOptions{Until: waitUntil}, opt)
+}
+
+// step runs one lifecycle call of Create or Update (a start, stop, restart
+// or wait). It returns what the call answered, cur when it answered
+// nothing (a wait for "none"), and true. On an error it adds a diagnostic
+// with summary and returns the service as re-read (cur if that fails too)
+// and false: the caller saves that to state and stops.
+func (r *ServiceResource) step(ctx context.Context, c *client.Client, name string, opt client.CallOption, cur *api.Service,
+	diags *diag.Diagnostics, summary string, call func() (*api.Service, error)) (*api.Service, bool) {
+	svc, err := call()
+	if err != nil {
+		addAPIError(diags, summary, err)
+		return r.reread(ctx, c, name, opt, cur), false
+	}
+	if svc == nil {
+		return cur, true
+	}
+	return svc, true
 }
 
 // reread returns the service's current state, or fallback if it cannot be
@@ -422,16 +434,23 @@ func (m *serviceModel) backend(ctx context.Context, config *serviceModel, diags 
 }
 
 // sameBackend reports whether the planned backend equals the prior one,
-// write-only versions included (a version bump re-sends the backend).
+// write-only versions included (a version bump re-sends the backend). A
+// sandbox argv or environment the state does not hold (null after an import
+// or a change outside Terraform) while the plan sets one is sent: what the
+// server has is not known.
 func sameBackend(ctx context.Context, plan, state serviceModel) bool {
 	var d diag.Diagnostics
 	a, b := plan.backend(ctx, nil, &d), state.backend(ctx, nil, &d)
 	if d.HasError() {
 		return false
 	}
+	if p, s := plan.Sandbox, state.Sandbox; p != nil && s != nil &&
+		(s.Argv.IsNull() && !p.Argv.IsNull() || s.Environment.IsNull() && !p.Environment.IsNull()) {
+		return false
+	}
 	pe, pt := plan.writeOnlyVersions()
 	se, st := state.writeOnlyVersions()
-	return fmt.Sprintf("%#v", flat(a)) == fmt.Sprintf("%#v", flat(b)) && pe.Equal(se) && pt.Equal(st)
+	return a.Equal(b) && pe.Equal(se) && pt.Equal(st)
 }
 
 // writeOnlyVersions returns sandbox.environment_wo_version and
@@ -445,44 +464,6 @@ func (m *serviceModel) writeOnlyVersions() (env, token types.Int64) {
 		token = m.External.Auth.TokenWOVersion
 	}
 	return env, token
-}
-
-// flat renders a backend as comparable values.
-func flat(b api.Backend) []any {
-	out := []any{b.Kind, b.Provider}
-	if s := b.Sandbox; s != nil {
-		out = append(out, s.Backend, s.Root.Source.Reference, s.Process.Argv.Values, sortedPairs(s.Process.Environment.Values))
-	}
-	if b.Endpoint != nil {
-		out = append(out, b.Endpoint.URL)
-	}
-	if b.Health != nil {
-		out = append(out, "health", b.Health.Path)
-	}
-	if b.Auth != nil {
-		out = append(out, "auth", b.Auth.Kind)
-		if b.Auth.Token != nil {
-			out = append(out, b.Auth.Token.Value)
-		}
-	}
-	return out
-}
-
-func sortedPairs(m map[string]string) []string {
-	var out []string
-	for _, k := range sortedKeys(m) {
-		out = append(out, k+"="+m[k])
-	}
-	return out
-}
-
-func sortedKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range maps.Keys(m) {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }
 
 // readSpec copies the observed spec (name, labels, backend) into m, keeping

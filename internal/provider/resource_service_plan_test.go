@@ -7,6 +7,8 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
+
+	"github.com/nimbus/terraform-provider-nimbus/internal/api"
 )
 
 const depAddr = "nimbus_sandbox.dep"
@@ -115,7 +117,7 @@ func TestAccService_minimalUpdatePlansSandboxBackend(t *testing.T) {
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
 					plancheck.ExpectResourceAction(svcAddr, plancheck.ResourceActionUpdate),
 					plancheck.ExpectUnknownValue(svcAddr, tfpath("generation")),
-					plancheck.ExpectKnownValue(svcAddr, tfpath("sandbox_id"), knownvalue.StringRegexp(sandboxIDPattern)),
+					plancheck.ExpectKnownValue(svcAddr, tfpath("sandbox_id"), knownvalue.StringRegexp(api.SandboxIDPattern)),
 					plancheck.ExpectKnownValue(svcAddr, tfpath("endpoints"), knownvalue.NotNull()),
 				}},
 			},

@@ -202,8 +202,7 @@ func (r *ServiceResource) Schema(ctx context.Context, _ resource.SchemaRequest, 
 					"health_path": schema.StringAttribute{
 						Optional:            true,
 						MarkdownDescription: "Path Nimbus requests (GET, any 2xx is healthy), such as `/healthz`. Must start with `/`.",
-						Validators: []validator.String{stringvalidator.RegexMatches(healthPathRe,
-							"must start with '/', such as /healthz")},
+						Validators:          []validator.String{validators.HealthPath()},
 					},
 					"auth": schema.SingleNestedAttribute{
 						Optional:            true,

@@ -15,10 +15,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
-	"github.com/hashicorp/terraform-plugin-framework/resource/schema/objectplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
-	"github.com/hashicorp/terraform-plugin-framework/resource/schema/setplanmodifier"
-	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringdefault"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
@@ -53,17 +50,8 @@ type SessionResource struct {
 
 // sessionModel is nimbus_session's state.
 type sessionModel struct {
-	ID             types.String         `tfsdk:"id"`
-	TenantID       types.String         `tfsdk:"tenant_id"`
-	ServiceName    types.String         `tfsdk:"service_name"`
-	ServiceID      types.String         `tfsdk:"service_id"`
-	SandboxID      types.String         `tfsdk:"sandbox_id"`
-	Channels       types.Set            `tfsdk:"channels"`
-	TTL            timetypes.GoDuration `tfsdk:"ttl"`
-	ExpiresAt      timetypes.RFC3339    `tfsdk:"expires_at"`
-	LifecycleState types.String         `tfsdk:"lifecycle_state"`
-	TargetSnapshot types.Object         `tfsdk:"target_snapshot"`
-	Timeouts       timeouts.Value       `tfsdk:"timeouts"`
+	sessionFields
+	Timeouts timeouts.Value `tfsdk:"timeouts"`
 }
 
 // targetSnapshotAttrTypes is the object type of target_snapshot.
@@ -113,86 +101,13 @@ func sessionChannelsValidators() []validator.Set {
 }
 
 func (r *SessionResource) Schema(ctx context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
-	replace := []planmodifier.String{stringplanmodifier.RequiresReplace()}
-	snapshotAttrs := map[string]schema.Attribute{}
-	for name, typ := range targetSnapshotAttrTypes {
-		if typ == types.Int64Type {
-			snapshotAttrs[name] = schema.Int64Attribute{Computed: true, MarkdownDescription: targetSnapshotDescriptions[name]}
-		} else {
-			snapshotAttrs[name] = schema.StringAttribute{Computed: true, MarkdownDescription: targetSnapshotDescriptions[name]}
-		}
-	}
 	resp.Schema = schema.Schema{
 		MarkdownDescription: "A Nimbus session: a scoped, expiring connection to a running service or sandbox.\n\n" +
 			"A session that was closed or has expired is removed from state on refresh, so the next apply opens a new one; " +
 			"a plan made after `expires_at` already shows the replacement, even without a refresh. Every input forces a new " +
 			"session. Destroy closes the session. For a session that should live only during one run, use the " +
 			"`nimbus_session` ephemeral resource instead.",
-		Attributes: map[string]schema.Attribute{
-			"id": schema.StringAttribute{
-				Computed:            true,
-				MarkdownDescription: "Server-generated session id (`ses-…`).",
-				PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
-			},
-			"tenant_id": schema.StringAttribute{
-				Optional:            true,
-				Computed:            true,
-				MarkdownDescription: "Tenant of the session. Defaults to the provider's tenant.",
-				Validators:          []validator.String{validators.Name()},
-				PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown(), stringplanmodifier.RequiresReplace()},
-			},
-			"service_name": schema.StringAttribute{
-				Optional:            true,
-				MarkdownDescription: sessionServiceNameDescription,
-				Validators:          sessionServiceNameValidators(),
-				PlanModifiers:       []planmodifier.String{replaceUnlessSameService()},
-			},
-			"service_id": schema.StringAttribute{
-				Optional:            true,
-				MarkdownDescription: sessionServiceIDDescription,
-				Validators:          []validator.String{serviceIDValidator{}},
-				PlanModifiers:       []planmodifier.String{replaceUnlessSameService()},
-			},
-			"sandbox_id": schema.StringAttribute{
-				Optional:            true,
-				MarkdownDescription: sessionSandboxIDDescription,
-				Validators:          []validator.String{stringvalidator.RegexMatches(sandboxIDPattern, "must be a sandbox id such as sbx-0123abcd")},
-				PlanModifiers:       replace,
-			},
-			"channels": schema.SetAttribute{
-				Required:            true,
-				ElementType:         types.StringType,
-				MarkdownDescription: "Channels to open: one or more of `stdio`, `cdp`, `page`, `files`.",
-				Validators:          sessionChannelsValidators(),
-				PlanModifiers:       []planmodifier.Set{setplanmodifier.RequiresReplace()},
-			},
-			"ttl": schema.StringAttribute{
-				Optional:            true,
-				Computed:            true,
-				CustomType:          timetypes.GoDurationType{},
-				Default:             stringdefault.StaticString(defaultSessionTTL),
-				MarkdownDescription: "Requested lifetime as a duration such as `90s`, `15m` or `2h`, between `1s` and `24h` (default `15m`).",
-				Validators:          []validator.String{validators.DurationBetween(time.Millisecond*api.MinSessionTTLMs, time.Millisecond*api.MaxSessionTTLMs)},
-				PlanModifiers:       replace,
-			},
-			"expires_at": schema.StringAttribute{
-				Computed:            true,
-				CustomType:          timetypes.RFC3339Type{},
-				MarkdownDescription: "When the server expires the session (RFC 3339).",
-				PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
-			},
-			"lifecycle_state": schema.StringAttribute{
-				Computed:            true,
-				MarkdownDescription: "Lifecycle state: `open` while Terraform manages it.",
-				PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
-			},
-			"target_snapshot": schema.SingleNestedAttribute{
-				Computed:            true,
-				MarkdownDescription: "What the session attached to, pinned at open time.",
-				Attributes:          snapshotAttrs,
-				PlanModifiers:       []planmodifier.Object{objectplanmodifier.UseStateForUnknown()},
-			},
-		},
+		Attributes: managedSessionAttributes(),
 		Blocks: map[string]schema.Block{
 			"timeouts": timeoutsBlock(ctx, timeouts.Opts{Create: true, Read: true, Delete: true},
 				"How long opening (create) and closing (delete) the session may take. Default 5m each."+readTimeoutDoc),
@@ -218,7 +133,7 @@ func (r *SessionResource) ModifyPlan(ctx context.Context, req resource.ModifyPla
 	t, d := expiresAt.ValueRFC3339Time()
 	resp.Diagnostics.Append(d...)
 	// The provider's clock (injected by tests, as terraform-provider-time does).
-	if resp.Diagnostics.HasError() || r.data.clock()().Before(t) {
+	if resp.Diagnostics.HasError() || r.data.now().Before(t) {
 		return
 	}
 	resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("expires_at"), timetypes.NewRFC3339Unknown())...)
@@ -343,31 +258,6 @@ func replaceUnlessSameService() planmodifier.String {
 	}, "Changing the target service opens a new session.", "Changing the target service opens a new session.")
 }
 
-// openSessionRequest builds the open request shared by the managed and the
-// ephemeral session.
-func openSessionRequest(ctx context.Context, serviceName, serviceID, sandboxID types.String, channels types.Set, ttl timetypes.GoDuration, diags *diag.Diagnostics) api.OpenSessionRequest {
-	var req api.OpenSessionRequest
-	switch {
-	case !serviceName.IsNull():
-		req.Target.Service = &api.ServiceRef{Name: serviceName.ValueString()}
-	case !serviceID.IsNull():
-		if _, name, err := splitServiceID(serviceID.ValueString()); err == nil {
-			req.Target.Service = &api.ServiceRef{Name: name}
-		} else {
-			diags.AddAttributeError(path.Root("service_id"), "Invalid service id", err.Error()+".")
-		}
-	case !sandboxID.IsNull():
-		req.Target.Sandbox = &api.SandboxRef{ID: sandboxID.ValueString()}
-	}
-	req.Channels = sortedStrings(ctx, channels, diags)
-	if !ttl.IsNull() && !ttl.IsUnknown() {
-		d, dd := ttl.ValueGoDuration()
-		diags.Append(dd...)
-		req.RequestedTTLMs = d.Milliseconds()
-	}
-	return req
-}
-
 func (r *SessionResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
 	defer setIdentity(ctx, resp.Identity, &resp.Diagnostics, "id", &resp.State)
 	var plan sessionModel
@@ -382,7 +272,7 @@ func (r *SessionResource) Create(ctx context.Context, req resource.CreateRequest
 	ctx, cancel := operationContext(ctx, plan.Timeouts.Create, defaultSessionOpTimeout, &resp.Diagnostics)
 	defer cancel()
 	tenant := sessionTenant(c, plan.TenantID, plan.ServiceID, &resp.Diagnostics)
-	oreq := openSessionRequest(ctx, plan.ServiceName, plan.ServiceID, plan.SandboxID, plan.Channels, plan.TTL, &resp.Diagnostics)
+	oreq := plan.openRequest(ctx, &resp.Diagnostics)
 	if resp.Diagnostics.HasError() {
 		return
 	}
@@ -392,7 +282,7 @@ func (r *SessionResource) Create(ctx context.Context, req resource.CreateRequest
 		return
 	}
 	plan.TenantID = types.StringValue(tenant)
-	setSessionState(&plan, s, &resp.Diagnostics)
+	plan.setStatus(s, &resp.Diagnostics)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 }
 
@@ -430,7 +320,7 @@ func (r *SessionResource) Read(ctx context.Context, req resource.ReadRequest, re
 		state.TenantID = types.StringValue(s.Metadata.TenantID)
 	}
 	state.readInputs(ctx, s, &resp.Diagnostics)
-	setSessionState(&state, s, &resp.Diagnostics)
+	state.setStatus(s, &resp.Diagnostics)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
 }
 
@@ -490,7 +380,7 @@ func (r *SessionResource) ImportState(ctx context.Context, req resource.ImportSt
 // readInputs copies the session's inputs into m. They come back unredacted:
 // take them from the server (an import starts from nothing), keeping the
 // configured spelling of the ttl. Read and the list resource share it.
-func (m *sessionModel) readInputs(ctx context.Context, s *api.Session, diags *diag.Diagnostics) {
+func (m *sessionFields) readInputs(ctx context.Context, s *api.Session, diags *diag.Diagnostics) {
 	// Inputs come back unredacted: take them from the server (an import
 	// starts from nothing), keeping the configured spelling of the ttl.
 	// A service target is kept in the form the configuration uses: by id
@@ -514,16 +404,6 @@ func (m *sessionModel) readInputs(ctx context.Context, s *api.Session, diags *di
 	if cur, dd := m.TTL.ValueGoDuration(); m.TTL.IsNull() || dd.HasError() || cur != serverTTL {
 		m.TTL = timetypes.NewGoDurationValueFromStringMust(formatDuration(serverTTL))
 	}
-}
-
-// setSessionState copies the server-owned values into m.
-func setSessionState(m *sessionModel, s *api.Session, diags *diag.Diagnostics) {
-	m.ID = types.StringValue(s.Metadata.ID)
-	m.ExpiresAt = rfc3339(s.Spec.ExpiresAt)
-	m.LifecycleState = types.StringValue(s.Status.LifecycleState)
-	ts, d := targetSnapshotValue(s.Spec.TargetSnapshot)
-	diags.Append(d...)
-	m.TargetSnapshot = ts
 }
 
 func describeTarget(t api.SessionTarget) string {

@@ -172,9 +172,7 @@ func TestAccSession_expiry(t *testing.T) {
 	// The provider's clock is the server's fake clock plus skew.
 	var skew atomic.Int64
 	factories := map[string]func() (tfprotov6.ProviderServer, error){
-		"nimbus": providerserver.NewProtocol6WithError(newWithClock("test", func() time.Time {
-			return fake.Now().Add(time.Duration(skew.Load()))
-		})()),
+		"nimbus": providerserver.NewProtocol6WithError(newWithClock("test", skewedClock{fake, &skew})()),
 	}
 	cfg := env.Config(sessionOnServiceConfig(web, "10m"))
 	var id string
@@ -419,3 +417,11 @@ resource "nimbus_session" "test" {
 		},
 	})
 }
+
+// skewedClock is a fake clock read with a skew.
+type skewedClock struct {
+	*clock.Fake
+	skew *atomic.Int64
+}
+
+func (c skewedClock) Now() time.Time { return c.Fake.Now().Add(time.Duration(c.skew.Load())) }

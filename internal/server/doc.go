@@ -12,6 +12,11 @@
 //     group commit through bbolt Batch) and the in-memory store.
 //   - objects.go: the in-memory copy of every object, per-object writer
 //     locks and long-poll watchers.
+//   - index.go, encodecache.go: the ordered per-tenant indexes of every
+//     list filter (state, label key, key and value, and state with either),
+//     kept under the table's lock, so a page seeks and a filter matching
+//     nothing costs nothing; pages assembled from each item's JSON, encoded
+//     once per record version.
 //   - routes.go, http.go: routing (Go 1.22 patterns), authentication and
 //     tenant checks, strict decoding, errors, pagination, long-poll.
 //   - auth.go, ratelimit.go: credentials (SHA-256 hashes compared in

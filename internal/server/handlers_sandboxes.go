@@ -75,18 +75,9 @@ func (s *Server) listSandboxes(w http.ResponseWriter, r *http.Request, tenant st
 	if e != nil {
 		return e
 	}
-	recs, keys := s.sandboxes.page(tenant, p.after, p.limit, func(c *sandboxRec) bool {
-		return p.matchLabels(c.Sandbox.Metadata.Labels) && (p.state == "" || c.Sandbox.Status.LifecycleState == p.state)
-	})
-	out := api.SandboxList{Items: []api.Sandbox{}}
-	for i, c := range recs {
-		if i == p.limit {
-			out.Metadata.NextPageToken = s.encodePageToken(kindSandbox, tenant, p, keys[i-1])
-			break
-		}
-		out.Items = append(out.Items, c.Sandbox.Redacted())
-	}
-	s.writeJSON(w, http.StatusOK, out)
+	ents := s.sandboxes.page(tenant, p.filter(), p.after, p.limit)
+	writeList(s, w, ents, p.limit, func(c *sandboxRec) any { return c.Sandbox.Redacted() },
+		func(last string) string { return s.encodePageToken(kindSandbox, tenant, p, last) })
 	return nil
 }
 

@@ -73,18 +73,9 @@ func (s *Server) listServices(w http.ResponseWriter, r *http.Request, tenant str
 	if e != nil {
 		return e
 	}
-	recs, keys := s.services.page(tenant, p.after, p.limit, func(c *serviceRec) bool {
-		return p.matchLabels(c.Service.Metadata.Labels) && (p.state == "" || c.Service.Status.LifecycleState == p.state)
-	})
-	out := api.ServiceList{Items: []api.Service{}}
-	for i, c := range recs {
-		if i == p.limit {
-			out.Metadata.NextPageToken = s.encodePageToken(kindService, tenant, p, keys[i-1])
-			break
-		}
-		out.Items = append(out.Items, c.Service.Redacted())
-	}
-	s.writeJSON(w, http.StatusOK, out)
+	ents := s.services.page(tenant, p.filter(), p.after, p.limit)
+	writeList(s, w, ents, p.limit, func(c *serviceRec) any { return c.Service.Redacted() },
+		func(last string) string { return s.encodePageToken(kindService, tenant, p, last) })
 	return nil
 }
 

@@ -100,21 +100,12 @@ func (s *Server) listSessions(w http.ResponseWriter, r *http.Request, tenant str
 	if e != nil {
 		return e
 	}
-	for _, c := range s.sessions.each(tenant) {
-		s.expireDue(tenant, c.Session.Metadata.ID)
+	for _, id := range s.sessions.keysIn(tenant, listFilter{state: api.SessionOpen}) {
+		s.expireDue(tenant, id)
 	}
-	recs, keys := s.sessions.page(tenant, p.after, p.limit, func(c *sessionRec) bool {
-		return p.matchLabels(c.Session.Metadata.Labels) && (p.state == "" || c.Session.Status.LifecycleState == p.state)
-	})
-	out := api.SessionList{Items: []api.Session{}}
-	for i, c := range recs {
-		if i == p.limit {
-			out.Metadata.NextPageToken = s.encodePageToken(kindSession, tenant, p, keys[i-1])
-			break
-		}
-		out.Items = append(out.Items, c.Session)
-	}
-	s.writeJSON(w, http.StatusOK, out)
+	ents := s.sessions.page(tenant, p.filter(), p.after, p.limit)
+	writeList(s, w, ents, p.limit, func(c *sessionRec) any { return c.Session },
+		func(last string) string { return s.encodePageToken(kindSession, tenant, p, last) })
 	return nil
 }
 

@@ -480,14 +480,6 @@ func (s *Server) parseList(r *http.Request, kind, tenant, stateParam string, sta
 	return p, nil
 }
 
-func (p listParams) matchLabels(labels map[string]string) bool {
-	if p.labelKey == "" {
-		return true
-	}
-	v, ok := labels[p.labelKey]
-	return ok && (!p.hasValue || v == p.labelValue)
-}
-
 func contains(list []string, s string) bool {
 	for _, x := range list {
 		if x == s {

@@ -309,15 +309,7 @@ func (s *Server) putIdem(tenant, key string, rec *idemRec) error {
 // sweepIdem deletes expired records from memory and the store.
 func (s *Server) sweepIdem(now time.Time) {
 	for _, t := range s.idem.tenants() {
-		s.idem.mu.RLock()
-		var old []string
-		for k, rec := range s.idem.m[t] {
-			if rec.expired(now) {
-				old = append(old, k)
-			}
-		}
-		s.idem.mu.RUnlock()
-		for _, k := range old {
+		for _, k := range s.idem.keysWhere(t, func(rec *idemRec) bool { return rec.expired(now) }) {
 			unlock := s.lockObj(kindIdempotency, t, k)
 			if rec := s.idem.get(t, k); rec != nil && rec.expired(now) {
 				if err := s.store.Delete(kindIdempotency, t, k); err != nil {

@@ -5,6 +5,9 @@ import (
 	"sort"
 	"strconv"
 	"sync"
+	"sync/atomic"
+
+	"github.com/google/btree"
 
 	"github.com/nimbus/terraform-provider-nimbus/internal/api"
 )
@@ -51,68 +54,118 @@ func clone[T any](v *T) *T {
 	return out
 }
 
-// table is the in-memory copy of one kind: tenant -> key -> record.
+// table is the in-memory copy of one kind: tenant -> key -> record, with
+// the ordered list indexes of index.go, kept exact under the table's lock.
 type table[T any] struct {
-	mu sync.RWMutex
-	m  map[string]map[string]*T
+	mu    sync.RWMutex
+	m     map[string]*tenantRecs[T]
+	attrs func(*T) recAttrs // what list filters look at; nil: lists do not filter
+
+	visited atomic.Int64 // index entries visited by page, in total (for tests)
 }
 
-func newTable[T any]() *table[T] { return &table[T]{m: map[string]map[string]*T{}} }
+func newTable[T any]() *table[T] { return &table[T]{m: map[string]*tenantRecs[T]{}} }
+
+// newListTable is a table whose lists filter on attrs.
+func newListTable[T any](attrs func(*T) recAttrs) *table[T] {
+	t := newTable[T]()
+	t.attrs = attrs
+	return t
+}
 
 func (t *table[T]) get(tenant, key string) *T {
 	t.mu.RLock()
 	defer t.mu.RUnlock()
-	return t.m[tenant][key]
+	if e := t.m[tenant].entry(key); e != nil {
+		return e.rec
+	}
+	return nil
+}
+
+func (tr *tenantRecs[T]) entry(key string) *entry[T] {
+	if tr == nil {
+		return nil
+	}
+	return tr.recs[key]
 }
 
 func (t *table[T]) set(tenant, key string, v *T) {
+	e := &entry[T]{key: key, rec: v}
+	if t.attrs != nil {
+		e.attrs = t.attrs(v)
+	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if t.m[tenant] == nil {
-		t.m[tenant] = map[string]*T{}
+	tr := t.m[tenant]
+	if tr == nil {
+		tr = &tenantRecs[T]{recs: map[string]*entry[T]{}, idx: map[indexKey]*btree.BTreeG[string]{}}
+		t.m[tenant] = tr
 	}
-	t.m[tenant][key] = v
+	tr.put(key, e)
 }
 
 func (t *table[T]) del(tenant, key string) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	delete(t.m[tenant], key)
+	if tr := t.m[tenant]; tr != nil {
+		tr.remove(key)
+	}
 }
 
-// sorted returns tenant's records with keys > after, in key order, that
-// match keep, stopping after limit+1 matches (to tell whether more remain).
-func (t *table[T]) page(tenant, after string, limit int, keep func(*T) bool) (items []*T, keys []string) {
+// page returns tenant's entries with keys > after, in key order, that match
+// f, stopping after limit+1 matches (to tell whether more remain). It seeks
+// in f's index, so it costs O(log n + limit), and nothing when no record
+// matches f.
+func (t *table[T]) page(tenant string, f listFilter, after string, limit int) []*entry[T] {
 	t.mu.RLock()
-	all := make([]string, 0, len(t.m[tenant]))
-	for k := range t.m[tenant] {
-		if k > after {
-			all = append(all, k)
-		}
-	}
-	recs := t.m[tenant]
-	sort.Strings(all)
-	for _, k := range all {
-		v := recs[k]
-		if keep(v) {
-			items = append(items, v)
-			keys = append(keys, k)
-			if len(items) > limit {
-				break
-			}
-		}
+	var out []*entry[T]
+	n := 0
+	if tr := t.m[tenant]; tr != nil {
+		out = make([]*entry[T], 0, min(limit+1, len(tr.recs)))
+		n = tr.seek(f, after, limit+1, func(e *entry[T]) { out = append(out, e) })
 	}
 	t.mu.RUnlock()
-	return items, keys
+	t.visited.Add(int64(n))
+	return out
 }
 
-// all returns every record of every tenant (for reconcile and scans).
+// each returns every record of tenant, in no particular order.
 func (t *table[T]) each(tenant string) []*T {
 	t.mu.RLock()
 	defer t.mu.RUnlock()
-	var out []*T
-	for _, v := range t.m[tenant] {
-		out = append(out, v)
+	tr := t.m[tenant]
+	if tr == nil {
+		return nil
+	}
+	out := make([]*T, 0, len(tr.recs))
+	for _, e := range tr.recs {
+		out = append(out, e.rec)
+	}
+	return out
+}
+
+// keysIn returns the keys of tenant's records that match f, in key order.
+func (t *table[T]) keysIn(tenant string, f listFilter) []string {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	var out []string
+	if tr := t.m[tenant]; tr != nil {
+		tr.seek(f, "", len(tr.recs), func(e *entry[T]) { out = append(out, e.key) })
+	}
+	return out
+}
+
+// keysWhere returns the keys of tenant's records for which keep is true.
+func (t *table[T]) keysWhere(tenant string, keep func(*T) bool) []string {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	var out []string
+	if tr := t.m[tenant]; tr != nil {
+		for k, e := range tr.recs {
+			if keep(e.rec) {
+				out = append(out, k)
+			}
+		}
 	}
 	return out
 }

@@ -151,7 +151,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	s := &Server{
 		cfg: cfg, store: cfg.Store, rt: cfg.Runtime, clk: cfg.Clock, log: cfg.Logger, auth: auth,
-		services: newTable[serviceRec](), sandboxes: newTable[sandboxRec](), sessions: newTable[sessionRec](),
+		services: newListTable(serviceAttrs), sandboxes: newListTable(sandboxAttrs), sessions: newListTable(sessionAttrs),
 		insts: map[string]*instance{}, sessTimers: map[string]chan struct{}{},
 		drainCh: make(chan struct{}), done: make(chan struct{}), recovered: make(chan struct{}),
 		pageKey: pageTokenKey[:],

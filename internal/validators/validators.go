@@ -87,13 +87,14 @@ func (labelsValidator) ValidateMap(ctx context.Context, req validator.MapRequest
 	}
 }
 
-// EnvironmentNames validates the variable names of an environment map.
+// EnvironmentNames validates the variable names of an environment map
+// (api.ValidEnvName).
 func EnvironmentNames() validator.Map { return envValidator{} }
 
 type envValidator struct{}
 
 func (envValidator) Description(context.Context) string {
-	return "variable names must match [A-Za-z_][A-Za-z0-9_]*"
+	return "variable names " + api.EnvNameRule
 }
 
 func (v envValidator) MarkdownDescription(ctx context.Context) string { return v.Description(ctx) }
@@ -103,24 +104,48 @@ func (envValidator) ValidateMap(_ context.Context, req validator.MapRequest, res
 		return
 	}
 	for k := range req.ConfigValue.Elements() {
-		if !validEnvName(k) {
+		if !api.ValidEnvName(k) {
 			resp.Diagnostics.AddAttributeError(req.Path, "Invalid environment variable name",
-				fmt.Sprintf("%s: variable name %q must match [A-Za-z_][A-Za-z0-9_]*.", req.Path, k))
+				fmt.Sprintf("%s: variable name %q %s.", req.Path, k, api.EnvNameRule))
 		}
 	}
 }
 
-func validEnvName(s string) bool {
-	if s == "" {
-		return false
+// SandboxID validates a sandbox id (api.ValidSandboxID).
+func SandboxID() validator.String {
+	return ruleValidator{valid: api.ValidSandboxID, rule: api.SandboxIDRule, summary: "Invalid sandbox ID"}
+}
+
+// SessionID validates a session id (api.ValidSessionID).
+func SessionID() validator.String {
+	return ruleValidator{valid: api.ValidSessionID, rule: api.SessionIDRule, summary: "Invalid session ID"}
+}
+
+// ImageReference validates an OCI image reference (api.ValidImageReference).
+func ImageReference() validator.String {
+	return ruleValidator{valid: api.ValidImageReference, rule: api.ImageReferenceRule, summary: "Invalid image reference"}
+}
+
+// HealthPath validates a health-check path (api.ValidHealthPath).
+func HealthPath() validator.String {
+	return ruleValidator{valid: api.ValidHealthPath, rule: api.HealthPathRule, summary: "Invalid health path"}
+}
+
+// ruleValidator checks a string with one of the API's rules.
+type ruleValidator struct {
+	valid         func(string) bool
+	rule, summary string
+}
+
+func (v ruleValidator) Description(context.Context) string { return "value " + v.rule }
+
+func (v ruleValidator) MarkdownDescription(ctx context.Context) string { return v.Description(ctx) }
+
+func (v ruleValidator) ValidateString(_ context.Context, req validator.StringRequest, resp *validator.StringResponse) {
+	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
+		return
 	}
-	for i, r := range s {
-		switch {
-		case r == '_', r >= 'A' && r <= 'Z', r >= 'a' && r <= 'z':
-		case r >= '0' && r <= '9' && i > 0:
-		default:
-			return false
-		}
+	if s := req.ConfigValue.ValueString(); !v.valid(s) {
+		resp.Diagnostics.AddAttributeError(req.Path, v.summary, fmt.Sprintf("%s %s, got %q.", req.Path, v.rule, s))
 	}
-	return true
 }

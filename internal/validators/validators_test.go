@@ -88,3 +88,57 @@ func TestEnvironmentNames(t *testing.T) {
 		}
 	}
 }
+
+func TestIDs(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		v    validator.String
+		in   string
+		bad  bool
+	}{
+		{"sandbox", SandboxID(), "sbx-0123abcd", false},
+		{"sandbox", SandboxID(), "ses-0123abcd", true},
+		{"sandbox", SandboxID(), "sbx-", true},
+		{"sandbox", SandboxID(), "sbx-ABC", true},
+		{"session", SessionID(), "ses-0123abcd", false},
+		{"session", SessionID(), "sbx-0123abcd", true},
+		{"session", SessionID(), "ses-a b", true},
+	} {
+		resp := &validator.StringResponse{}
+		tc.v.ValidateString(context.Background(), validator.StringRequest{Path: path.Root("id"), ConfigValue: types.StringValue(tc.in)}, resp)
+		if resp.Diagnostics.HasError() != tc.bad {
+			t.Errorf("%s ID %q: error = %v, want %v", tc.name, tc.in, resp.Diagnostics.HasError(), tc.bad)
+		}
+		if tc.bad && !strings.Contains(resp.Diagnostics[0].Detail(), "must be a "+tc.name+" id such as") {
+			t.Errorf("%s ID %q: detail %q does not state the rule", tc.name, tc.in, resp.Diagnostics[0].Detail())
+		}
+		resp = &validator.StringResponse{}
+		tc.v.ValidateString(context.Background(), validator.StringRequest{Path: path.Root("id"), ConfigValue: types.StringUnknown()}, resp)
+		if resp.Diagnostics.HasError() {
+			t.Errorf("%s: unknown values must not fail validation", tc.name)
+		}
+	}
+}
+
+func TestImageReferenceAndHealthPath(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		v    validator.String
+		in   string
+		bad  bool
+	}{
+		{"image", ImageReference(), "docker.io/library/alpine:3", false},
+		{"image", ImageReference(), "alpine 3", true},
+		{"image", ImageReference(), "alpine\t3", true},
+		{"image", ImageReference(), "", true},
+		{"image", ImageReference(), strings.Repeat("a", 1025), true},
+		{"health path", HealthPath(), "/healthz", false},
+		{"health path", HealthPath(), "healthz", true},
+	} {
+		resp := &validator.StringResponse{}
+		tc.v.ValidateString(context.Background(), validator.StringRequest{Path: path.Root("x"), ConfigValue: types.StringValue(tc.in)}, resp)
+		if resp.Diagnostics.HasError() != tc.bad {
+			t.Errorf("%s %q: error = %v, want %v", tc.name, tc.in, resp.Diagnostics.HasError(), tc.bad)
+		}
+	}
+}
