@@ -1,7 +1,6 @@
 package client
 
 import (
-	"context"
 	"slices"
 	"strings"
 	"sync"
@@ -31,7 +30,7 @@ func TestWait_ProgressReportsEachNewStatus(t *testing.T) {
 		defer mu.Unlock()
 		got = append(got, s)
 	}
-	_, err := c.Services.Wait(context.Background(), "worker", WaitOptions{Until: "ready", Timeout: 5 * time.Second, Progress: progress})
+	_, err := c.Services.Wait(t.Context(), "worker", WaitOptions{Until: "ready", Timeout: 5 * time.Second, Progress: progress})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -51,7 +50,7 @@ func TestWait_ProgressReportsEachNewStatus(t *testing.T) {
 // wait, and a sandbox stop sends {"ifMatchGeneration": N} only when asked.
 func TestActions_ProgressAndSandboxStopBody(t *testing.T) {
 	c, take := recordingServer(t)
-	ctx := context.Background()
+	ctx := t.Context()
 	var reported []string
 	if _, err := c.Sandboxes.Stop(ctx, "sbx-1", ActionOptions{IfMatchGeneration: 3}); err != nil {
 		t.Fatal(err)

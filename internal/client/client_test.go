@@ -66,7 +66,7 @@ func TestErrorsAreTypedByCode(t *testing.T) {
 			}))
 			defer srv.Close()
 			c := newTestClient(t, srv.URL, func(c *Config) { c.MaxRetries = -1 })
-			_, err := c.Services.Create(context.Background(), api.CreateServiceRequest{Name: "x"})
+			_, err := c.Services.Create(t.Context(), api.CreateServiceRequest{Name: "x"})
 			if !tc.is(err) {
 				t.Fatalf("helper for %s is false for %v", tc.code, err)
 			}
@@ -109,7 +109,7 @@ func TestNonJSONErrorBody(t *testing.T) {
 			_, _ = w.Write([]byte(tc.body))
 		}))
 		c := newTestClient(t, srv.URL, func(c *Config) { c.MaxRetries = -1 })
-		_, err := c.Services.Get(context.Background(), "x")
+		_, err := c.Services.Get(t.Context(), "x")
 		srv.Close()
 		e, ok := AsError(err)
 		if !ok || e.Code != tc.code || e.HTTPStatus != tc.status || e.RequestID != "rid-plain" || e.Message == "" {
@@ -152,7 +152,7 @@ func TestRetries(t *testing.T) {
 	}))
 	defer srv.Close()
 	c := newTestClient(t, srv.URL)
-	ctx := context.Background()
+	ctx := t.Context()
 
 	run := func(m string, f func() error) (int32, error) {
 		calls.Store(0)
@@ -218,7 +218,7 @@ func TestConnectionRefusedWriteRetriedAndLogged(t *testing.T) {
 			mu.Unlock()
 		}
 	})
-	_, err = c.Services.Create(context.Background(), api.CreateServiceRequest{Name: "x"})
+	_, err = c.Services.Create(t.Context(), api.CreateServiceRequest{Name: "x"})
 	if err == nil || Code(err) != "" {
 		t.Fatalf("want a transport error, got %v", err)
 	}
@@ -246,7 +246,7 @@ func TestHeadersUserAgentAndLogHook(t *testing.T) {
 			logs = append(logs, entry{method, path, rid, status})
 		}
 	})
-	if _, err := c.Services.List(context.Background(), ListServicesOptions{Limit: 5, LabelKey: "team", LabelValue: "search", LifecycleState: "running", PageToken: "tok"}); err != nil {
+	if _, err := c.Services.List(t.Context(), ListServicesOptions{Limit: 5, LabelKey: "team", LabelValue: "search", LifecycleState: "running", PageToken: "tok"}); err != nil {
 		t.Fatal(err)
 	}
 	if gotUA != "terraform-provider-nimbus/1.2.3" || gotAccept != "application/json" || gotCT != "" {
@@ -259,7 +259,7 @@ func TestHeadersUserAgentAndLogHook(t *testing.T) {
 		t.Fatalf("log = %+v", logs)
 	}
 	c2 := newTestClient(t, srv.URL)
-	if _, err := c2.Services.Create(context.Background(), api.CreateServiceRequest{Name: "x"}); err != nil {
+	if _, err := c2.Services.Create(t.Context(), api.CreateServiceRequest{Name: "x"}); err != nil {
 		t.Fatal(err)
 	}
 	if gotUA != DefaultUserAgent || gotCT != "application/json" {
@@ -275,7 +275,7 @@ func TestTenantOverrideAndPaths(t *testing.T) {
 	}))
 	defer srv.Close()
 	c := newTestClient(t, srv.URL)
-	ctx := context.Background()
+	ctx := t.Context()
 	other := InTenant("other")
 	gen := int64(3)
 	steps := []func() error{
@@ -352,7 +352,11 @@ func TestTransportPoolReusesConnectionsUnderParallelism(t *testing.T) {
 			close(release)
 		}
 		mu.Unlock()
-		<-ch
+		select {
+		case <-ch:
+		case <-r.Context().Done(): // the client gave up: a round did not reach 64 at once
+			return
+		}
 		_, _ = w.Write([]byte(`{"items":[]}`))
 	}))
 	srv.Config.ConnState = func(c net.Conn, s http.ConnState) {
@@ -368,13 +372,17 @@ func TestTransportPoolReusesConnectionsUnderParallelism(t *testing.T) {
 		t.Fatalf("MaxIdleConnsPerHost = %d", tr.MaxIdleConnsPerHost)
 	}
 	round := func() {
+		// Each round's requests wait for one another on the server: a pool
+		// that cannot hold 64 connections at once fails at the deadline.
+		ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
+		defer cancel()
 		var wg sync.WaitGroup
 		for range 64 {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				if _, err := c.Tenants(context.Background()); err != nil {
-					t.Error(err)
+				if _, err := c.Tenants(ctx); err != nil {
+					t.Errorf("64 concurrent requests did not all reach the server at once: %v", err)
 				}
 			}()
 		}
@@ -398,7 +406,7 @@ func TestContextCancellation(t *testing.T) {
 	}))
 	defer srv.Close()
 	c := newTestClient(t, srv.URL)
-	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	ctx, cancel := context.WithTimeout(t.Context(), 50*time.Millisecond)
 	defer cancel()
 	start := time.Now()
 	_, err := c.Services.Get(ctx, "x")

@@ -1,7 +1,6 @@
 package client
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -170,7 +169,7 @@ func TestDiscovery_CredentialOrder(t *testing.T) {
 			if s.CredentialKind != tc.wantKind || !strings.HasPrefix(s.CredentialSource, tc.wantSrc) {
 				t.Fatalf("credential = %q from %q, want %q from %q…", s.CredentialKind, s.CredentialSource, tc.wantKind, tc.wantSrc)
 			}
-			if _, err := c.Tenants(context.Background()); err != nil {
+			if _, err := c.Tenants(t.Context()); err != nil {
 				t.Fatal(err)
 			}
 			if got != tc.wantHdr {
@@ -302,7 +301,7 @@ func countingServer(t *testing.T) (*httptest.Server, *int) {
 
 func TestMissingSettingsFailFirstRequest(t *testing.T) {
 	srv, n := countingServer(t)
-	ctx := context.Background()
+	ctx := t.Context()
 
 	// No endpoint: New succeeds, the first request names every way to set it.
 	c := mustNew(t, Config{Token: "t", TenantID: "acc", Getenv: env{}.get, HomeDir: t.TempDir()})
@@ -364,7 +363,7 @@ func TestWorkloadIdentityTokenFileIsReread(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := mustNew(t, Config{Endpoint: srv.URL, Getenv: env{EnvWorkloadIdentityTokenFile: p}.get, HomeDir: t.TempDir()})
-	ctx := context.Background()
+	ctx := t.Context()
 	if _, err := c.Tenants(ctx); err != nil {
 		t.Fatal(err)
 	}

@@ -6,73 +6,11 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"slices"
 	"strings"
 	"testing"
 
 	"github.com/nimbus/terraform-provider-nimbus/internal/api"
-	"github.com/nimbus/terraform-provider-nimbus/internal/testserver"
 )
-
-// TestNotFound_TenantIsNotAnObject: against the real server, a call in a
-// tenant the server does not have is resource.not_found for the tenant;
-// IsNotFound (which callers use to drop an object from state or to treat a
-// delete as done) is false for it, and true only for a missing object.
-func TestNotFound_TenantIsNotAnObject(t *testing.T) {
-	srv := testserver.Start(t, testserver.WithTenants("acc", "blue"))
-	c := newTestClient(t, srv.URL, func(c *Config) { c.Token = srv.Token })
-	ctx := context.Background()
-	ghost := InTenant("ghost")
-
-	_, objErr := c.Services.Get(ctx, "nope")
-	if !IsNotFound(objErr) || IsTenantNotFound(objErr) {
-		t.Fatalf("missing service: IsNotFound=%v IsTenantNotFound=%v (%v)", IsNotFound(objErr), IsTenantNotFound(objErr), objErr)
-	}
-	calls := map[string]error{}
-	_, calls["services.get"] = c.Services.Get(ctx, "web", ghost)
-	calls["services.delete"] = c.Services.Delete(ctx, "web", DeleteOptions{IfMatchGeneration: 1}, ghost)
-	_, calls["sandboxes.get"] = c.Sandboxes.Get(ctx, "sbx-0123", ghost)
-	calls["sandboxes.delete"] = c.Sandboxes.Delete(ctx, "sbx-0123", SandboxDeleteOptions{Force: true}, ghost)
-	_, calls["sessions.get"] = c.Sessions.Get(ctx, "ses-0123", ghost)
-	_, calls["sessions.close"] = c.Sessions.Close(ctx, "ses-0123", "x", ghost)
-	_, calls["services.create"] = c.Services.Create(ctx, api.CreateServiceRequest{Name: "web",
-		Backend: api.Backend{Kind: api.BackendKindBuiltIn, Provider: api.ProviderLoadBalancer}}, ghost)
-	for name, err := range calls {
-		if Code(err) != api.CodeNotFound {
-			t.Errorf("%s: want resource.not_found, got %v", name, err)
-			continue
-		}
-		if IsNotFound(err) {
-			t.Errorf("%s: IsNotFound is true for a tenant that does not exist: %v", name, err)
-		}
-		if tenant, ok := NotFoundTenant(err); !ok || tenant != "ghost" || !IsTenantNotFound(err) {
-			t.Errorf("%s: NotFoundTenant = %q, %v", name, tenant, ok)
-		}
-	}
-
-	// ExplainTenantNotFound adds the tenants the credential can use.
-	err := c.ExplainTenantNotFound(ctx, calls["services.get"])
-	var te *TenantNotFoundError
-	if !errors.As(err, &te) || te.Tenant != "ghost" || te.ListErr != nil || !slices.Equal(te.Visible, []string{"acc", "blue"}) ||
-		te.Endpoint != srv.URL {
-		t.Fatalf("explained: %#v", te)
-	}
-	if !IsTenantNotFound(err) || IsNotFound(err) || Code(err) != api.CodeNotFound || err.Error() != calls["services.get"].Error() {
-		t.Fatalf("the explained error must keep the original's code and text: %v", err)
-	}
-	var twice *TenantNotFoundError
-	if !errors.As(c.ExplainTenantNotFound(ctx, err), &twice) || errors.As(twice.Err, new(*TenantNotFoundError)) {
-		t.Fatalf("explaining twice wrapped again")
-	}
-	if c.ExplainTenantNotFound(ctx, nil) != nil {
-		t.Fatal("ExplainTenantNotFound(nil) is not nil")
-	}
-	for _, other := range []error{objErr, errors.New("x")} {
-		if got := c.ExplainTenantNotFound(ctx, other); errors.As(got, new(*TenantNotFoundError)) || got.Error() != other.Error() {
-			t.Fatalf("ExplainTenantNotFound(%v) = %v, want it unchanged", other, got)
-		}
-	}
-}
 
 // TestNotFound_WithoutDetailsIsNotAnObject: a 404 that names nothing (an
 // unknown route, a proxy, another HTTP server) is not an object that is gone.
@@ -90,7 +28,7 @@ func TestNotFound_WithoutDetailsIsNotAnObject(t *testing.T) {
 			srv := httptest.NewServer(tc.handler)
 			defer srv.Close()
 			c := newTestClient(t, srv.URL, func(c *Config) { c.MaxRetries = -1 })
-			_, err := c.Services.Get(context.Background(), "web")
+			_, err := c.Services.Get(t.Context(), "web")
 			if Code(err) != api.CodeNotFound || IsNotFound(err) || IsTenantNotFound(err) {
 				t.Fatalf("code %q IsNotFound=%v IsTenantNotFound=%v: %v", Code(err), IsNotFound(err), IsTenantNotFound(err), err)
 			}

@@ -1,7 +1,6 @@
 package client
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -66,7 +65,7 @@ func pagedServer(t *testing.T, n int, failAt int, loopToken bool) (*Client, *[]s
 func TestAllFollowsPageTokens(t *testing.T) {
 	c, queries := pagedServer(t, 95, 0, false)
 	var names []string
-	for s, err := range c.Services.All(context.Background(), ListServicesOptions{Limit: 7, LabelKey: "team", LabelValue: "b"}) {
+	for s, err := range c.Services.All(t.Context(), ListServicesOptions{Limit: 7, LabelKey: "team", LabelValue: "b"}) {
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -91,7 +90,7 @@ func TestAllFollowsPageTokens(t *testing.T) {
 func TestAllStopsEarlyAndReportsErrors(t *testing.T) {
 	c, queries := pagedServer(t, 50, 0, false)
 	n := 0
-	for _, err := range c.Services.All(context.Background(), ListServicesOptions{Limit: 10}) {
+	for _, err := range c.Services.All(t.Context(), ListServicesOptions{Limit: 10}) {
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -107,7 +106,7 @@ func TestAllStopsEarlyAndReportsErrors(t *testing.T) {
 	c, _ = pagedServer(t, 50, 20, false)
 	n = 0
 	var last error
-	for _, err := range c.Services.All(context.Background(), ListServicesOptions{Limit: 10}) {
+	for _, err := range c.Services.All(t.Context(), ListServicesOptions{Limit: 10}) {
 		if err != nil {
 			last = err
 			continue
@@ -121,7 +120,7 @@ func TestAllStopsEarlyAndReportsErrors(t *testing.T) {
 	c, _ = pagedServer(t, 50, 0, true)
 	n = 0
 	last = nil
-	for _, err := range c.Services.All(context.Background(), ListServicesOptions{Limit: 10}) {
+	for _, err := range c.Services.All(t.Context(), ListServicesOptions{Limit: 10}) {
 		if err != nil {
 			last = err
 			break
@@ -156,7 +155,7 @@ func TestSandboxAndSessionIterators(t *testing.T) {
 	defer srv.Close()
 	c := newTestClient(t, srv.URL)
 	n := 0
-	for _, err := range c.Sandboxes.All(context.Background(), ListSandboxesOptions{LifecycleState: "running"}) {
+	for _, err := range c.Sandboxes.All(t.Context(), ListSandboxesOptions{LifecycleState: "running"}) {
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -166,7 +165,7 @@ func TestSandboxAndSessionIterators(t *testing.T) {
 		t.Fatalf("sandboxes: %d", n)
 	}
 	page, n = 0, 0
-	for _, err := range c.Sessions.All(context.Background(), ListSessionsOptions{State: "open"}) {
+	for _, err := range c.Sessions.All(t.Context(), ListSessionsOptions{State: "open"}) {
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -1,7 +1,6 @@
 package client
 
 import (
-	"context"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -52,7 +51,7 @@ func recordingServer(t *testing.T) (*Client, func() []string) {
 // Sessions method sends: method, escaped path, query and JSON body.
 func TestRequestsOnTheWire(t *testing.T) {
 	c, take := recordingServer(t)
-	ctx := context.Background()
+	ctx := t.Context()
 	const base = "/v1/tenants/acc"
 	gen := func(g int64) *int64 { return &g }
 	drain := func(seq func(func(api.Service, error) bool)) {
@@ -187,7 +186,7 @@ func TestRequestsOnTheWire(t *testing.T) {
 // any request: a missing identifier and a WaitUntil the action cannot reach.
 func TestCallsRejectedBeforeSending(t *testing.T) {
 	c, take := recordingServer(t)
-	ctx := context.Background()
+	ctx := t.Context()
 	cases := []struct {
 		name string
 		call func() error

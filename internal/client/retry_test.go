@@ -80,7 +80,7 @@ func apiErr(code string, retryAfter string) func(w http.ResponseWriter, r *http.
 const svcJSON = `{"metadata":{"name":"web","tenantId":"acc","generation":1}}`
 
 func deadline(t *testing.T, d time.Duration) context.Context {
-	ctx, cancel := context.WithTimeout(context.Background(), d)
+	ctx, cancel := context.WithTimeout(t.Context(), d)
 	t.Cleanup(cancel)
 	return ctx
 }

@@ -1,7 +1,6 @@
 package client
 
 import (
-	"context"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
@@ -76,7 +75,7 @@ func TestExpiredFileTokenIsRereadAndRetriedOnce(t *testing.T) {
 	writeToken(t, p, "stale")
 	srv.onRefuse = func() { writeToken(t, p, "fresh") } // rotated by the platform meanwhile
 	c := mustNew(t, Config{Endpoint: srv.URL, TenantID: "acc", Getenv: env{EnvWorkloadIdentityTokenFile: p}.get, HomeDir: t.TempDir()})
-	if _, err := c.Services.Create(context.Background(), api.CreateServiceRequest{Name: "svc", Backend: api.Backend{Kind: api.BackendKindBuiltIn, Provider: "loadBalancer"}}); err != nil {
+	if _, err := c.Services.Create(t.Context(), api.CreateServiceRequest{Name: "svc", Backend: api.Backend{Kind: api.BackendKindBuiltIn, Provider: "loadBalancer"}}); err != nil {
 		t.Fatalf("create after rotation: %v", err)
 	}
 	if got := strings.Join(srv.requests(), ", "); got != "POST Bearer stale, POST Bearer fresh" {
@@ -105,7 +104,7 @@ func TestExpiredTokenRetryIsBounded(t *testing.T) {
 			p := filepath.Join(t.TempDir(), "token")
 			writeToken(t, p, "stale")
 			c := mustNew(t, Config{Endpoint: srv.URL, TenantID: "acc", Getenv: tc.env(p).get, HomeDir: t.TempDir()})
-			_, err := c.Services.List(context.Background(), ListServicesOptions{})
+			_, err := c.Services.List(t.Context(), ListServicesOptions{})
 			if Code(err) != api.CodeUnauthenticated || IsTokenExpired(err) != (tc.reason == api.ReasonTokenExpired) {
 				t.Fatalf("err = %v", err)
 			}

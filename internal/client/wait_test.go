@@ -116,7 +116,7 @@ func running(gen int64) func(s *api.Service, b *api.Sandbox) {
 
 func TestWait_LongPollWakesPromptly(t *testing.T) {
 	f, c := newFakeServer(t, true)
-	ctx := context.Background()
+	ctx := t.Context()
 	go func() {
 		time.Sleep(150 * time.Millisecond)
 		f.set(func(s *api.Service, b *api.Sandbox) { s.Status.LifecycleState = api.ServiceStarting })
@@ -150,7 +150,7 @@ func TestWait_FallsBackToPolling(t *testing.T) {
 		f.set(running(1))
 	}()
 	start := time.Now()
-	svc, err := c.Services.Wait(context.Background(), "worker", WaitOptions{Until: "ready", Interval: 20 * time.Millisecond, Timeout: 5 * time.Second})
+	svc, err := c.Services.Wait(t.Context(), "worker", WaitOptions{Until: "ready", Interval: 20 * time.Millisecond, Timeout: 5 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -174,7 +174,7 @@ func TestWait_ReadyNeedsObservedGeneration(t *testing.T) {
 		time.Sleep(100 * time.Millisecond)
 		f.set(running(2))
 	}()
-	svc, err := c.Services.Wait(context.Background(), "worker", WaitOptions{Until: "ready", Timeout: 5 * time.Second})
+	svc, err := c.Services.Wait(t.Context(), "worker", WaitOptions{Until: "ready", Timeout: 5 * time.Second})
 	if err != nil || svc.Status.ObservedGeneration != 2 {
 		t.Fatalf("svc=%+v err=%v", svc, err)
 	}
@@ -187,7 +187,7 @@ func TestWait_HealthyNeedsHealth(t *testing.T) {
 		time.Sleep(100 * time.Millisecond)
 		f.set(func(s *api.Service, b *api.Sandbox) { s.Status.Health = api.HealthHealthy })
 	}()
-	svc, err := c.Services.Wait(context.Background(), "worker", WaitOptions{Until: "healthy", Timeout: 5 * time.Second})
+	svc, err := c.Services.Wait(t.Context(), "worker", WaitOptions{Until: "healthy", Timeout: 5 * time.Second})
 	if err != nil || svc.Status.Health != api.HealthHealthy {
 		t.Fatalf("svc=%+v err=%v", svc, err)
 	}
@@ -203,7 +203,7 @@ func TestWait_FailedEndsAtOnce(t *testing.T) {
 		})
 	}()
 	start := time.Now()
-	_, err := c.Services.Wait(context.Background(), "worker", WaitOptions{Until: "ready", Timeout: 20 * time.Second})
+	_, err := c.Services.Wait(t.Context(), "worker", WaitOptions{Until: "ready", Timeout: 20 * time.Second})
 	var we *WaitError
 	if !errors.As(err, &we) || !we.Failed || !IsWaitFailed(err) || IsWaitTimeout(err) {
 		t.Fatalf("want failed WaitError, got %v", err)
@@ -227,7 +227,7 @@ func TestWait_DeadlineCarriesLastStatus(t *testing.T) {
 				s.Status.Message = "pulling image"
 			})
 			start := time.Now()
-			_, err := c.Services.Wait(context.Background(), "worker", WaitOptions{Until: "ready", Timeout: 400 * time.Millisecond, Interval: 50 * time.Millisecond})
+			_, err := c.Services.Wait(t.Context(), "worker", WaitOptions{Until: "ready", Timeout: 400 * time.Millisecond, Interval: 50 * time.Millisecond})
 			d := time.Since(start)
 			if !IsWaitTimeout(err) || !errors.Is(err, context.DeadlineExceeded) {
 				t.Fatalf("want timeout WaitError, got %v", err)
@@ -246,14 +246,14 @@ func TestWait_DeadlineCarriesLastStatus(t *testing.T) {
 
 func TestWait_ContextDeadlineAndCancel(t *testing.T) {
 	_, c := newFakeServer(t, true)
-	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	ctx, cancel := context.WithTimeout(t.Context(), 300*time.Millisecond)
 	defer cancel()
 	_, err := c.Services.Wait(ctx, "worker", WaitOptions{Until: "ready"}) // Timeout 0: until ctx deadline
 	var we *WaitError
 	if !errors.As(err, &we) || we.Timeout > 300*time.Millisecond || we.LastState != api.ServiceStopped {
 		t.Fatalf("want WaitError at the ctx deadline, got %v", err)
 	}
-	ctx, cancel = context.WithCancel(context.Background())
+	ctx, cancel = context.WithCancel(t.Context())
 	go func() { time.Sleep(100 * time.Millisecond); cancel() }()
 	_, err = c.Services.Wait(ctx, "worker", WaitOptions{Until: "ready", Timeout: 10 * time.Second})
 	if !errors.Is(err, context.Canceled) || IsWaitTimeout(err) {
@@ -263,10 +263,10 @@ func TestWait_ContextDeadlineAndCancel(t *testing.T) {
 
 func TestWait_InvalidUntil(t *testing.T) {
 	_, c := newFakeServer(t, true)
-	if _, err := c.Services.Wait(context.Background(), "worker", WaitOptions{Until: "running"}); err == nil {
+	if _, err := c.Services.Wait(t.Context(), "worker", WaitOptions{Until: "running"}); err == nil {
 		t.Fatal("services cannot wait for running")
 	}
-	if _, err := c.Sandboxes.Wait(context.Background(), "sbx-1", WaitOptions{Until: "ready"}); err == nil {
+	if _, err := c.Sandboxes.Wait(t.Context(), "sbx-1", WaitOptions{Until: "ready"}); err == nil {
 		t.Fatal("sandboxes cannot wait for ready")
 	}
 }
@@ -277,7 +277,7 @@ func TestActions_WaitUntil(t *testing.T) {
 		time.Sleep(100 * time.Millisecond)
 		f.set(running(1))
 	}()
-	svc, err := c.Services.Start(context.Background(), "worker", ActionOptions{WaitUntil: "ready", Timeout: 5 * time.Second})
+	svc, err := c.Services.Start(t.Context(), "worker", ActionOptions{WaitUntil: "ready", Timeout: 5 * time.Second})
 	if err != nil || !ServiceReady(svc) {
 		t.Fatalf("start: %+v %v", svc, err)
 	}
@@ -285,7 +285,7 @@ func TestActions_WaitUntil(t *testing.T) {
 		time.Sleep(100 * time.Millisecond)
 		f.set(func(s *api.Service, b *api.Sandbox) { s.Status.LifecycleState = api.ServiceStopped })
 	}()
-	svc, err = c.Services.Stop(context.Background(), "worker", ActionOptions{WaitUntil: "stopped", Timeout: 5 * time.Second})
+	svc, err = c.Services.Stop(t.Context(), "worker", ActionOptions{WaitUntil: "stopped", Timeout: 5 * time.Second})
 	if err != nil || svc.Status.LifecycleState != api.ServiceStopped {
 		t.Fatalf("stop: %+v %v", svc, err)
 	}
@@ -300,7 +300,7 @@ func TestSandboxWait(t *testing.T) {
 		time.Sleep(100 * time.Millisecond)
 		f.set(func(s *api.Service, b *api.Sandbox) { b.Status.LifecycleState = api.SandboxRunning })
 	}()
-	sb, err := c.Sandboxes.Wait(context.Background(), "sbx-1", WaitOptions{Until: "running", Timeout: 5 * time.Second})
+	sb, err := c.Sandboxes.Wait(t.Context(), "sbx-1", WaitOptions{Until: "running", Timeout: 5 * time.Second})
 	if err != nil || sb.Status.LifecycleState != api.SandboxRunning {
 		t.Fatalf("%+v %v", sb, err)
 	}
@@ -311,7 +311,7 @@ func TestSandboxWait(t *testing.T) {
 			b.Status.LifecycleState, b.Status.ExitCode, b.Status.Message = api.SandboxFailed, &code, "exited with code 1"
 		})
 	}()
-	_, err = c.Sandboxes.Stop(context.Background(), "sbx-1", ActionOptions{WaitUntil: "stopped", Timeout: 5 * time.Second})
+	_, err = c.Sandboxes.Stop(t.Context(), "sbx-1", ActionOptions{WaitUntil: "stopped", Timeout: 5 * time.Second})
 	if !IsWaitFailed(err) || !strings.Contains(err.Error(), "exit code 1") {
 		t.Fatalf("want failed wait naming the exit code, got %v", err)
 	}

@@ -1,7 +1,6 @@
 package docscheck
 
 import (
-	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -27,29 +26,47 @@ const root = "../.."
 
 const providerName = "nimbus"
 
-func schemas(t *testing.T) *tfprotov6.GetProviderSchemaResponse {
+// schemas are the schemas the provider serves: of the provider, its
+// resources, data sources, ephemeral and list resources and actions, and
+// the resources' identity schemas.
+func schemas(t *testing.T) (*tfprotov6.GetProviderSchemaResponse, *tfprotov6.GetResourceIdentitySchemasResponse) {
 	t.Helper()
 	server, err := providerserver.NewProtocol6WithError(provider.New("test")())()
 	if err != nil {
 		t.Fatalf("starting the provider server: %v", err)
 	}
-	resp, err := server.GetProviderSchema(context.Background(), &tfprotov6.GetProviderSchemaRequest{})
+	resp, err := server.GetProviderSchema(t.Context(), &tfprotov6.GetProviderSchemaRequest{})
 	if err != nil {
 		t.Fatalf("GetProviderSchema: %v", err)
 	}
-	for _, d := range resp.Diagnostics {
-		if d.Severity == tfprotov6.DiagnosticSeverityError {
-			t.Fatalf("GetProviderSchema: %s: %s", d.Summary, d.Detail)
-		}
+	failOnDiags(t, "GetProviderSchema", resp.Diagnostics)
+	ids, err := server.GetResourceIdentitySchemas(t.Context(), &tfprotov6.GetResourceIdentitySchemasRequest{})
+	if err != nil {
+		t.Fatalf("GetResourceIdentitySchemas: %v", err)
 	}
-	return resp
+	failOnDiags(t, "GetResourceIdentitySchemas", ids.Diagnostics)
+	return resp, ids
 }
 
-// TestSchemaDescriptions fails on any provider, resource, data source or
-// ephemeral resource — or any attribute or block in them, however deeply
-// nested — without a description: the generated docs show them.
+// failOnDiags fails on any diagnostic, warnings included: a schema the
+// provider serves has none.
+func failOnDiags(t *testing.T, what string, diags []*tfprotov6.Diagnostic) {
+	t.Helper()
+	for _, d := range diags {
+		t.Errorf("%s: %s diagnostic: %s: %s", what, d.Severity, d.Summary, d.Detail)
+	}
+	if len(diags) > 0 {
+		t.FailNow()
+	}
+}
+
+// TestSchemaDescriptions fails on any provider, resource, data source,
+// ephemeral resource, list resource or action — or any attribute or block
+// in them, however deeply nested, or any identity attribute — without a
+// description (the generated docs show them), and on a schema or attribute
+// with a plain-text one (the docs are Markdown).
 func TestSchemaDescriptions(t *testing.T) {
-	resp := schemas(t)
+	resp, ids := schemas(t)
 	var missing []string
 	check := func(what string, s *tfprotov6.Schema, needOwn bool) {
 		if s == nil || s.Block == nil {
@@ -58,6 +75,9 @@ func TestSchemaDescriptions(t *testing.T) {
 		}
 		if needOwn && strings.TrimSpace(s.Block.Description) == "" {
 			missing = append(missing, what+" itself")
+		}
+		if s.Block.Description != "" && s.Block.DescriptionKind != tfprotov6.StringKindMarkdown {
+			missing = append(missing, what+" itself (plain-text Description: use MarkdownDescription)")
 		}
 		missing = append(missing, undescribedInBlock(what, s.Block)...)
 	}
@@ -71,12 +91,31 @@ func TestSchemaDescriptions(t *testing.T) {
 	for name, s := range resp.EphemeralResourceSchemas {
 		check("ephemeral resource "+name, s, true)
 	}
+	for name, s := range resp.ListResourceSchemas {
+		check("list resource "+name, s, true)
+	}
+	for name, s := range resp.ActionSchemas {
+		check("action "+name, s.Schema, true)
+	}
+	for name, s := range ids.IdentitySchemas {
+		for _, a := range s.IdentityAttributes {
+			if strings.TrimSpace(a.Description) == "" {
+				missing = append(missing, "resource "+name+" identity."+a.Name)
+			}
+		}
+	}
 	sort.Strings(missing)
 	for _, m := range missing {
 		t.Errorf("no description: %s", m)
 	}
-	if len(resp.ResourceSchemas) == 0 {
-		t.Error("the provider has no resources")
+	for kind, n := range map[string]int{
+		"resources": len(resp.ResourceSchemas), "data sources": len(resp.DataSourceSchemas),
+		"ephemeral resources": len(resp.EphemeralResourceSchemas), "list resources": len(resp.ListResourceSchemas),
+		"actions": len(resp.ActionSchemas),
+	} {
+		if n == 0 {
+			t.Errorf("the provider has no %s: the check proved nothing for them", kind)
+		}
 	}
 }
 
@@ -84,35 +123,42 @@ func undescribedInBlock(prefix string, b *tfprotov6.SchemaBlock) []string {
 	var out []string
 	for _, a := range b.Attributes {
 		p := prefix + "." + a.Name
-		if strings.TrimSpace(a.Description) == "" {
-			out = append(out, p)
-		}
+		out = append(out, undescribedAttr(prefix, p, a)...)
 		if a.NestedType != nil {
 			out = append(out, undescribedInNested(p, a.NestedType)...)
 		}
 	}
 	for _, nb := range b.BlockTypes {
 		p := prefix + "." + nb.TypeName
-		if nb.Block == nil {
-			continue
+		if nb.Block == nil || strings.TrimSpace(nb.Block.Description) == "" {
+			out = append(out, p+" (block)")
 		}
-		// The framework-timeouts block carries descriptions on its
-		// attributes, not on the block; that is how the Registry shows it.
-		if strings.TrimSpace(nb.Block.Description) == "" && nb.TypeName != "timeouts" {
-			out = append(out, p)
+		if nb.Block != nil {
+			out = append(out, undescribedInBlock(p, nb.Block)...)
 		}
-		out = append(out, undescribedInBlock(p, nb.Block)...)
 	}
 	return out
+}
+
+// undescribedAttr reports the attribute at p (in prefix) without a
+// description, or with a plain-text one: the docs are Markdown, so
+// MarkdownDescription everywhere, except in the timeouts blocks
+// terraform-plugin-framework-timeouts writes.
+func undescribedAttr(prefix, p string, a *tfprotov6.SchemaAttribute) []string {
+	switch {
+	case strings.TrimSpace(a.Description) == "":
+		return []string{p}
+	case a.DescriptionKind != tfprotov6.StringKindMarkdown && !strings.HasSuffix(prefix, ".timeouts"):
+		return []string{p + " (plain-text Description: use MarkdownDescription)"}
+	}
+	return nil
 }
 
 func undescribedInNested(prefix string, o *tfprotov6.SchemaObject) []string {
 	var out []string
 	for _, a := range o.Attributes {
 		p := prefix + "." + a.Name
-		if strings.TrimSpace(a.Description) == "" {
-			out = append(out, p)
-		}
+		out = append(out, undescribedAttr(prefix, p, a)...)
 		if a.NestedType != nil {
 			out = append(out, undescribedInNested(p, a.NestedType)...)
 		}
@@ -130,7 +176,7 @@ type typeInfo struct {
 // provider registers, with whether a resource supports import.
 func types(t *testing.T) []typeInfo {
 	t.Helper()
-	ctx := context.Background()
+	ctx := t.Context()
 	p := provider.New("test")()
 	var meta fwprovider.MetadataResponse
 	p.Metadata(ctx, fwprovider.MetadataRequest{}, &meta)
@@ -150,12 +196,14 @@ func types(t *testing.T) []typeInfo {
 		f().Metadata(ctx, datasource.MetadataRequest{ProviderTypeName: meta.TypeName}, &m)
 		out = append(out, typeInfo{kind: "data-sources", name: m.TypeName})
 	}
-	if pe, ok := p.(fwprovider.ProviderWithEphemeralResources); ok {
-		for _, f := range pe.EphemeralResources(ctx) {
-			var m ephemeral.MetadataResponse
-			f().Metadata(ctx, ephemeral.MetadataRequest{ProviderTypeName: meta.TypeName}, &m)
-			out = append(out, typeInfo{kind: "ephemeral-resources", name: m.TypeName})
-		}
+	pe, ok := p.(fwprovider.ProviderWithEphemeralResources)
+	if !ok {
+		t.Fatal("the provider has no ephemeral resources")
+	}
+	for _, f := range pe.EphemeralResources(ctx) {
+		var m ephemeral.MetadataResponse
+		f().Metadata(ctx, ephemeral.MetadataRequest{ProviderTypeName: meta.TypeName}, &m)
+		out = append(out, typeInfo{kind: "ephemeral-resources", name: m.TypeName})
 	}
 	return out
 }
@@ -164,6 +212,16 @@ var exampleFile = map[string]string{
 	"resources":           "resource.tf",
 	"data-sources":        "data-source.tf",
 	"ephemeral-resources": "ephemeral-resource.tf",
+}
+
+// readRoot reads a file of the repository (rel is relative to its root).
+func readRoot(t *testing.T, rel ...string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(append([]string{root}, rel...)...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }
 
 func exists(rel string) bool {
@@ -240,10 +298,7 @@ func TestTemplatesAndPages(t *testing.T) {
 // TestRegistryManifest checks the manifest the Registry reads: version 1 and
 // the plugin protocol the provider serves.
 func TestRegistryManifest(t *testing.T) {
-	b, err := os.ReadFile(filepath.Join(root, "terraform-registry-manifest.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	b := readRoot(t, "terraform-registry-manifest.json")
 	var m struct {
 		Version  int `json:"version"`
 		Metadata struct {
@@ -261,10 +316,7 @@ func TestRegistryManifest(t *testing.T) {
 // TestGoreleaserConfig checks the parts of .goreleaser.yml the Registry
 // depends on; `make release-check` validates the rest with goreleaser itself.
 func TestGoreleaserConfig(t *testing.T) {
-	b, err := os.ReadFile(filepath.Join(root, ".goreleaser.yml"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	b := readRoot(t, ".goreleaser.yml")
 	var c struct {
 		Builds []struct {
 			Env     []string `yaml:"env"`

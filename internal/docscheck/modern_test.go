@@ -1,7 +1,6 @@
 package docscheck
 
 import (
-	"context"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -21,7 +20,7 @@ import (
 // import-by-identity.tf example. (Their generated pages are checked by
 // TestTemplatesAndPages once `make docs` has generated them.)
 func TestActionsAndListResourcesDocumented(t *testing.T) {
-	ctx := context.Background()
+	ctx := t.Context()
 	p := provider.New("test")()
 	var found int
 	if pa, ok := p.(fwprovider.ProviderWithActions); ok {

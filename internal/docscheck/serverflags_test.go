@@ -2,10 +2,7 @@ package docscheck
 
 import (
 	"bytes"
-	"context"
 	"io"
-	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -18,17 +15,14 @@ import (
 // table cannot fall behind the server.
 func TestLocalServerGuideFlags(t *testing.T) {
 	var usage bytes.Buffer
-	if code := command.Main(context.Background(), []string{"-h"}, io.Discard, &usage); code != 0 {
+	if code := command.Main(t.Context(), []string{"-h"}, io.Discard, &usage); code != 0 {
 		t.Fatalf("server -h exited %d:\n%s", code, usage.String())
 	}
 	flags := regexp.MustCompile(`(?m)^\s+-([a-z][a-z0-9-]*)`).FindAllStringSubmatch(usage.String(), -1)
 	if len(flags) < 5 {
 		t.Fatalf("found only %d flags in the server's usage:\n%s", len(flags), usage.String())
 	}
-	guide, err := os.ReadFile(filepath.Join(root, "templates", "guides", "local-server.md.tmpl"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	guide := readRoot(t, "templates", "guides", "local-server.md.tmpl")
 	for _, f := range flags {
 		if !strings.Contains(string(guide), "`--"+f[1]+"`") {
 			t.Errorf("templates/guides/local-server.md.tmpl does not document the server flag --%s", f[1])

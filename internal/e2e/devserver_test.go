@@ -12,6 +12,7 @@ import (
 	"github.com/nimbus/terraform-provider-nimbus/internal/api"
 	"github.com/nimbus/terraform-provider-nimbus/internal/client"
 	"github.com/nimbus/terraform-provider-nimbus/internal/server/command"
+	"github.com/nimbus/terraform-provider-nimbus/internal/testfixtures"
 )
 
 type lockedBuffer struct {
@@ -37,7 +38,7 @@ var exportRe = regexp.MustCompile(`(?m)^export (NIMBUS_[A-Z_]+)=(\S+)$`)
 // only from the export lines it prints (as a user pasting them would), and
 // walks the SDK guide's operations.
 func TestSDKGuideAgainstDevServer(t *testing.T) {
-	ctx, cancel := context.WithCancel(context.Background())
+	ctx, cancel := context.WithCancel(t.Context())
 	out, logs := &lockedBuffer{}, &lockedBuffer{}
 	code := make(chan int, 1)
 	go func() { code <- command.Main(ctx, []string{"--dev", "--listen", "127.0.0.1:0"}, out, logs) }()
@@ -63,14 +64,11 @@ func TestSDKGuideAgainstDevServer(t *testing.T) {
 	if env[client.EnvEndpoint] == "" || env[client.EnvToken] == "" || env[client.EnvTenantID] == "" {
 		t.Fatalf("no export lines in:\n%s", out.String())
 	}
-	c, err := client.New(client.Config{Getenv: func(k string) string { return env[k] }, HomeDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := testfixtures.Client(t, client.Config{Getenv: testfixtures.Env(env)})
 	if s := c.Settings(); s.TenantID != "demo" || s.CredentialKind != client.CredentialToken {
 		t.Fatalf("settings: %+v", s)
 	}
-	tctx := ctxT(t)
+	tctx := testfixtures.Context(t, time.Minute)
 
 	// 1. Create a service backed by a sandbox image.
 	created, err := c.Services.Create(tctx, sandboxService("worker", map[string]string{"team": "search"}))
@@ -78,7 +76,7 @@ func TestSDKGuideAgainstDevServer(t *testing.T) {
 		t.Fatalf("create: %+v %v", created, err)
 	}
 	// The other two backend kinds.
-	if _, err := c.Services.Create(tctx, builtInService("browser", api.ProviderBrowser, nil)); err != nil {
+	if _, err := c.Services.Create(tctx, testfixtures.BuiltInService("browser", api.ProviderBrowser, nil)); err != nil {
 		t.Fatal(err)
 	}
 	// 2. Start and wait.

@@ -5,8 +5,10 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/nimbus/terraform-provider-nimbus/internal/client"
+	"github.com/nimbus/terraform-provider-nimbus/internal/testfixtures"
 	"github.com/nimbus/terraform-provider-nimbus/internal/testserver"
 )
 
@@ -15,7 +17,7 @@ import (
 // that a higher-priority source wins over a lower one holding a bad value.
 func TestDiscoveryAgainstServer(t *testing.T) {
 	srv := testserver.Start(t, testserver.WithTenants("acc", "fromfile"))
-	ctx := ctxT(t)
+	ctx := testfixtures.Context(t, time.Minute)
 	dir := t.TempDir()
 	writeFile := func(name string, v any) string {
 		b, _ := json.Marshal(v)
@@ -53,12 +55,8 @@ func TestDiscoveryAgainstServer(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg := tc.cfg
-			cfg.Getenv = func(k string) string { return tc.env[k] }
-			cfg.HomeDir = t.TempDir()
-			c, err := client.New(cfg)
-			if err != nil {
-				t.Fatal(err)
-			}
+			cfg.Getenv = testfixtures.Env(tc.env)
+			c := testfixtures.Client(t, cfg)
 			s := c.Settings()
 			if s.TenantID != tc.wantTenant || s.CredentialKind != tc.wantKind {
 				t.Fatalf("settings %+v", s)
@@ -78,10 +76,7 @@ func TestDiscoveryAgainstServer(t *testing.T) {
 	if err := os.WriteFile(p, b, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	c, err := client.New(client.Config{Getenv: func(string) string { return "" }, HomeDir: home})
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := testfixtures.Client(t, client.Config{HomeDir: home})
 	if _, err := c.Services.List(ctx, client.ListServicesOptions{}); err != nil {
 		t.Fatalf("default credential file: %v", err)
 	}

@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"context"
 	"encoding/json"
 	"io"
 	"os"
@@ -12,6 +11,7 @@ import (
 	"github.com/nimbus/terraform-provider-nimbus/internal/api"
 	"github.com/nimbus/terraform-provider-nimbus/internal/client"
 	"github.com/nimbus/terraform-provider-nimbus/internal/server/runtimes/sandboxtest"
+	"github.com/nimbus/terraform-provider-nimbus/internal/testfixtures"
 	"github.com/nimbus/terraform-provider-nimbus/internal/testserver"
 )
 
@@ -26,56 +26,30 @@ const (
 	secretEnv = "env-s3cr3t-91bc"
 )
 
-func newClient(t *testing.T, srv *testserver.Server, mod ...func(*client.Config)) *client.Client {
-	t.Helper()
-	cfg := client.Config{
-		Endpoint: srv.URL, TenantID: srv.Tenant, Token: srv.Token,
-		Getenv: func(string) string { return "" }, HomeDir: t.TempDir(),
-	}
-	for _, m := range mod {
-		m(&cfg)
-	}
-	c, err := client.New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
-}
+// sandboxImage, secretArgv and secretEnvVars launch the e2e tests'
+// sandboxes (the simulated runtime never pulls the image).
+const sandboxImage = "docker.io/library/node:22-alpine"
 
-func ctxT(t *testing.T) context.Context {
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	t.Cleanup(cancel)
-	return ctx
-}
+var (
+	secretArgv    = []string{"node", "server.js", secretArg}
+	secretEnvVars = map[string]string{"API_TOKEN": secretEnv}
+)
 
-func sandboxSpec(owner api.Owner) api.SandboxSpec {
-	return api.SandboxSpec{
-		Owner:   owner,
-		Backend: api.RuntimeContainer,
-		Root:    api.Root{Kind: api.RootKindOCIImage, Source: api.RootSource{Kind: api.SourceKindReference, Reference: "docker.io/library/node:22-alpine"}},
-		Process: api.Process{
-			Argv:        api.RedactableList{Values: []string{"node", "server.js", secretArg}},
-			Environment: api.RedactableMap{Values: map[string]string{"API_TOKEN": secretEnv}},
-		},
-	}
-}
-
+// sandboxService is a sandbox-backed service launched with the secret
+// inputs.
 func sandboxService(name string, labels map[string]string) api.CreateServiceRequest {
-	sb := sandboxSpec(api.Owner{Kind: api.OwnerKindService, ServiceName: name})
-	return api.CreateServiceRequest{Name: name, Backend: api.Backend{Kind: api.BackendKindSandbox, Sandbox: &sb}, Labels: labels}
+	return testfixtures.SandboxService(name, sandboxImage, secretArgv, secretEnvVars, labels)
 }
 
-func builtInService(name, provider string, labels map[string]string) api.CreateServiceRequest {
-	return api.CreateServiceRequest{Name: name, Backend: api.Backend{Kind: api.BackendKindBuiltIn, Provider: provider}, Labels: labels}
-}
-
+// standaloneSandbox is a standalone sandbox launched with the secret
+// inputs.
 func standaloneSandbox(labels map[string]string) api.CreateSandboxRequest {
-	return api.CreateSandboxRequest{Profile: api.ProfileWorker, Spec: sandboxSpec(api.Owner{Kind: api.OwnerKindStandalone, DisplayName: "batch-job"}), Labels: labels}
+	return testfixtures.StandaloneSandbox("batch-job", sandboxImage, secretArgv, secretEnvVars, labels)
 }
 
 func mustCreate(t *testing.T, c *client.Client, req api.CreateServiceRequest, opts ...client.CallOption) *api.Service {
 	t.Helper()
-	s, err := c.Services.Create(ctxT(t), req, opts...)
+	s, err := c.Services.Create(testfixtures.Context(t, time.Minute), req, opts...)
 	if err != nil {
 		t.Fatalf("create service %s: %v", req.Name, err)
 	}
@@ -84,7 +58,7 @@ func mustCreate(t *testing.T, c *client.Client, req api.CreateServiceRequest, op
 
 func mustStart(t *testing.T, c *client.Client, name string, opts ...client.CallOption) *api.Service {
 	t.Helper()
-	s, err := c.Services.Start(ctxT(t), name, client.ActionOptions{WaitUntil: api.WaitReady, Timeout: 10 * time.Second}, opts...)
+	s, err := c.Services.Start(testfixtures.Context(t, time.Minute), name, client.ActionOptions{WaitUntil: api.WaitReady, Timeout: 10 * time.Second}, opts...)
 	if err != nil {
 		t.Fatalf("start %s: %v", name, err)
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/nimbus/terraform-provider-nimbus/internal/api"
 	"github.com/nimbus/terraform-provider-nimbus/internal/client"
 	"github.com/nimbus/terraform-provider-nimbus/internal/server"
+	"github.com/nimbus/terraform-provider-nimbus/internal/testfixtures"
 	"github.com/nimbus/terraform-provider-nimbus/internal/testserver"
 )
 
@@ -19,11 +20,11 @@ import (
 func TestErrorCatalog(t *testing.T) {
 	srv := testserver.Start(t, testserver.WithTenants("acc", "other"),
 		testserver.WithCredential(server.CredentialToken, "only-other-token", "other"))
-	c := newClient(t, srv, func(c *client.Config) { c.MaxRetries = -1 })
-	ctx := ctxT(t)
+	c := testfixtures.ServerClient(t, srv, func(c *client.Config) { c.MaxRetries = -1 })
+	ctx := testfixtures.Context(t, time.Minute)
 
 	// request.invalid with field violations (bad name, unknown provider).
-	_, err := c.Services.Create(ctx, builtInService("Bad_Name", "teleporter", nil))
+	_, err := c.Services.Create(ctx, testfixtures.BuiltInService("Bad_Name", "teleporter", nil))
 	e := wantCode(t, err, api.CodeInvalid)
 	fields := map[string]bool{}
 	for _, v := range e.FieldViolations() {
@@ -71,23 +72,23 @@ func TestErrorCatalog(t *testing.T) {
 	}
 
 	// auth.unauthenticated: wrong token, and an API key nobody issued.
-	bad := newClient(t, srv, func(c *client.Config) { c.Token = "wrong-token" })
+	bad := testfixtures.ServerClient(t, srv, func(c *client.Config) { c.Token = "wrong-token" })
 	_, err = bad.Services.List(ctx, client.ListServicesOptions{})
 	wantCode(t, err, api.CodeUnauthenticated)
 	if strings.Contains(err.Error(), "wrong-token") {
 		t.Fatalf("error echoes the credential: %v", err)
 	}
-	badKey := newClient(t, srv, func(c *client.Config) { c.Token, c.APIKey = "", "wrong-key" })
+	badKey := testfixtures.ServerClient(t, srv, func(c *client.Config) { c.Token, c.APIKey = "", "wrong-key" })
 	_, err = badKey.Services.List(ctx, client.ListServicesOptions{})
 	wantCode(t, err, api.CodeUnauthenticated)
 	// The API key credential works.
-	key := newClient(t, srv, func(c *client.Config) { c.Token, c.APIKey = "", srv.APIKey })
+	key := testfixtures.ServerClient(t, srv, func(c *client.Config) { c.Token, c.APIKey = "", srv.APIKey })
 	if _, err := key.Services.List(ctx, client.ListServicesOptions{}); err != nil {
 		t.Fatalf("api key: %v", err)
 	}
 
 	// auth.permission_denied: a credential bound to "other" used in "acc".
-	limited := newClient(t, srv, func(c *client.Config) { c.Token = "only-other-token" })
+	limited := testfixtures.ServerClient(t, srv, func(c *client.Config) { c.Token = "only-other-token" })
 	_, err = limited.Services.List(ctx, client.ListServicesOptions{})
 	wantCode(t, err, api.CodePermissionDenied)
 	if _, err := limited.Services.List(ctx, client.ListServicesOptions{}, client.InTenant("other")); err != nil {
@@ -103,8 +104,8 @@ func TestErrorCatalog(t *testing.T) {
 	wantCode(t, err, api.CodeNotFound)
 
 	// resource.already_exists.
-	svc := mustCreate(t, c, builtInService("dup", api.ProviderBrowser, nil))
-	_, err = c.Services.Create(ctx, builtInService("dup", api.ProviderBrowser, nil))
+	svc := mustCreate(t, c, testfixtures.BuiltInService("dup", api.ProviderBrowser, nil))
+	_, err = c.Services.Create(ctx, testfixtures.BuiltInService("dup", api.ProviderBrowser, nil))
 	wantCode(t, err, api.CodeAlreadyExists)
 
 	// op.precondition_required / op.precondition_failed (names the current generation).
@@ -125,7 +126,7 @@ func TestErrorCatalog(t *testing.T) {
 	if e.Details == nil || e.Details.LifecycleState != api.ServiceRunning {
 		t.Fatalf("conflict details: %+v", e.Details)
 	}
-	mustCreate(t, c, builtInService("idle", api.ProviderBrowser, nil))
+	mustCreate(t, c, testfixtures.BuiltInService("idle", api.ProviderBrowser, nil))
 	_, err = c.Sessions.Open(ctx, api.OpenSessionRequest{Target: api.SessionTarget{Service: &api.ServiceRef{Name: "idle"}}, Channels: []string{api.ChannelCDP}})
 	wantCode(t, err, api.CodeConflict)
 
@@ -140,8 +141,8 @@ func TestErrorCatalog(t *testing.T) {
 
 func TestRateLimited(t *testing.T) {
 	srv := testserver.Start(t, func(o *testserver.Options) { o.RateLimit = 1 })
-	c := newClient(t, srv, func(c *client.Config) { c.MaxRetries = -1 })
-	ctx := ctxT(t)
+	c := testfixtures.ServerClient(t, srv, func(c *client.Config) { c.MaxRetries = -1 })
+	ctx := testfixtures.Context(t, time.Minute)
 	var err error
 	for i := 0; i < 20 && err == nil; i++ {
 		_, err = c.Services.List(ctx, client.ListServicesOptions{})
@@ -151,7 +152,7 @@ func TestRateLimited(t *testing.T) {
 		t.Fatalf("Retry-After %s", e.RetryAfter)
 	}
 	// With retries on (default), the client honours Retry-After and succeeds.
-	patient := newClient(t, srv)
+	patient := testfixtures.ServerClient(t, srv)
 	if _, err := patient.Services.List(ctx, client.ListServicesOptions{}); err != nil {
 		t.Fatalf("retrying client: %v", err)
 	}

@@ -7,6 +7,7 @@ import (
 	"github.com/nimbus/terraform-provider-nimbus/internal/api"
 	"github.com/nimbus/terraform-provider-nimbus/internal/client"
 	"github.com/nimbus/terraform-provider-nimbus/internal/server/runtimes/sandboxtest"
+	"github.com/nimbus/terraform-provider-nimbus/internal/testfixtures"
 	"github.com/nimbus/terraform-provider-nimbus/internal/testserver"
 )
 
@@ -15,8 +16,8 @@ import (
 // be stopped and deleted the way `terraform destroy` does it.
 func TestFailedServiceEndsWaitAndCanBeTornDown(t *testing.T) {
 	srv := testserver.Start(t, func(o *testserver.Options) { o.Runtime = "process" })
-	c := newClient(t, srv)
-	ctx := ctxT(t)
+	c := testfixtures.ServerClient(t, srv)
+	ctx := testfixtures.Context(t, time.Minute)
 	argv, env := sandboxtest.Command(t, sandboxtest.Exit)
 	env[sandboxtest.ExitCodeVar] = "5"
 	req := sandboxService("crash", nil)

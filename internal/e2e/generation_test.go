@@ -8,6 +8,7 @@ import (
 
 	"github.com/nimbus/terraform-provider-nimbus/internal/api"
 	"github.com/nimbus/terraform-provider-nimbus/internal/client"
+	"github.com/nimbus/terraform-provider-nimbus/internal/testfixtures"
 	"github.com/nimbus/terraform-provider-nimbus/internal/testserver"
 )
 
@@ -15,8 +16,8 @@ import (
 // spec or label changes; resourceVersion changes on every write, status too.
 func TestGenerationAndResourceVersion(t *testing.T) {
 	srv := testserver.Start(t)
-	c := newClient(t, srv)
-	ctx := ctxT(t)
+	c := testfixtures.ServerClient(t, srv)
+	ctx := testfixtures.Context(t, time.Minute)
 
 	s := mustCreate(t, c, sandboxService("gen", map[string]string{"v": "1"}))
 	if s.Metadata.Generation != 1 || s.Metadata.ResourceVersion == "" {
@@ -88,9 +89,9 @@ func TestGenerationAndResourceVersion(t *testing.T) {
 // exactly one wins each round, the rest get op.precondition_failed.
 func TestGenerationRace(t *testing.T) {
 	srv := testserver.Start(t)
-	c := newClient(t, srv)
-	ctx := ctxT(t)
-	mustCreate(t, c, builtInService("race", api.ProviderBrowser, nil))
+	c := testfixtures.ServerClient(t, srv)
+	ctx := testfixtures.Context(t, time.Minute)
+	mustCreate(t, c, testfixtures.BuiltInService("race", api.ProviderBrowser, nil))
 	sb, err := c.Sandboxes.Create(ctx, standaloneSandbox(nil))
 	if err != nil {
 		t.Fatal(err)

@@ -6,23 +6,25 @@ import (
 	"net/http"
 	"sort"
 	"testing"
+	"time"
 
 	"github.com/nimbus/terraform-provider-nimbus/internal/api"
 	"github.com/nimbus/terraform-provider-nimbus/internal/client"
+	"github.com/nimbus/terraform-provider-nimbus/internal/testfixtures"
 	"github.com/nimbus/terraform-provider-nimbus/internal/testserver"
 )
 
 // TestPaginationWithFilters lists many pages with label and state filters.
 func TestPaginationWithFilters(t *testing.T) {
 	srv := testserver.Start(t)
-	c := newClient(t, srv)
-	ctx := ctxT(t)
+	c := testfixtures.ServerClient(t, srv)
+	ctx := testfixtures.Context(t, time.Minute)
 	const n = 230
 	want := map[string][]string{}
 	for i := 0; i < n; i++ {
 		team := []string{"a", "b", "c"}[i%3]
 		name := fmt.Sprintf("svc-%03d", i)
-		mustCreate(t, c, builtInService(name, api.ProviderServiceDiscovery, map[string]string{"team": team}))
+		mustCreate(t, c, testfixtures.BuiltInService(name, api.ProviderServiceDiscovery, map[string]string{"team": team}))
 		want[team] = append(want[team], name)
 		want[""] = append(want[""], name)
 	}
@@ -115,8 +117,8 @@ func TestPaginationWithFilters(t *testing.T) {
 // get and list responses of services and sandboxes.
 func TestRedaction(t *testing.T) {
 	srv := testserver.Start(t)
-	c := newClient(t, srv)
-	ctx := ctxT(t)
+	c := testfixtures.ServerClient(t, srv)
+	ctx := testfixtures.Context(t, time.Minute)
 	base := "/v1/tenants/acc"
 
 	st, body := raw(t, srv, http.MethodPost, base+"/services", mustJSON(t, sandboxService("red", nil)))
@@ -167,15 +169,15 @@ func TestRedaction(t *testing.T) {
 // TestTenantIsolation: objects of one tenant are invisible in another.
 func TestTenantIsolation(t *testing.T) {
 	srv := testserver.Start(t, testserver.WithTenants("acc", "other"))
-	c := newClient(t, srv)
-	ctx := ctxT(t)
+	c := testfixtures.ServerClient(t, srv)
+	ctx := testfixtures.Context(t, time.Minute)
 	other := client.InTenant("other")
 
-	mustCreate(t, c, builtInService("same", api.ProviderBrowser, map[string]string{"t": "acc"}))
+	mustCreate(t, c, testfixtures.BuiltInService("same", api.ProviderBrowser, map[string]string{"t": "acc"}))
 	if _, err := c.Services.Get(ctx, "same", other); !client.IsNotFound(err) {
 		t.Fatalf("service visible across tenants: %v", err)
 	}
-	o := mustCreate(t, c, builtInService("same", api.ProviderBrowser, map[string]string{"t": "other"}), other)
+	o := mustCreate(t, c, testfixtures.BuiltInService("same", api.ProviderBrowser, map[string]string{"t": "other"}), other)
 	if o.Metadata.TenantID != "other" || o.Metadata.Generation != 1 {
 		t.Fatalf("other tenant's service: %+v", o.Metadata)
 	}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/nimbus/terraform-provider-nimbus/internal/api"
 	"github.com/nimbus/terraform-provider-nimbus/internal/client"
+	"github.com/nimbus/terraform-provider-nimbus/internal/testfixtures"
 	"github.com/nimbus/terraform-provider-nimbus/internal/testserver"
 )
 
@@ -16,8 +17,8 @@ import (
 // services concurrently.
 func TestParallelLifecycles(t *testing.T) {
 	srv := testserver.Start(t)
-	c := newClient(t, srv)
-	ctx := ctxT(t)
+	c := testfixtures.ServerClient(t, srv)
+	ctx := testfixtures.Context(t, time.Minute)
 	const n = 64
 	var wg sync.WaitGroup
 	errs := make(chan error, n)

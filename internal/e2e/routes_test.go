@@ -7,14 +7,15 @@ import (
 
 	"github.com/nimbus/terraform-provider-nimbus/internal/api"
 	"github.com/nimbus/terraform-provider-nimbus/internal/client"
+	"github.com/nimbus/terraform-provider-nimbus/internal/testfixtures"
 	"github.com/nimbus/terraform-provider-nimbus/internal/testserver"
 )
 
 // TestEveryRoute walks every route of the contract through the client.
 func TestEveryRoute(t *testing.T) {
 	srv := testserver.Start(t)
-	c := newClient(t, srv)
-	ctx := ctxT(t)
+	c := testfixtures.ServerClient(t, srv)
+	ctx := testfixtures.Context(t, time.Minute)
 
 	// GET /v1/tenants
 	tl, err := c.Tenants(ctx)
@@ -131,10 +132,10 @@ func TestEveryRoute(t *testing.T) {
 // container and krun sandboxes and each built-in provider.
 func TestBuiltInAndRuntimes(t *testing.T) {
 	srv := testserver.Start(t)
-	c := newClient(t, srv)
-	ctx := ctxT(t)
+	c := testfixtures.ServerClient(t, srv)
+	ctx := testfixtures.Context(t, time.Minute)
 	for _, p := range api.BuiltInProviders {
-		mustCreate(t, c, builtInService("bi-"+stringsLower(p), p, nil))
+		mustCreate(t, c, testfixtures.BuiltInService("bi-"+stringsLower(p), p, nil))
 		s := mustStart(t, c, "bi-"+stringsLower(p))
 		if len(s.Status.Endpoints) == 0 {
 			t.Errorf("built-in %s has no endpoints", p)

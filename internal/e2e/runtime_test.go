@@ -13,6 +13,7 @@ import (
 	"github.com/nimbus/terraform-provider-nimbus/internal/api"
 	"github.com/nimbus/terraform-provider-nimbus/internal/client"
 	"github.com/nimbus/terraform-provider-nimbus/internal/server/runtimes/sandboxtest"
+	"github.com/nimbus/terraform-provider-nimbus/internal/testfixtures"
 	"github.com/nimbus/terraform-provider-nimbus/internal/testserver"
 )
 
@@ -30,8 +31,8 @@ func processSandbox(t *testing.T, mode string, extraEnv map[string]string) api.C
 // reachable at its endpoint; one exits non-zero and fails the wait at once.
 func TestProcessRuntime(t *testing.T) {
 	srv := testserver.Start(t, func(o *testserver.Options) { o.Runtime = "process" })
-	c := newClient(t, srv)
-	ctx := ctxT(t)
+	c := testfixtures.ServerClient(t, srv)
+	ctx := testfixtures.Context(t, time.Minute)
 
 	sb, err := c.Sandboxes.Create(ctx, processSandbox(t, sandboxtest.Listen, map[string]string{"GREETING": secretEnv}))
 	if err != nil {
@@ -116,8 +117,8 @@ func TestExternalServiceHealth(t *testing.T) {
 	}))
 	defer up.Close()
 	srv := testserver.Start(t)
-	c := newClient(t, srv)
-	ctx := ctxT(t)
+	c := testfixtures.ServerClient(t, srv)
+	ctx := testfixtures.Context(t, time.Minute)
 	mustCreate(t, c, api.CreateServiceRequest{Name: "search", Backend: api.Backend{
 		Kind: api.BackendKindExternal, Endpoint: &api.ExternalEndpoint{URL: up.URL},
 		Auth: &api.ExternalAuth{Kind: api.AuthKindNone}, Health: &api.HealthCheck{Kind: api.HealthKindHTTP, Path: "/healthz"},
@@ -162,11 +163,11 @@ func TestExternalServiceHealth(t *testing.T) {
 // services that were running are running again.
 func TestPersistenceAcrossRestart(t *testing.T) {
 	srv := testserver.Start(t, testserver.WithDataDir(t.TempDir()), testserver.WithTenants("acc", "other"))
-	c := newClient(t, srv)
-	ctx := ctxT(t)
+	c := testfixtures.ServerClient(t, srv)
+	ctx := testfixtures.Context(t, time.Minute)
 	mustCreate(t, c, sandboxService("keep", map[string]string{"k": "v"}))
 	mustStart(t, c, "keep")
-	mustCreate(t, c, builtInService("idle", api.ProviderBrowser, nil), client.InTenant("other"))
+	mustCreate(t, c, testfixtures.BuiltInService("idle", api.ProviderBrowser, nil), client.InTenant("other"))
 	upd, err := c.Services.Update(ctx, "keep", api.UpdateServiceRequest{Labels: labels(map[string]string{"k": "w"}), IfMatchGeneration: gen(1)})
 	if err != nil {
 		t.Fatal(err)
@@ -181,7 +182,7 @@ func TestPersistenceAcrossRestart(t *testing.T) {
 	}
 
 	srv.Restart(t)
-	c = newClient(t, srv)
+	c = testfixtures.ServerClient(t, srv)
 
 	got, err := c.Services.Get(ctx, "keep")
 	if err != nil || got.Metadata.Generation != upd.Metadata.Generation || got.Metadata.Labels["k"] != "w" ||

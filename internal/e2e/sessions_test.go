@@ -7,13 +7,14 @@ import (
 
 	"github.com/nimbus/terraform-provider-nimbus/internal/api"
 	"github.com/nimbus/terraform-provider-nimbus/internal/client"
+	"github.com/nimbus/terraform-provider-nimbus/internal/testfixtures"
 	"github.com/nimbus/terraform-provider-nimbus/internal/testserver"
 )
 
 // waitSession long-polls a session until its state is want.
 func waitSession(t *testing.T, c *client.Client, id, want string) *api.Session {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
 	defer cancel()
 	s, err := c.Sessions.Get(ctx, id)
 	for err == nil && s.Status.LifecycleState != want {
@@ -29,9 +30,9 @@ func waitSession(t *testing.T, c *client.Client, id, want string) *api.Session {
 // server's (fake) clock, with nobody reading it.
 func TestSessionExpiryWithFakeClock(t *testing.T) {
 	srv := testserver.Start(t, testserver.WithFakeClock())
-	c := newClient(t, srv)
-	ctx := ctxT(t)
-	mustCreate(t, c, builtInService("gw", api.ProviderModelGateway, nil))
+	c := testfixtures.ServerClient(t, srv)
+	ctx := testfixtures.Context(t, time.Minute)
+	mustCreate(t, c, testfixtures.BuiltInService("gw", api.ProviderModelGateway, nil))
 	mustStart(t, c, "gw")
 
 	t0 := srv.Clock.Now()
@@ -81,8 +82,8 @@ func TestSessionExpiryWithFakeClock(t *testing.T) {
 // reason) when their service stops or their sandbox is deleted.
 func TestSessionsCloseWhenTargetStopsOrIsDeleted(t *testing.T) {
 	srv := testserver.Start(t, testserver.WithFakeClock())
-	c := newClient(t, srv)
-	ctx := ctxT(t)
+	c := testfixtures.ServerClient(t, srv)
+	ctx := testfixtures.Context(t, time.Minute)
 	mustCreate(t, c, sandboxService("web", nil))
 	mustStart(t, c, "web")
 	svcSes, err := c.Sessions.Open(ctx, api.OpenSessionRequest{Target: api.SessionTarget{Service: &api.ServiceRef{Name: "web"}}, Channels: []string{api.ChannelStdio}})
@@ -129,9 +130,9 @@ func TestSessionsCloseWhenTargetStopsOrIsDeleted(t *testing.T) {
 // soon as the object changes, not at the end of its wait.
 func TestLongPollWakesPromptly(t *testing.T) {
 	srv := testserver.Start(t)
-	c := newClient(t, srv)
-	ctx := ctxT(t)
-	s := mustCreate(t, c, builtInService("lp", api.ProviderBrowser, nil))
+	c := testfixtures.ServerClient(t, srv)
+	ctx := testfixtures.Context(t, time.Minute)
+	s := mustCreate(t, c, testfixtures.BuiltInService("lp", api.ProviderBrowser, nil))
 
 	// Unchanged: answers after waitMs with the same resourceVersion.
 	start := time.Now()
@@ -175,7 +176,7 @@ func TestLongPollWakesPromptly(t *testing.T) {
 	// Waits are driven by the long-poll: with a 10s interval, a start that
 	// takes 300ms completes long before one interval.
 	slow := testserver.Start(t, func(o *testserver.Options) { o.StartDelay = 300 * time.Millisecond })
-	sc := newClient(t, slow)
+	sc := testfixtures.ServerClient(t, slow)
 	mustCreate(t, sc, sandboxService("slow", nil))
 	start = time.Now()
 	if _, err := sc.Services.Start(ctx, "slow", client.ActionOptions{WaitUntil: api.WaitReady, Interval: 10 * time.Second, Timeout: 20 * time.Second}); err != nil {

@@ -1,7 +1,6 @@
 package planmodifiers
 
 import (
-	"context"
 	"strings"
 	"testing"
 
@@ -45,7 +44,7 @@ func TestDesiredState(t *testing.T) {
 			}
 			req := planmodifier.StringRequest{StateValue: tc.state, PlanValue: types.StringUnknown(), State: state, Plan: plan}
 			resp := &planmodifier.StringResponse{PlanValue: req.PlanValue}
-			m.PlanModifyString(context.Background(), req, resp)
+			m.PlanModifyString(t.Context(), req, resp)
 			if !resp.PlanValue.Equal(tc.wantPlan) {
 				t.Errorf("planned %s, want %s", resp.PlanValue, tc.wantPlan)
 			}
@@ -57,7 +56,7 @@ func TestDesiredState(t *testing.T) {
 }
 
 func TestKeepFromStateAndMarkUnknown(t *testing.T) {
-	ctx := context.Background()
+	ctx := t.Context()
 	s := schema.Schema{Attributes: map[string]schema.Attribute{
 		"generation": schema.Int64Attribute{Computed: true},
 		"message":    schema.StringAttribute{Computed: true},

@@ -1,7 +1,6 @@
 package provider
 
 import (
-	"context"
 	"fmt"
 	"strings"
 	"testing"
@@ -13,6 +12,7 @@ import (
 	"github.com/nimbus/terraform-provider-nimbus/internal/api"
 	"github.com/nimbus/terraform-provider-nimbus/internal/client"
 	"github.com/nimbus/terraform-provider-nimbus/internal/diagnostics"
+	"github.com/nimbus/terraform-provider-nimbus/internal/testfixtures"
 )
 
 // TestSandboxStopAction_protocol invokes nimbus_sandbox_stop through the
@@ -20,10 +20,10 @@ import (
 // service-owned sandbox with the server's error, and checks the generation.
 func TestSandboxStopAction_protocol(t *testing.T) {
 	env, c := localTestServer(t)
-	ctx := context.Background()
+	ctx := t.Context()
 	p := newProtoProvider(t, env)
 
-	sb := createRunningSandbox(t, c, nil)
+	sb := testfixtures.CreateRunningSandbox(t, c, fixtureSandbox(nil))
 	progress, diags := p.invoke("nimbus_sandbox_stop", map[string]tftypes.Value{"id": str(sb.Metadata.ID)})
 	failOnDiags(t, "stop", diags)
 	got, err := c.Sandboxes.Get(ctx, sb.Metadata.ID)
@@ -47,7 +47,7 @@ func TestSandboxStopAction_protocol(t *testing.T) {
 	}
 
 	// A stale generation stops nothing.
-	other := createRunningSandbox(t, c, nil)
+	other := testfixtures.CreateRunningSandbox(t, c, fixtureSandbox(nil))
 	_, diags = p.invoke("nimbus_sandbox_stop", map[string]tftypes.Value{"id": str(other.Metadata.ID),
 		"if_match_generation": tftypes.NewValue(tftypes.Number, other.Metadata.Generation+3)})
 	if e := errorsMatching(diags, diagnostics.SummaryChangedOutside); len(e) != 1 {
@@ -61,15 +61,7 @@ func TestSandboxStopAction_protocol(t *testing.T) {
 // createTestServicesOwned creates and starts a sandbox-backed service.
 func createTestServicesOwned(t *testing.T, c *client.Client, name string) {
 	t.Helper()
-	ctx := context.Background()
-	if _, err := c.Services.Create(ctx, api.CreateServiceRequest{Name: name, Backend: api.Backend{Kind: api.BackendKindSandbox,
-		Sandbox: &api.SandboxSpec{Owner: api.Owner{Kind: api.OwnerKindService, ServiceName: name}, Backend: api.RuntimeContainer,
-			Root: api.Root{Kind: api.RootKindOCIImage, Source: api.RootSource{Kind: api.SourceKindReference, Reference: "example/app:1"}}}}}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := c.Services.Start(ctx, name, client.ActionOptions{WaitUntil: api.WaitReady}); err != nil {
-		t.Fatal(err)
-	}
+	testfixtures.CreateRunningService(t, c, testfixtures.SandboxService(name, testfixtures.Image, nil, nil, nil))
 }
 
 // TestAccSandboxStopAction_trigger stops a sandbox Terraform does not manage
@@ -77,7 +69,7 @@ func createTestServicesOwned(t *testing.T, c *client.Client, name string) {
 func TestAccSandboxStopAction_trigger(t *testing.T) {
 	env := newTestServer(t)
 	c := env.Client(t)
-	sb := createRunningSandbox(t, c, nil)
+	sb := testfixtures.CreateRunningSandbox(t, c, fixtureSandbox(nil))
 	cfg := func(input string) string {
 		return env.Config(`
 action "nimbus_sandbox_stop" "job" {
@@ -89,7 +81,7 @@ action "nimbus_sandbox_stop" "job" {
 	}
 	stateIsNow := func(want string) resource.TestCheckFunc {
 		return func(*terraform.State) error {
-			got, err := c.Sandboxes.Get(context.Background(), sb.Metadata.ID)
+			got, err := c.Sandboxes.Get(t.Context(), sb.Metadata.ID)
 			if err != nil {
 				return err
 			}
@@ -99,10 +91,8 @@ action "nimbus_sandbox_stop" "job" {
 			return nil
 		}
 	}
-	resource.Test(t, resource.TestCase{
-		PreCheck:                 func() { testAccPreCheck(t) },
-		TerraformVersionChecks:   skipUnlessActions,
-		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+	accTest(t, resource.TestCase{
+		TerraformVersionChecks: skipUnlessActions,
 		Steps: []resource.TestStep{
 			{Config: cfg("1"), Check: stateIsNow(api.SandboxRunning)},
 			{Config: cfg("2"), Check: stateIsNow(api.SandboxStopped)},

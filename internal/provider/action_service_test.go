@@ -1,7 +1,6 @@
 package provider
 
 import (
-	"context"
 	"fmt"
 	"regexp"
 	"strings"
@@ -15,6 +14,7 @@ import (
 	"github.com/nimbus/terraform-provider-nimbus/internal/api"
 	"github.com/nimbus/terraform-provider-nimbus/internal/client"
 	"github.com/nimbus/terraform-provider-nimbus/internal/diagnostics"
+	"github.com/nimbus/terraform-provider-nimbus/internal/testfixtures"
 )
 
 // readyAt returns the service's Ready condition's last transition time.
@@ -31,7 +31,7 @@ func readyAt(t *testing.T, s *api.Service) time.Time {
 
 func getService(t *testing.T, c *client.Client, name string) *api.Service {
 	t.Helper()
-	s, err := c.Services.Get(context.Background(), name)
+	s, err := c.Services.Get(t.Context(), name)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -44,7 +44,7 @@ func getService(t *testing.T, c *client.Client, name string) *api.Service {
 func TestServiceActions_protocol(t *testing.T) {
 	env, c := localTestServer(t)
 	name := testAccName("web")
-	before := createRunningService(t, c, name)
+	before := testfixtures.CreateRunningService(t, c, fixtureService(name))
 	p := newProtoProvider(t, env)
 	svc := map[string]tftypes.Value{"name": str(name)}
 	gen := func(g int64) map[string]tftypes.Value {
@@ -135,11 +135,9 @@ action "nimbus_service_restart" "web" {
 ` + actionTriggerConfig("app_config", version, "after_update", "action.nimbus_service_restart.web"))
 	}
 	var ready time.Time
-	resource.Test(t, resource.TestCase{
-		PreCheck:                 func() { testAccPreCheck(t) },
-		TerraformVersionChecks:   skipUnlessActions,
-		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		CheckDestroy:             checkServiceDestroyed(t, env, name),
+	accTest(t, resource.TestCase{
+		TerraformVersionChecks: skipUnlessActions,
+		CheckDestroy:           checkServiceDestroyed(t, env, name),
 		Steps: []resource.TestStep{
 			{
 				Config: cfg("v1"),
@@ -172,7 +170,7 @@ func TestAccServiceStopStartActions_trigger(t *testing.T) {
 	env := newTestServer(t)
 	c := env.Client(t)
 	unmanaged := testAccName("batch")
-	createRunningService(t, c, unmanaged)
+	testfixtures.CreateRunningService(t, c, fixtureService(unmanaged))
 	managed := testAccName("web")
 	cfg := func(verb, input string, extra string) string {
 		return env.Config(`
@@ -203,10 +201,8 @@ action "nimbus_service_stop" "web" {
   }
 }
 ` + actionTriggerConfig("stop_web", "PLACEHOLDER", "after_update", "action.nimbus_service_stop.web")
-	resource.Test(t, resource.TestCase{
-		PreCheck:                 func() { testAccPreCheck(t) },
-		TerraformVersionChecks:   skipUnlessActions,
-		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+	accTest(t, resource.TestCase{
+		TerraformVersionChecks: skipUnlessActions,
 		Steps: []resource.TestStep{
 			{Config: cfg("stop", "1", ""), Check: state(unmanaged, api.ServiceRunning)},
 			{Config: cfg("stop", "2", ""), Check: state(unmanaged, api.ServiceStopped)},
@@ -226,10 +222,8 @@ action "nimbus_service_stop" "web" {
 // TestAccServiceRestartAction_invalid fails validation before anything runs.
 func TestAccServiceRestartAction_invalid(t *testing.T) {
 	env := newTestServer(t)
-	resource.Test(t, resource.TestCase{
-		PreCheck:                 func() { testAccPreCheck(t) },
-		TerraformVersionChecks:   skipUnlessActions,
-		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+	accTest(t, resource.TestCase{
+		TerraformVersionChecks: skipUnlessActions,
 		Steps: []resource.TestStep{{
 			Config: env.Config(`
 action "nimbus_service_restart" "web" {

@@ -1,7 +1,6 @@
 package provider
 
 import (
-	"context"
 	"fmt"
 	"testing"
 
@@ -11,13 +10,14 @@ import (
 
 	"github.com/nimbus/terraform-provider-nimbus/internal/api"
 	"github.com/nimbus/terraform-provider-nimbus/internal/client"
+	"github.com/nimbus/terraform-provider-nimbus/internal/testfixtures"
 )
 
 // openServiceSession opens, through the client, a session on service svc
 // with the given channels and requested TTL (0: the server's default).
 func openServiceSession(t *testing.T, c *client.Client, svc string, ttlMs int64, channels ...string) *api.Session {
 	t.Helper()
-	s, err := c.Sessions.Open(context.Background(), api.OpenSessionRequest{
+	s, err := c.Sessions.Open(t.Context(), api.OpenSessionRequest{
 		Target: api.SessionTarget{Service: &api.ServiceRef{Name: svc}}, Channels: channels, RequestedTTLMs: ttlMs,
 	})
 	if err != nil {
@@ -31,9 +31,9 @@ func openServiceSession(t *testing.T, c *client.Client, svc string, ttlMs int64,
 // again warns and changes nothing.
 func TestSessionCloseAction_protocol(t *testing.T) {
 	env, c := localTestServer(t)
-	ctx := context.Background()
+	ctx := t.Context()
 	svc := testAccName("target")
-	createRunningService(t, c, svc)
+	testfixtures.CreateRunningService(t, c, fixtureService(svc))
 	s := openServiceSession(t, c, svc, 0, "stdio")
 	p := newProtoProvider(t, env)
 	cfg := map[string]tftypes.Value{"id": str(s.Metadata.ID), "reason": str("maintenance window")}
@@ -66,7 +66,7 @@ func TestAccSessionCloseAction_trigger(t *testing.T) {
 	env := newTestServer(t)
 	c := env.Client(t)
 	svc := testAccName("target")
-	createRunningService(t, c, svc)
+	testfixtures.CreateRunningService(t, c, fixtureService(svc))
 	s := openServiceSession(t, c, svc, 0, "stdio")
 	cfg := func(input string) string {
 		return env.Config(`
@@ -78,14 +78,12 @@ action "nimbus_session_close" "debug" {
 }
 ` + actionTriggerConfig("incident", input, "after_update", "action.nimbus_session_close.debug"))
 	}
-	resource.Test(t, resource.TestCase{
-		PreCheck:                 func() { testAccPreCheck(t) },
-		TerraformVersionChecks:   skipUnlessActions,
-		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+	accTest(t, resource.TestCase{
+		TerraformVersionChecks: skipUnlessActions,
 		Steps: []resource.TestStep{
 			{Config: cfg("open")},
 			{Config: cfg("resolved"), Check: func(*terraform.State) error {
-				got, err := c.Sessions.Get(context.Background(), s.Metadata.ID)
+				got, err := c.Sessions.Get(t.Context(), s.Metadata.ID)
 				if err != nil {
 					return err
 				}

@@ -5,7 +5,6 @@
 package provider
 
 import (
-	"context"
 	"strings"
 	"testing"
 
@@ -14,6 +13,7 @@ import (
 
 	"github.com/nimbus/terraform-provider-nimbus/internal/api"
 	"github.com/nimbus/terraform-provider-nimbus/internal/testcli"
+	"github.com/nimbus/terraform-provider-nimbus/internal/testfixtures"
 )
 
 // newModernCLI is a testcli working directory with the provider under test,
@@ -78,12 +78,12 @@ func TestAccList_generateConfig(t *testing.T) {
 	c := env.Client(t)
 	team := testAccName("team")
 	lb := testAccName("lb")
-	createRunningService(t, c, lb)
-	if _, err := c.Services.Update(context.Background(), lb, api.UpdateServiceRequest{
+	testfixtures.CreateRunningService(t, c, fixtureService(lb))
+	if _, err := c.Services.Update(t.Context(), lb, api.UpdateServiceRequest{
 		Labels: &map[string]string{"team": team}, IfMatchGeneration: ptr(int64(1))}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.Sessions.Open(context.Background(), api.OpenSessionRequest{
+	if _, err := c.Sessions.Open(t.Context(), api.OpenSessionRequest{
 		Target: api.SessionTarget{Service: &api.ServiceRef{Name: lb}}, Channels: []string{"stdio"}}); err != nil {
 		t.Fatal(err)
 	}

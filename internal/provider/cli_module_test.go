@@ -6,7 +6,6 @@
 package provider
 
 import (
-	"context"
 	"regexp"
 	"strings"
 	"testing"
@@ -87,7 +86,7 @@ func TestAccModule_webServiceTest(t *testing.T) {
 	}
 	// terraform test destroys what its run blocks created.
 	for _, name := range []string{"tftest-web", "tftest-web-lb"} {
-		if _, err := c.Services.Get(context.Background(), name); !client.IsNotFound(err) {
+		if _, err := c.Services.Get(t.Context(), name); !client.IsNotFound(err) {
 			t.Errorf("after terraform test, get service %s: %v, want not found", name, err)
 		}
 	}

@@ -1,7 +1,6 @@
 package provider
 
 import (
-	"context"
 	"fmt"
 	"regexp"
 	"sort"
@@ -12,10 +11,10 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
-	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 
 	"github.com/nimbus/terraform-provider-nimbus/internal/api"
 	"github.com/nimbus/terraform-provider-nimbus/internal/client"
+	"github.com/nimbus/terraform-provider-nimbus/internal/testfixtures"
 )
 
 // nimbus_sandboxes follows every page (page size 2 here) and applies the
@@ -27,23 +26,21 @@ func TestAccSandboxesDataSource_filtersAcrossPages(t *testing.T) {
 	smallPages(t, 2)
 	var blue, blueRunning, green []string
 	for i := 0; i < 5; i++ {
-		sb := createRunningSandbox(t, c, map[string]string{"batch": "blue"})
+		sb := testfixtures.CreateRunningSandbox(t, c, fixtureSandbox(map[string]string{"batch": "blue"}))
 		blue = append(blue, sb.Metadata.ID)
 		if i != 0 {
 			blueRunning = append(blueRunning, sb.Metadata.ID)
 		}
 	}
 	for i := 0; i < 2; i++ {
-		green = append(green, createRunningSandbox(t, c, map[string]string{"batch": "green"}).Metadata.ID)
+		green = append(green, testfixtures.CreateRunningSandbox(t, c, fixtureSandbox(map[string]string{"batch": "green"})).Metadata.ID)
 	}
 	// One blue sandbox is stopped.
-	if _, err := c.Sandboxes.Stop(context.Background(), blue[0], client.ActionOptions{WaitUntil: api.WaitStopped, Timeout: 30 * time.Second}); err != nil {
+	if _, err := c.Sandboxes.Stop(t.Context(), blue[0], client.ActionOptions{WaitUntil: api.WaitStopped, Timeout: 30 * time.Second}); err != nil {
 		t.Fatal(err)
 	}
 	all := append(append([]string{}, blue...), green...)
-	resource.Test(t, resource.TestCase{
-		PreCheck:                 func() { testAccPreCheck(t) },
-		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+	accTest(t, resource.TestCase{
 		Steps: []resource.TestStep{
 			{
 				Config: env.Config(`
@@ -69,12 +66,12 @@ data "nimbus_sandboxes" "stopped" {
 }
 `),
 				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue("data.nimbus_sandboxes.all", tfjsonpath.New("ids"), setOfList(all)),
-					statecheck.ExpectKnownValue("data.nimbus_sandboxes.blue", tfjsonpath.New("ids"), setOfList(blue)),
-					statecheck.ExpectKnownValue("data.nimbus_sandboxes.blue_running", tfjsonpath.New("ids"), setOfList(blueRunning)),
-					statecheck.ExpectKnownValue("data.nimbus_sandboxes.labelled", tfjsonpath.New("ids"), setOfList(all)),
-					statecheck.ExpectKnownValue("data.nimbus_sandboxes.stopped", tfjsonpath.New("ids"), setOfList(blue[:1])),
-					statecheck.ExpectKnownValue("data.nimbus_sandboxes.stopped", tfjsonpath.New("sandboxes").AtSliceIndex(0), knownvalue.ObjectPartial(map[string]knownvalue.Check{
+					stateIs("data.nimbus_sandboxes.all", "ids", setOfList(all)),
+					stateIs("data.nimbus_sandboxes.blue", "ids", setOfList(blue)),
+					stateIs("data.nimbus_sandboxes.blue_running", "ids", setOfList(blueRunning)),
+					stateIs("data.nimbus_sandboxes.labelled", "ids", setOfList(all)),
+					stateIs("data.nimbus_sandboxes.stopped", "ids", setOfList(blue[:1])),
+					stateAt("data.nimbus_sandboxes.stopped", tfpath("sandboxes").AtSliceIndex(0), knownvalue.ObjectPartial(map[string]knownvalue.Check{
 						"id":              knownvalue.StringExact(blue[0]),
 						"lifecycle_state": knownvalue.StringExact(api.SandboxStopped),
 						"argv_count":      knownvalue.Int64Exact(2),
@@ -91,10 +88,8 @@ data "nimbus_sandboxes" "stopped" {
 func TestAccSandboxDataSource_byID(t *testing.T) {
 	env := newTestServer(t)
 	c := env.Client(t)
-	sb := createRunningSandbox(t, c, map[string]string{"team": "a"})
-	resource.Test(t, resource.TestCase{
-		PreCheck:                 func() { testAccPreCheck(t) },
-		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+	sb := testfixtures.CreateRunningSandbox(t, c, fixtureSandbox(map[string]string{"team": "a"}))
+	accTest(t, resource.TestCase{
 		Steps: []resource.TestStep{
 			{
 				Config: env.Config(`
@@ -103,13 +98,13 @@ data "nimbus_sandbox" "test" {
 }
 `),
 				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue("data.nimbus_sandbox.test", tfjsonpath.New("lifecycle_state"), knownvalue.StringExact(api.SandboxRunning)),
-					statecheck.ExpectKnownValue("data.nimbus_sandbox.test", tfjsonpath.New("tenant_id"), knownvalue.StringExact(env.Tenant)),
-					statecheck.ExpectKnownValue("data.nimbus_sandbox.test", tfjsonpath.New("display_name"), knownvalue.StringExact("fixture")),
-					statecheck.ExpectKnownValue("data.nimbus_sandbox.test", tfjsonpath.New("argv_count"), knownvalue.Int64Exact(2)),
-					statecheck.ExpectKnownValue("data.nimbus_sandbox.test", tfjsonpath.New("environment_count"), knownvalue.Int64Exact(0)),
-					statecheck.ExpectKnownValue("data.nimbus_sandbox.test", tfjsonpath.New("generation"), knownvalue.Int64Exact(1)),
-					statecheck.ExpectKnownValue("data.nimbus_sandbox.test", tfjsonpath.New("labels"), knownvalue.MapExact(map[string]knownvalue.Check{"team": knownvalue.StringExact("a")})),
+					stateIs("data.nimbus_sandbox.test", "lifecycle_state", knownvalue.StringExact(api.SandboxRunning)),
+					stateIs("data.nimbus_sandbox.test", "tenant_id", knownvalue.StringExact(env.Tenant)),
+					stateIs("data.nimbus_sandbox.test", "display_name", knownvalue.StringExact("fixture")),
+					stateIs("data.nimbus_sandbox.test", "argv_count", knownvalue.Int64Exact(2)),
+					stateIs("data.nimbus_sandbox.test", "environment_count", knownvalue.Int64Exact(0)),
+					stateIs("data.nimbus_sandbox.test", "generation", knownvalue.Int64Exact(1)),
+					stateIs("data.nimbus_sandbox.test", "labels", knownvalue.MapExact(map[string]knownvalue.Check{"team": knownvalue.StringExact("a")})),
 				},
 			},
 			{

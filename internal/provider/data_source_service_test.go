@@ -1,7 +1,6 @@
 package provider
 
 import (
-	"context"
 	"fmt"
 	"testing"
 
@@ -10,7 +9,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 
 	"github.com/nimbus/terraform-provider-nimbus/internal/api"
-	"github.com/nimbus/terraform-provider-nimbus/internal/client"
+	"github.com/nimbus/terraform-provider-nimbus/internal/testfixtures"
 )
 
 // TestAccServiceDataSources: nimbus_service by name and nimbus_services with
@@ -19,20 +18,16 @@ func TestAccServiceDataSources(t *testing.T) {
 	env := newTestServer(t)
 	requireLocalServer(t, env) // exact result sets need a server of our own
 	c := env.Client(t)
-	ctx := context.Background()
+	ctx := t.Context()
 	// Pages of one item, so every page must be followed.
 	smallPages(t, 1)
 
 	mk := func(name, team string, start bool) {
-		_, err := c.Services.Create(ctx, api.CreateServiceRequest{Name: name, Labels: map[string]string{"team": team},
-			Backend: api.Backend{Kind: api.BackendKindBuiltIn, Provider: api.ProviderBrowser}})
-		if err != nil {
-			t.Fatal(err)
-		}
+		req := testfixtures.BuiltInService(name, api.ProviderBrowser, map[string]string{"team": team})
 		if start {
-			if _, err := c.Services.Start(ctx, name, client.ActionOptions{WaitUntil: api.WaitReady}); err != nil {
-				t.Fatal(err)
-			}
+			testfixtures.CreateRunningService(t, c, req)
+		} else if _, err := c.Services.Create(ctx, req); err != nil {
+			t.Fatal(err)
 		}
 	}
 	mk("alpha", "red", true)
@@ -62,9 +57,7 @@ data "nimbus_services" "all" {}
 		}
 		return knownvalue.SetExact(cs) // order is the server's
 	}
-	resource.Test(t, resource.TestCase{
-		PreCheck:                 func() { testAccPreCheck(t) },
-		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+	accTest(t, resource.TestCase{
 		Steps: []resource.TestStep{{
 			Config: cfg,
 			ConfigStateChecks: []statecheck.StateCheck{

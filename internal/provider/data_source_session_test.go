@@ -1,15 +1,14 @@
 package provider
 
 import (
-	"context"
 	"testing"
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
-	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 
 	"github.com/nimbus/terraform-provider-nimbus/internal/api"
+	"github.com/nimbus/terraform-provider-nimbus/internal/testfixtures"
 )
 
 // nimbus_sessions follows every page (page size 2 here) and filters by state;
@@ -20,8 +19,8 @@ func TestAccSessionsDataSource_filtersAcrossPages(t *testing.T) {
 	smallPages(t, 2)
 	requireLocalServer(t, env) // counts every session of the tenant
 	web := testAccName("web")
-	createRunningService(t, c, web)
-	ctx := context.Background()
+	testfixtures.CreateRunningService(t, c, fixtureService(web))
+	ctx := t.Context()
 	var open, closed []string
 	for i := 0; i < 5; i++ {
 		s, err := c.Sessions.Open(ctx, api.OpenSessionRequest{
@@ -41,9 +40,7 @@ func TestAccSessionsDataSource_filtersAcrossPages(t *testing.T) {
 		}
 	}
 	all := append(append([]string{}, closed...), open...)
-	resource.Test(t, resource.TestCase{
-		PreCheck:                 func() { testAccPreCheck(t) },
-		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+	accTest(t, resource.TestCase{
 		Steps: []resource.TestStep{
 			{
 				Config: env.Config(`
@@ -62,19 +59,19 @@ data "nimbus_session" "closed" {
 }
 `),
 				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue("data.nimbus_sessions.all", tfjsonpath.New("ids"), setOfList(all)),
-					statecheck.ExpectKnownValue("data.nimbus_sessions.open", tfjsonpath.New("ids"), setOfList(open)),
-					statecheck.ExpectKnownValue("data.nimbus_sessions.closed", tfjsonpath.New("ids"), setOfList(closed)),
-					statecheck.ExpectKnownValue("data.nimbus_sessions.open", tfjsonpath.New("sessions").AtSliceIndex(0), knownvalue.ObjectPartial(map[string]knownvalue.Check{
+					stateIs("data.nimbus_sessions.all", "ids", setOfList(all)),
+					stateIs("data.nimbus_sessions.open", "ids", setOfList(open)),
+					stateIs("data.nimbus_sessions.closed", "ids", setOfList(closed)),
+					stateAt("data.nimbus_sessions.open", tfpath("sessions").AtSliceIndex(0), knownvalue.ObjectPartial(map[string]knownvalue.Check{
 						"lifecycle_state": knownvalue.StringExact(api.SessionOpen),
 						"service_name":    knownvalue.StringExact(web),
 						"sandbox_id":      knownvalue.Null(),
 						"ttl":             knownvalue.StringExact("15m"),
 						"channels":        knownvalue.SetExact([]knownvalue.Check{knownvalue.StringExact(api.ChannelStdio)}),
 					})),
-					statecheck.ExpectKnownValue("data.nimbus_session.closed", tfjsonpath.New("lifecycle_state"), knownvalue.StringExact(api.SessionClosed)),
-					statecheck.ExpectKnownValue("data.nimbus_session.closed", tfjsonpath.New("close_reason"), knownvalue.StringExact("fixture done")),
-					statecheck.ExpectKnownValue("data.nimbus_session.closed", tfjsonpath.New("target_snapshot").AtMapKey("name"), knownvalue.StringExact(web)),
+					stateIs("data.nimbus_session.closed", "lifecycle_state", knownvalue.StringExact(api.SessionClosed)),
+					stateIs("data.nimbus_session.closed", "close_reason", knownvalue.StringExact("fixture done")),
+					stateAt("data.nimbus_session.closed", tfpath("target_snapshot").AtMapKey("name"), knownvalue.StringExact(web)),
 				},
 			},
 		},

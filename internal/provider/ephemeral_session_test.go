@@ -1,7 +1,6 @@
 package provider
 
 import (
-	"context"
 	"fmt"
 	"regexp"
 	"testing"
@@ -31,11 +30,9 @@ resource "nimbus_sandbox" "target" {
 }
 `
 	var targetID string
-	resource.Test(t, resource.TestCase{
-		PreCheck:                 func() { testAccPreCheck(t) },
-		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		TerraformVersionChecks:   skipBelowWriteOnly,
-		CheckDestroy:             checkSandboxesGone(c),
+	accTest(t, resource.TestCase{
+		TerraformVersionChecks: skipBelowWriteOnly,
+		CheckDestroy:           checkSandboxesGone(t, c),
 		Steps: []resource.TestStep{
 			{
 				Config: env.Config(target),
@@ -65,12 +62,12 @@ resource "nimbus_sandbox" "consumer" {
 						return nil
 					},
 					func(s *terraform.State) error {
-						return expectEphemeralSessionsClosed(c, targetID)
+						return expectEphemeralSessionsClosed(t, c, ephemeralTarget{sandboxID: targetID})
 					},
 					func(s *terraform.State) error {
 						// The consumer got the (ephemeral) session id in its environment.
 						id := s.RootModule().Resources["nimbus_sandbox.consumer"].Primary.ID
-						return expectSandboxOnServer(c, id, api.SandboxRunning, 0, 1)
+						return expectSandboxOnServer(t, c, id, api.SandboxRunning, 0, 1)
 					},
 				),
 			},
@@ -78,15 +75,16 @@ resource "nimbus_sandbox" "consumer" {
 	})
 }
 
-// expectEphemeralSessionsClosed checks that sessions on the sandbox were
-// opened and that every one of them is closed with Terraform's reason.
-func expectEphemeralSessionsClosed(c *client.Client, sandboxID string) error {
+// expectEphemeralSessionsClosed checks that sessions on the target (a
+// sandbox id or a service name) were opened and that every one of them is
+// closed with Terraform's reason.
+func expectEphemeralSessionsClosed(t *testing.T, c *client.Client, target ephemeralTarget) error {
 	seen := 0
-	for s, err := range c.Sessions.All(context.Background(), client.ListSessionsOptions{}) {
+	for s, err := range c.Sessions.All(t.Context(), client.ListSessionsOptions{}) {
 		if err != nil {
 			return err
 		}
-		if s.Spec.Target.Sandbox == nil || s.Spec.Target.Sandbox.ID != sandboxID {
+		if !target.is(s) {
 			continue
 		}
 		seen++
@@ -96,9 +94,27 @@ func expectEphemeralSessionsClosed(c *client.Client, sandboxID string) error {
 		}
 	}
 	if seen == 0 {
-		return fmt.Errorf("no session was opened on sandbox %s", sandboxID)
+		return fmt.Errorf("no session was opened on %s", target)
 	}
 	return nil
+}
+
+// ephemeralTarget is the sandbox (by id) or the service (by name) the
+// ephemeral sessions of a test were opened on.
+type ephemeralTarget struct{ sandboxID, service string }
+
+func (e ephemeralTarget) is(s api.Session) bool {
+	if e.sandboxID != "" {
+		return s.Spec.Target.Sandbox != nil && s.Spec.Target.Sandbox.ID == e.sandboxID
+	}
+	return s.Spec.Target.Service != nil && s.Spec.Target.Service.Name == e.service
+}
+
+func (e ephemeralTarget) String() string {
+	if e.sandboxID != "" {
+		return "sandbox " + e.sandboxID
+	}
+	return "service " + e.service
 }
 
 // TestAccSessionEphemeral_targetCreatedInSameRun: one apply of a new service
@@ -131,19 +147,19 @@ resource "nimbus_sandbox" "consumer" {
   environment_wo_version = 1
 }
 `, web))
-	resource.Test(t, resource.TestCase{
-		PreCheck:                 func() { testAccPreCheck(t) },
-		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		TerraformVersionChecks:   skipBelowWriteOnly,
-		CheckDestroy:             checkSandboxesGone(c),
+	accTest(t, resource.TestCase{
+		TerraformVersionChecks: skipBelowWriteOnly,
+		CheckDestroy:           checkSandboxesGone(t, c),
 		Steps: []resource.TestStep{
 			{
 				Config: cfg,
 				Check: resource.ComposeTestCheckFunc(
-					func(*terraform.State) error { return expectEphemeralServiceSessionsClosed(c, web) },
+					func(*terraform.State) error {
+						return expectEphemeralSessionsClosed(t, c, ephemeralTarget{service: web})
+					},
 					func(s *terraform.State) error {
 						id := s.RootModule().Resources["nimbus_sandbox.consumer"].Primary.ID
-						return expectSandboxOnServer(c, id, api.SandboxRunning, 0, 1)
+						return expectSandboxOnServer(t, c, id, api.SandboxRunning, 0, 1)
 					},
 				),
 			},
@@ -172,10 +188,8 @@ ephemeral "nimbus_session" "test" {
 }
 `)
 	}
-	resource.Test(t, resource.TestCase{
-		PreCheck:                 func() { testAccPreCheck(t) },
-		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		TerraformVersionChecks:   skipBelowWriteOnly,
+	accTest(t, resource.TestCase{
+		TerraformVersionChecks: skipBelowWriteOnly,
 		Steps: []resource.TestStep{
 			{Config: session(`  service_id = "web"`), ExpectError: regexp.MustCompile(`(?s)Invalid\s+service\s+id.*TENANT/NAME`)},
 			{Config: session(`  service_id = "acc/web"
@@ -195,34 +209,11 @@ ephemeral "nimbus_session" "test" {
 	})
 }
 
-// expectEphemeralServiceSessionsClosed checks that sessions on the service
-// were opened and that every one of them is closed with Terraform's reason.
-func expectEphemeralServiceSessionsClosed(c *client.Client, service string) error {
-	seen := 0
-	for s, err := range c.Sessions.All(context.Background(), client.ListSessionsOptions{}) {
-		if err != nil {
-			return err
-		}
-		if s.Spec.Target.Service == nil || s.Spec.Target.Service.Name != service {
-			continue
-		}
-		seen++
-		if s.Status.LifecycleState != api.SessionClosed || s.Status.CloseReason != sessionCloseReason {
-			return fmt.Errorf("session %s is %s (reason %q) after the run; want closed with %q",
-				s.Metadata.ID, s.Status.LifecycleState, s.Status.CloseReason, sessionCloseReason)
-		}
-	}
-	if seen == 0 {
-		return fmt.Errorf("no session was opened on service %s", service)
-	}
-	return nil
-}
-
 // TestSessionEphemeral_openUnknownTarget: asked to open a session whose
 // target is not known yet (a service created in the same run), Open opens
 // nothing and returns unknown values, or defers when the CLI allows it.
 func TestSessionEphemeral_openUnknownTarget(t *testing.T) {
-	ctx := context.Background()
+	ctx := t.Context()
 	// No client: reaching the API would add a "not configured" error.
 	e := &SessionEphemeralResource{data: nil}
 	var sr ephemeral.SchemaResponse

@@ -1,7 +1,6 @@
 package provider
 
 import (
-	"context"
 	"fmt"
 	"strings"
 	"testing"
@@ -92,7 +91,7 @@ func TestAccService_maxInFlight(t *testing.T) {
 // checkOnePerService checks that the server holds exactly the n services
 // prefix-0…prefix-(n-1), and, for sandbox-backed ones, one sandbox each.
 func checkOnePerService(t *testing.T, env *testAccEnv, prefix string, n int) error {
-	ctx := context.Background()
+	ctx := t.Context()
 	c := env.Client(t)
 	names := map[string]bool{}
 	sandboxes := map[string]bool{}

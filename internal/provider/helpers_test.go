@@ -1,28 +1,27 @@
 package provider
 
-// Test helpers for the sandbox and session acceptance tests, on top of the
-// shared harness in provider_test.go.
+// What the acceptance tests share besides the harness (provider_test.go)
+// and the checks (checks_test.go): the CLI feature gates, the objects they
+// create through the client (built with internal/testfixtures), out-of-band
+// changes, and knobs such as the page size.
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/hashicorp/go-version"
-	"github.com/hashicorp/terraform-plugin-testing/statecheck"
-	"github.com/hashicorp/terraform-plugin-testing/terraform"
 	"github.com/hashicorp/terraform-plugin-testing/tfversion"
 
 	"github.com/nimbus/terraform-provider-nimbus/internal/api"
 	"github.com/nimbus/terraform-provider-nimbus/internal/client"
 	"github.com/nimbus/terraform-provider-nimbus/internal/clock"
 	"github.com/nimbus/terraform-provider-nimbus/internal/testcli"
+	"github.com/nimbus/terraform-provider-nimbus/internal/testfixtures"
 	"github.com/nimbus/terraform-provider-nimbus/internal/testserver"
 )
 
@@ -81,177 +80,29 @@ func withFakeClock(fake *clock.Fake) func(*testserver.Options) {
 	return func(o *testserver.Options) { o.Clock = fake }
 }
 
-// captureAttr stores a resource attribute into *dst (for PreConfig steps that
-// act on the object through the client).
-func captureAttr(name, key string, dst *string) func(*terraform.State) error {
-	return func(s *terraform.State) error {
-		rs, ok := s.RootModule().Resources[name]
-		if !ok {
-			return fmt.Errorf("%s not in state", name)
-		}
-		v, ok := rs.Primary.Attributes[key]
-		if !ok {
-			return fmt.Errorf("%s has no %s", name, key)
-		}
-		*dst = v
-		return nil
-	}
+// fixtureSandbox is the standalone sandbox the data source, list, identity
+// and action tests create through the client (display name "fixture", two
+// argv entries, no environment).
+func fixtureSandbox(labels map[string]string) api.CreateSandboxRequest {
+	return testfixtures.StandaloneSandbox("fixture", "docker.io/library/alpine:3", []string{"sleep", "infinity"}, nil, labels)
 }
 
-// attrDiffers fails when the attribute equals *old (a replacement happened).
-func attrDiffers(name, key string, old *string) func(*terraform.State) error {
-	return func(s *terraform.State) error {
-		rs, ok := s.RootModule().Resources[name]
-		if !ok {
-			return fmt.Errorf("%s not in state", name)
-		}
-		if v := rs.Primary.Attributes[key]; v == *old {
-			return fmt.Errorf("%s.%s is still %q; expected a new object", name, key, v)
-		}
-		return nil
-	}
+// fixtureService is the built-in load balancer the tests create through the
+// client.
+func fixtureService(name string) api.CreateServiceRequest {
+	return testfixtures.BuiltInService(name, api.ProviderLoadBalancer, nil)
 }
 
-// stateNeverContains is a state check failing when secret appears anywhere
-// in the state (values, sensitive values, nested attributes).
-type stateNeverContains struct{ secret string }
-
-func (c stateNeverContains) CheckState(_ context.Context, req statecheck.CheckStateRequest, resp *statecheck.CheckStateResponse) {
-	b, err := json.Marshal(req.State)
+// updateServiceOutOfBand changes the service through the Go client at its
+// current generation, as someone working outside Terraform would.
+func updateServiceOutOfBand(ctx context.Context, c *client.Client, name string, req api.UpdateServiceRequest) error {
+	svc, err := c.Services.Get(ctx, name)
 	if err != nil {
-		resp.Error = err
-		return
+		return err
 	}
-	if strings.Contains(string(b), c.secret) {
-		resp.Error = fmt.Errorf("the state contains the write-only secret")
-	}
-}
-
-// isolateWorkDirs points the test framework's working directories (and so
-// the CLI's state files) at a directory of this test's own.
-func isolateWorkDirs(t *testing.T) string {
-	dir := t.TempDir()
-	t.Setenv("TF_ACC_TEMP_DIR", dir)
-	return dir
-}
-
-// stateFileNeverContains fails when secret appears in any *.tfstate file
-// under dir (from isolateWorkDirs): belt and braces beside the JSON state
-// check, it reads the raw files the CLI wrote.
-func stateFileNeverContains(dir, secret string) func(*terraform.State) error {
-	return func(*terraform.State) error {
-		seen := 0
-		err := filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
-			if err != nil {
-				return err
-			}
-			if d.IsDir() || !strings.HasSuffix(p, ".tfstate") {
-				return nil
-			}
-			b, err := os.ReadFile(p)
-			if err != nil {
-				return err
-			}
-			seen++
-			if strings.Contains(string(b), secret) {
-				return fmt.Errorf("state file %s contains the write-only secret", p)
-			}
-			return nil
-		})
-		if err != nil {
-			return err
-		}
-		if seen == 0 {
-			return fmt.Errorf("no state file found under %s", dir)
-		}
-		return nil
-	}
-}
-
-// createRunningService creates a built-in service through the client and
-// waits until it is ready.
-func createRunningService(t *testing.T, c *client.Client, name string) *api.Service {
-	t.Helper()
-	ctx := context.Background()
-	if _, err := c.Services.Create(ctx, api.CreateServiceRequest{
-		Name:    name,
-		Backend: api.Backend{Kind: api.BackendKindBuiltIn, Provider: api.ProviderLoadBalancer},
-	}); err != nil {
-		t.Fatalf("create service %s: %v", name, err)
-	}
-	s, err := c.Services.Start(ctx, name, client.ActionOptions{WaitUntil: api.WaitReady, Timeout: 30 * time.Second})
-	if err != nil {
-		t.Fatalf("start service %s: %v", name, err)
-	}
-	return s
-}
-
-// checkSandboxesGone is a CheckDestroy: every nimbus_sandbox in the state is
-// gone from the server.
-func checkSandboxesGone(c *client.Client) func(*terraform.State) error {
-	return func(s *terraform.State) error {
-		for name, rs := range s.RootModule().Resources {
-			if rs.Type != "nimbus_sandbox" {
-				continue
-			}
-			_, err := c.Sandboxes.Get(context.Background(), rs.Primary.ID)
-			if err == nil {
-				return fmt.Errorf("%s (%s) still exists after destroy", name, rs.Primary.ID)
-			}
-			if !client.IsNotFound(err) {
-				return fmt.Errorf("%s: %w", name, err)
-			}
-		}
-		return nil
-	}
-}
-
-// checkSessionsClosed is a CheckDestroy: every nimbus_session in the state
-// is closed on the server with Terraform's reason.
-func checkSessionsClosed(c *client.Client) func(*terraform.State) error {
-	return func(s *terraform.State) error {
-		for name, rs := range s.RootModule().Resources {
-			if rs.Type != "nimbus_session" {
-				continue
-			}
-			ses, err := c.Sessions.Get(context.Background(), rs.Primary.ID)
-			if client.IsNotFound(err) {
-				continue
-			}
-			if err != nil {
-				return fmt.Errorf("%s: %w", name, err)
-			}
-			if ses.Status.LifecycleState == api.SessionOpen {
-				return fmt.Errorf("%s (%s) is still open after destroy", name, rs.Primary.ID)
-			}
-		}
-		return nil
-	}
-}
-
-// createRunningSandbox creates a standalone sandbox through the client and
-// waits until it runs.
-func createRunningSandbox(t *testing.T, c *client.Client, labels map[string]string) *api.Sandbox {
-	t.Helper()
-	ctx := context.Background()
-	sb, err := c.Sandboxes.Create(ctx, api.CreateSandboxRequest{
-		Profile: api.ProfileWorker,
-		Spec: api.SandboxSpec{
-			Owner:   api.Owner{Kind: api.OwnerKindStandalone, DisplayName: "fixture"},
-			Backend: api.RuntimeContainer,
-			Root:    api.Root{Kind: api.RootKindOCIImage, Source: api.RootSource{Kind: api.SourceKindReference, Reference: "docker.io/library/alpine:3"}},
-			Process: api.Process{Argv: api.RedactableList{Values: []string{"sleep", "infinity"}}},
-		},
-		Labels: labels,
-	})
-	if err != nil {
-		t.Fatalf("create sandbox: %v", err)
-	}
-	sb, err = c.Sandboxes.Wait(ctx, sb.Metadata.ID, client.WaitOptions{Until: api.WaitRunning, Timeout: 30 * time.Second})
-	if err != nil {
-		t.Fatalf("wait for sandbox: %v", err)
-	}
-	return sb
+	req.IfMatchGeneration = &svc.Metadata.Generation
+	_, err = c.Services.Update(ctx, name, req)
+	return err
 }
 
 // smallPages makes the list data sources ask for pageSize items per page for
@@ -295,7 +146,7 @@ func TestFeatureGates(t *testing.T) {
 				skipped := ""
 				for _, c := range checks {
 					var resp tfversion.CheckTerraformVersionResponse
-					c.CheckTerraformVersion(context.Background(), tfversion.CheckTerraformVersionRequest{TerraformVersion: v}, &resp)
+					c.CheckTerraformVersion(t.Context(), tfversion.CheckTerraformVersionRequest{TerraformVersion: v}, &resp)
 					if resp.Error != nil {
 						t.Fatalf("%s: %v", name, resp.Error)
 					}

@@ -1,7 +1,6 @@
 package provider
 
 import (
-	"context"
 	"regexp"
 	"testing"
 
@@ -10,10 +9,10 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/querycheck"
 	"github.com/hashicorp/terraform-plugin-testing/querycheck/queryfilter"
-	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 
 	"github.com/nimbus/terraform-provider-nimbus/internal/api"
 	"github.com/nimbus/terraform-provider-nimbus/internal/client"
+	"github.com/nimbus/terraform-provider-nimbus/internal/testfixtures"
 )
 
 // TestSandboxList_protocol drives the nimbus_sandbox list resource through
@@ -21,16 +20,16 @@ import (
 // objects equal to import + Read, and the warning naming redacted inputs.
 func TestSandboxList_protocol(t *testing.T) {
 	env, c := localTestServer(t)
-	ctx := context.Background()
+	ctx := t.Context()
 	// A service-backed sandbox exists too: it must not be listed.
 	_, sandboxed, _ := createTestServices(t, c, "svc")
 	owned, err := c.Services.Get(ctx, sandboxed)
 	if err != nil || owned.Status.SandboxID == "" {
 		t.Fatalf("service %s owns no sandbox: %+v %v", sandboxed, owned, err)
 	}
-	first := createRunningSandbox(t, c, map[string]string{"team": "a"})
-	second := createRunningSandbox(t, c, map[string]string{"team": "a"})
-	other := createRunningSandbox(t, c, map[string]string{"team": "b"})
+	first := testfixtures.CreateRunningSandbox(t, c, fixtureSandbox(map[string]string{"team": "a"}))
+	second := testfixtures.CreateRunningSandbox(t, c, fixtureSandbox(map[string]string{"team": "a"}))
+	other := testfixtures.CreateRunningSandbox(t, c, fixtureSandbox(map[string]string{"team": "b"}))
 	if _, err := c.Sandboxes.Stop(ctx, other.Metadata.ID, client.ActionOptions{WaitUntil: api.WaitStopped}); err != nil {
 		t.Fatal(err)
 	}
@@ -85,12 +84,10 @@ resource "nimbus_sandbox" "test" {
 }
 `)
 	var id string
-	resource.Test(t, resource.TestCase{
-		PreCheck:                 func() { testAccPreCheck(t) },
-		TerraformVersionChecks:   skipUnlessListResources,
-		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+	accTest(t, resource.TestCase{
+		TerraformVersionChecks: skipUnlessListResources,
 		Steps: []resource.TestStep{
-			{Config: cfg, Check: captureAttr("nimbus_sandbox.test", "id", &id)},
+			{Config: cfg, Check: captureAttr(sbxAddr, "id", &id)},
 			{
 				Query: true,
 				Config: `
@@ -108,10 +105,10 @@ list "nimbus_sandbox" "team" {
 					querycheck.ExpectResourceKnownValues("nimbus_sandbox.team",
 						queryfilter.ByDisplayName(knownvalue.StringRegexp(regexp.MustCompile(`^sbx-.* \(listed\)$`))),
 						[]querycheck.KnownValueCheck{
-							{Path: tfjsonpath.New("display_name"), KnownValue: knownvalue.StringExact("listed")},
-							{Path: tfjsonpath.New("lifecycle_state"), KnownValue: knownvalue.StringExact(api.SandboxRunning)},
-							{Path: tfjsonpath.New("owner_kind"), KnownValue: knownvalue.StringExact(api.OwnerKindStandalone)},
-							{Path: tfjsonpath.New("argv"), KnownValue: knownvalue.Null()},
+							{Path: tfpath("display_name"), KnownValue: knownvalue.StringExact("listed")},
+							{Path: tfpath("lifecycle_state"), KnownValue: knownvalue.StringExact(api.SandboxRunning)},
+							{Path: tfpath("owner_kind"), KnownValue: knownvalue.StringExact(api.OwnerKindStandalone)},
+							{Path: tfpath("argv"), KnownValue: knownvalue.Null()},
 						}),
 				},
 			},

@@ -1,20 +1,18 @@
 package provider
 
 import (
-	"context"
 	"regexp"
 	"testing"
-	"time"
 
 	"github.com/hashicorp/terraform-plugin-go/tftypes"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/querycheck"
 	"github.com/hashicorp/terraform-plugin-testing/querycheck/queryfilter"
-	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 
 	"github.com/nimbus/terraform-provider-nimbus/internal/api"
 	"github.com/nimbus/terraform-provider-nimbus/internal/client"
+	"github.com/nimbus/terraform-provider-nimbus/internal/testfixtures"
 )
 
 // createTestServices creates, through the client, a running built-in
@@ -23,28 +21,15 @@ import (
 // label team=other. It returns their names.
 func createTestServices(t *testing.T, c *client.Client, team string) (builtIn, sandboxed, external string) {
 	t.Helper()
-	ctx := context.Background()
 	builtIn, sandboxed, external = testAccName("lb"), testAccName("app"), testAccName("ext")
-	create := func(name string, labels map[string]string, b api.Backend, start bool) {
-		if _, err := c.Services.Create(ctx, api.CreateServiceRequest{Name: name, Labels: labels, Backend: b}); err != nil {
-			t.Fatalf("create %s: %v", name, err)
-		}
-		if start {
-			if _, err := c.Services.Start(ctx, name, client.ActionOptions{WaitUntil: api.WaitReady, Timeout: time.Minute}); err != nil {
-				t.Fatalf("start %s: %v", name, err)
-			}
-		}
-	}
-	create(builtIn, map[string]string{"team": team}, api.Backend{Kind: api.BackendKindBuiltIn, Provider: api.ProviderLoadBalancer}, true)
-	create(sandboxed, map[string]string{"team": team}, api.Backend{Kind: api.BackendKindSandbox, Sandbox: &api.SandboxSpec{
-		Owner:   api.Owner{Kind: api.OwnerKindService, ServiceName: sandboxed},
-		Backend: api.RuntimeContainer,
-		Root:    api.Root{Kind: api.RootKindOCIImage, Source: api.RootSource{Kind: api.SourceKindReference, Reference: "example/app:1"}},
-		Process: api.Process{Argv: api.RedactableList{Values: []string{"/bin/app"}}, Environment: api.RedactableMap{Values: map[string]string{"K": "secret-value"}}},
-	}}, true)
-	create(external, map[string]string{"team": "other"}, api.Backend{Kind: api.BackendKindExternal,
+	testfixtures.CreateRunningService(t, c, testfixtures.BuiltInService(builtIn, api.ProviderLoadBalancer, map[string]string{"team": team}))
+	testfixtures.CreateRunningService(t, c, testfixtures.SandboxService(sandboxed, testfixtures.Image,
+		[]string{"/bin/app"}, map[string]string{"K": "secret-value"}, map[string]string{"team": team}))
+	if _, err := c.Services.Create(t.Context(), api.CreateServiceRequest{Name: external, Labels: map[string]string{"team": "other"}, Backend: api.Backend{Kind: api.BackendKindExternal,
 		Endpoint: &api.ExternalEndpoint{URL: "http://127.0.0.1:9/"},
-		Auth:     &api.ExternalAuth{Kind: api.AuthKindBearer, Token: &api.Secret{Value: "bearer-secret"}}}, false)
+		Auth:     &api.ExternalAuth{Kind: api.AuthKindBearer, Token: &api.Secret{Value: "bearer-secret"}}}}); err != nil {
+		t.Fatalf("create %s: %v", external, err)
+	}
 	return builtIn, sandboxed, external
 }
 
@@ -129,10 +114,8 @@ resource "nimbus_service" "worker" {
 			"tenant_id": knownvalue.StringExact(env.Tenant), "name": knownvalue.StringExact(n),
 		})
 	}
-	resource.Test(t, resource.TestCase{
-		PreCheck:                 func() { testAccPreCheck(t) },
-		TerraformVersionChecks:   skipUnlessListResources,
-		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+	accTest(t, resource.TestCase{
+		TerraformVersionChecks: skipUnlessListResources,
 		Steps: []resource.TestStep{
 			{Config: cfg},
 			{
@@ -163,15 +146,15 @@ list "nimbus_service" "stopped" {
 					}),
 					querycheck.ExpectResourceDisplayName("nimbus_service.team", byName(web), knownvalue.StringExact(web)),
 					querycheck.ExpectResourceKnownValues("nimbus_service.team", byName(web), []querycheck.KnownValueCheck{
-						{Path: tfjsonpath.New("id"), KnownValue: knownvalue.StringExact(env.Tenant + "/" + web)},
-						{Path: tfjsonpath.New("running"), KnownValue: knownvalue.Bool(true)},
-						{Path: tfjsonpath.New("lifecycle_state"), KnownValue: knownvalue.StringExact(api.ServiceRunning)},
-						{Path: tfjsonpath.New("built_in").AtMapKey("provider"), KnownValue: knownvalue.StringExact("loadBalancer")},
-						{Path: tfjsonpath.New("labels").AtMapKey("team"), KnownValue: knownvalue.StringExact(team)},
+						{Path: tfpath("id"), KnownValue: knownvalue.StringExact(env.Tenant + "/" + web)},
+						{Path: tfpath("running"), KnownValue: knownvalue.Bool(true)},
+						{Path: tfpath("lifecycle_state"), KnownValue: knownvalue.StringExact(api.ServiceRunning)},
+						{Path: tfpath("built_in").AtMapKey("provider"), KnownValue: knownvalue.StringExact("loadBalancer")},
+						{Path: tfpath("labels").AtMapKey("team"), KnownValue: knownvalue.StringExact(team)},
 					}),
 					querycheck.ExpectResourceKnownValues("nimbus_service.team", byName(worker), []querycheck.KnownValueCheck{
-						{Path: tfjsonpath.New("running"), KnownValue: knownvalue.Bool(false)},
-						{Path: tfjsonpath.New("generation"), KnownValue: knownvalue.Int64Exact(1)},
+						{Path: tfpath("running"), KnownValue: knownvalue.Bool(false)},
+						{Path: tfpath("generation"), KnownValue: knownvalue.Int64Exact(1)},
 					}),
 					querycheck.ExpectLength("nimbus_service.stopped", 1),
 					querycheck.ExpectIdentity("nimbus_service.stopped", map[string]knownvalue.Check{

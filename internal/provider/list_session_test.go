@@ -1,7 +1,6 @@
 package provider
 
 import (
-	"context"
 	"testing"
 
 	"github.com/hashicorp/terraform-plugin-go/tftypes"
@@ -9,9 +8,9 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/querycheck"
 	"github.com/hashicorp/terraform-plugin-testing/querycheck/queryfilter"
-	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 
 	"github.com/nimbus/terraform-provider-nimbus/internal/api"
+	"github.com/nimbus/terraform-provider-nimbus/internal/testfixtures"
 )
 
 // TestSessionList_protocol drives the nimbus_session list resource through
@@ -19,9 +18,9 @@ import (
 // objects equal to import + Read, nothing redacted.
 func TestSessionList_protocol(t *testing.T) {
 	env, c := localTestServer(t)
-	ctx := context.Background()
+	ctx := t.Context()
 	svc := testAccName("target")
-	createRunningService(t, c, svc)
+	testfixtures.CreateRunningService(t, c, fixtureService(svc))
 	open := func() string {
 		return openServiceSession(t, c, svc, 5400000, "stdio", "files").Metadata.ID
 	}
@@ -76,12 +75,10 @@ resource "nimbus_session" "test" {
 }
 `)
 	var id string
-	resource.Test(t, resource.TestCase{
-		PreCheck:                 func() { testAccPreCheck(t) },
-		TerraformVersionChecks:   skipUnlessListResources,
-		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+	accTest(t, resource.TestCase{
+		TerraformVersionChecks: skipUnlessListResources,
 		Steps: []resource.TestStep{
-			{Config: cfg, Check: captureAttr("nimbus_session.test", "id", &id)},
+			{Config: cfg, Check: captureAttr(sesAddr, "id", &id)},
 			{
 				Query: true,
 				Config: `
@@ -97,9 +94,9 @@ list "nimbus_session" "open" {
 							"tenant_id": knownvalue.StringExact(env.Tenant), "id": knownvalue.StringFunc(func(v string) error { return nil }),
 						}),
 						[]querycheck.KnownValueCheck{
-							{Path: tfjsonpath.New("service_name"), KnownValue: knownvalue.StringExact(svc)},
-							{Path: tfjsonpath.New("ttl"), KnownValue: knownvalue.StringExact("1h")},
-							{Path: tfjsonpath.New("lifecycle_state"), KnownValue: knownvalue.StringExact(api.SessionOpen)},
+							{Path: tfpath("service_name"), KnownValue: knownvalue.StringExact(svc)},
+							{Path: tfpath("ttl"), KnownValue: knownvalue.StringExact("1h")},
+							{Path: tfpath("lifecycle_state"), KnownValue: knownvalue.StringExact(api.SessionOpen)},
 						}),
 				},
 			},

@@ -8,7 +8,6 @@ package provider
 // action_*_test.go run the real Terraform 1.14+ on top).
 
 import (
-	"context"
 	"strings"
 	"testing"
 
@@ -41,7 +40,7 @@ func localTestServer(t *testing.T) (*testAccEnv, *client.Client) {
 // newProtoProvider starts the provider server and configures it for env.
 func newProtoProvider(t *testing.T, env *testAccEnv) *protoProvider {
 	t.Helper()
-	ctx := context.Background()
+	ctx := t.Context()
 	srv, err := providerserver.NewProtocol6WithError(New("test")())()
 	if err != nil {
 		t.Fatal(err)
@@ -141,7 +140,7 @@ func (p *protoProvider) list(typeName string, config map[string]tftypes.Value, i
 	if !ok {
 		p.t.Fatal("the provider server has no list resources")
 	}
-	stream, err := ls6.ListResource(context.Background(), &tfprotov6.ListResourceRequest{
+	stream, err := ls6.ListResource(p.t.Context(), &tfprotov6.ListResourceRequest{
 		TypeName: typeName, Config: p.dynamic(blockType, cfg), IncludeResource: include, Limit: limit,
 	})
 	if err != nil {
@@ -179,7 +178,7 @@ func (p *protoProvider) expectImported(typeName, id string, got tftypes.Value) m
 // for an import, and returns the state and identity the provider produces.
 func (p *protoProvider) importAndRead(typeName, id string) (tftypes.Value, map[string]string) {
 	p.t.Helper()
-	ctx := context.Background()
+	ctx := p.t.Context()
 	imp, err := p.srv.ImportResourceState(ctx, &tfprotov6.ImportResourceStateRequest{TypeName: typeName, ID: id})
 	if err != nil {
 		p.t.Fatal(err)
@@ -214,7 +213,7 @@ func (p *protoProvider) invoke(typeName string, config map[string]tftypes.Value)
 	if !ok {
 		p.t.Fatal("the provider server has no actions")
 	}
-	stream, err := as6.InvokeAction(context.Background(), &tfprotov6.InvokeActionRequest{
+	stream, err := as6.InvokeAction(p.t.Context(), &tfprotov6.InvokeActionRequest{
 		ActionType: typeName, Config: p.dynamic(typ, p.object(typ, config)),
 	})
 	if err != nil {
@@ -291,7 +290,7 @@ func (p *protoProvider) validateList(typeName string, config map[string]tftypes.
 	if !ok {
 		p.t.Fatal("the provider server has no list resources")
 	}
-	resp, err := ls6.ValidateListResourceConfig(context.Background(), &tfprotov6.ValidateListResourceConfigRequest{
+	resp, err := ls6.ValidateListResourceConfig(p.t.Context(), &tfprotov6.ValidateListResourceConfigRequest{
 		TypeName: typeName, Config: p.dynamic(typ, p.object(typ, config)),
 	})
 	if err != nil {
@@ -308,7 +307,7 @@ func (p *protoProvider) validateAction(typeName string, config map[string]tftype
 	if !ok {
 		p.t.Fatal("the provider server has no actions")
 	}
-	resp, err := as6.ValidateActionConfig(context.Background(), &tfprotov6.ValidateActionConfigRequest{
+	resp, err := as6.ValidateActionConfig(p.t.Context(), &tfprotov6.ValidateActionConfigRequest{
 		ActionType: typeName, Config: p.dynamic(typ, p.object(typ, config)),
 	})
 	if err != nil {

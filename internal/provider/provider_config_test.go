@@ -47,9 +47,7 @@ func TestAccProvider_envOnly(t *testing.T) {
 	t.Setenv("NIMBUS_TOKEN", env.Token)
 	t.Setenv("NIMBUS_TENANT_ID", env.Tenant)
 	name := testAccName("env")
-	resource.Test(t, resource.TestCase{
-		PreCheck:                 func() { testAccPreCheck(t) },
-		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+	accTest(t, resource.TestCase{
 		Steps: []resource.TestStep{
 			{
 				Config: `provider "nimbus" {}` + builtInConfig(name),
@@ -90,9 +88,7 @@ func TestAccProvider_credentialsFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	name := testAccName("cred")
-	resource.Test(t, resource.TestCase{
-		PreCheck:                 func() { testAccPreCheck(t) },
-		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+	accTest(t, resource.TestCase{
 		Steps: []resource.TestStep{
 			{
 				Config: fmt.Sprintf("provider \"nimbus\" {\n  credentials_file = %q\n}\n", file) + builtInConfig(name),
@@ -125,9 +121,7 @@ func TestAccProvider_missingSettings(t *testing.T) {
 	env := newTestServer(t)
 	clearNimbusEnv(t)
 	name := testAccName("miss")
-	resource.Test(t, resource.TestCase{
-		PreCheck:                 func() { testAccPreCheck(t) },
-		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+	accTest(t, resource.TestCase{
 		Steps: []resource.TestStep{
 			{
 				Config:      fmt.Sprintf("provider \"nimbus\" {\n  token = %q\n  tenant_id = %q\n}\n", env.Token, env.Tenant) + builtInConfig(name),
@@ -184,10 +178,8 @@ provider "nimbus" {
 }
 `, input, env.Tenant, env.Token)
 	}
-	resource.Test(t, resource.TestCase{
-		PreCheck:                 func() { testAccPreCheck(t) },
-		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		CheckDestroy:             checkServiceDestroyed(t, env, name),
+	accTest(t, resource.TestCase{
+		CheckDestroy: checkServiceDestroyed(t, env, name),
 		Steps: []resource.TestStep{
 			// Known at apply: the service is created against that endpoint.
 			{Config: provider(env.Endpoint) + builtInConfig(name)},

@@ -5,7 +5,6 @@ package provider
 // afresh), a malformed endpoint, a failed wait.
 
 import (
-	"context"
 	"fmt"
 	"regexp"
 	"strings"
@@ -20,7 +19,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 
-	"github.com/nimbus/terraform-provider-nimbus/internal/client"
+	"github.com/nimbus/terraform-provider-nimbus/internal/testfixtures"
 	"github.com/nimbus/terraform-provider-nimbus/internal/testserver"
 )
 
@@ -101,10 +100,8 @@ resource "nimbus_sandbox" "test" {
   image     = "docker.io/library/alpine:3"
 }
 `, name)
-	resource.Test(t, resource.TestCase{
-		PreCheck:                 func() { testAccPreCheck(t) },
-		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		CheckDestroy:             checkServiceDestroyed(t, &testAccEnv{Endpoint: home.Endpoint, Token: home.Token, Tenant: "blue"}, name),
+	accTest(t, resource.TestCase{
+		CheckDestroy: checkServiceDestroyed(t, &testAccEnv{Endpoint: home.Endpoint, Token: home.Token, Tenant: "blue"}, name),
 		Steps: []resource.TestStep{
 			{Config: home.Config(cfg)},
 			{
@@ -131,7 +128,7 @@ resource "nimbus_sandbox" "test" {
 				},
 				ConfigStateChecks: []statecheck.StateCheck{
 					stateIs(svcAddr, "tenant_id", knownvalue.StringExact("blue")),
-					stateIs("nimbus_sandbox.test", "tenant_id", knownvalue.StringExact("blue")),
+					stateIs(sbxAddr, "tenant_id", knownvalue.StringExact("blue")),
 				},
 			},
 		},
@@ -143,9 +140,7 @@ resource "nimbus_sandbox" "test" {
 func TestAccService_tenantMissingCreate(t *testing.T) {
 	env := newTestServer(t)
 	requireLocalServer(t, env)
-	resource.Test(t, resource.TestCase{
-		PreCheck:                 func() { testAccPreCheck(t) },
-		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+	accTest(t, resource.TestCase{
 		Steps: []resource.TestStep{
 			{
 				Config: env.Config(fmt.Sprintf(`
@@ -201,10 +196,8 @@ func TestAccService_tenantMissingDataSources(t *testing.T) {
 	} {
 		steps = append(steps, resource.TestStep{Config: env.Config(ds), ExpectError: tenantMissing("ghost")})
 	}
-	resource.Test(t, resource.TestCase{
-		PreCheck:                 func() { testAccPreCheck(t) },
-		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		Steps:                    steps,
+	accTest(t, resource.TestCase{
+		Steps: steps,
 	})
 }
 
@@ -215,16 +208,16 @@ func TestAccService_tenantMissingImport(t *testing.T) {
 	env := newTestServer(t)
 	requireLocalServer(t, env)
 	imports := []struct{ addr, cfg, id string }{
-		{"nimbus_service.test", `
+		{svcAddr, `
 resource "nimbus_service" "test" {
   name     = "web"
   built_in = { provider = "serviceDiscovery" }
 }`, "ghost/web"},
-		{"nimbus_sandbox.test", `
+		{sbxAddr, `
 resource "nimbus_sandbox" "test" {
   image = "docker.io/library/alpine:3"
 }`, "ghost/sbx-0123abcd"},
-		{"nimbus_session.test", `
+		{sesAddr, `
 resource "nimbus_session" "test" {
   service_name = "web"
   channels     = ["page"]
@@ -250,10 +243,8 @@ resource "nimbus_session" "test" {
 		ImportStateId: "ghost/other",
 		ExpectError:   tenantMissing("ghost"),
 	})
-	resource.Test(t, resource.TestCase{
-		PreCheck:                 func() { testAccPreCheck(t) },
-		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		Steps:                    steps,
+	accTest(t, resource.TestCase{
+		Steps: steps,
 	})
 }
 
@@ -274,9 +265,7 @@ resource "nimbus_sandbox" "test" {
 
 data "nimbus_services" "all" {}
 `
-	resource.Test(t, resource.TestCase{
-		PreCheck:                 func() { testAccPreCheck(t) },
-		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+	accTest(t, resource.TestCase{
 		Steps: []resource.TestStep{
 			{
 				Config: `provider "nimbus" {}` + cfg,
@@ -302,10 +291,8 @@ func TestAccService_failedWaitMessageOnce(t *testing.T) {
 	env := newTestServer(t)
 	requireLocalServer(t, env)
 	name := testAccName("fail")
-	resource.Test(t, resource.TestCase{
-		PreCheck:                 func() { testAccPreCheck(t) },
-		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		CheckDestroy:             checkServiceDestroyed(t, env, name),
+	accTest(t, resource.TestCase{
+		CheckDestroy: checkServiceDestroyed(t, env, name),
 		Steps: []resource.TestStep{
 			{
 				// The simulated runtime fails the image with "image … failed
@@ -327,14 +314,8 @@ func TestAccService_failedWaitMessageOnce(t *testing.T) {
 // right server).
 func TestDelete_tenantMissing(t *testing.T) {
 	srv := testserver.Start(t)
-	pd := &providerData{}
-	c, err := client.New(client.Config{Endpoint: srv.URL, Token: srv.Token, TenantID: srv.Tenant,
-		Getenv: func(string) string { return "" }, HomeDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	pd.client = c
-	ctx := context.Background()
+	pd := &providerData{client: testfixtures.ServerClient(t, srv)}
+	ctx := t.Context()
 	for _, tc := range []struct {
 		r     fwresource.Resource
 		attrs map[string]any

@@ -2,7 +2,6 @@ package provider
 
 import (
 	"bytes"
-	"context"
 	"strings"
 	"testing"
 	"time"
@@ -15,7 +14,7 @@ import (
 func TestAPICallLoggerMasksSecrets(t *testing.T) {
 	const secret = "tok-very-secret-123"
 	var buf bytes.Buffer
-	ctx := tflogtest.RootLogger(context.Background(), &buf)
+	ctx := tflogtest.RootLogger(t.Context(), &buf)
 	apiCallLogger([]string{secret})(ctx, "GET", "/v1/services?token="+secret, 200, 12*time.Millisecond, "req-1")
 	out := buf.String()
 	if strings.Contains(out, secret) {

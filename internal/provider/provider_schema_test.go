@@ -1,155 +1,16 @@
 package provider
 
+// The schema rules the docs do not check (descriptions and examples:
+// package docscheck): which attributes the server owns.
+
 import (
-	"context"
-	"os"
-	"path/filepath"
-	"sort"
-	"strings"
 	"testing"
 
-	"github.com/hashicorp/terraform-plugin-framework/datasource"
-	"github.com/hashicorp/terraform-plugin-framework/ephemeral"
-	"github.com/hashicorp/terraform-plugin-framework/provider"
 	"github.com/hashicorp/terraform-plugin-framework/providerserver"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	rschema "github.com/hashicorp/terraform-plugin-framework/resource/schema"
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
 )
-
-// TestSchemaDescriptions fails on any attribute or block of the provider,
-// a resource, a data source or an ephemeral resource without a description
-// (the docs are generated from them) or with a plain-text one.
-func TestSchemaDescriptions(t *testing.T) {
-	srv, err := providerserver.NewProtocol6WithError(New("test")())()
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp, err := srv.GetProviderSchema(context.Background(), &tfprotov6.GetProviderSchemaRequest{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, d := range resp.Diagnostics {
-		t.Errorf("schema diagnostic: %s: %s", d.Summary, d.Detail)
-	}
-	var missing []string
-	check := func(kind, name string, s *tfprotov6.Schema) {
-		if s == nil || s.Block == nil {
-			missing = append(missing, kind+" "+name+": no schema")
-			return
-		}
-		if kind != "provider" && strings.TrimSpace(s.Block.Description) == "" {
-			missing = append(missing, kind+" "+name)
-		}
-		if s.Block.Description != "" && s.Block.DescriptionKind != tfprotov6.StringKindMarkdown {
-			missing = append(missing, kind+" "+name+" (plain-text Description: use MarkdownDescription)")
-		}
-		walkBlock(kind+" "+name, s.Block, &missing)
-	}
-	check("provider", "nimbus", resp.Provider)
-	for n, s := range resp.ResourceSchemas {
-		check("resource", n, s)
-	}
-	for n, s := range resp.DataSourceSchemas {
-		check("data source", n, s)
-	}
-	for n, s := range resp.EphemeralResourceSchemas {
-		check("ephemeral resource", n, s)
-	}
-	if len(resp.ResourceSchemas) == 0 || len(resp.DataSourceSchemas) == 0 {
-		t.Fatalf("expected resources and data sources, got %d and %d", len(resp.ResourceSchemas), len(resp.DataSourceSchemas))
-	}
-	sort.Strings(missing)
-	for _, m := range missing {
-		t.Errorf("missing description: %s", m)
-	}
-}
-
-func walkBlock(prefix string, b *tfprotov6.SchemaBlock, missing *[]string) {
-	for _, a := range b.Attributes {
-		walkAttr(prefix, a, missing)
-	}
-	for _, nb := range b.BlockTypes {
-		p := prefix + "." + nb.TypeName
-		if nb.Block == nil || strings.TrimSpace(nb.Block.Description) == "" {
-			*missing = append(*missing, p+" (block)")
-		}
-		if nb.Block != nil {
-			walkBlock(p, nb.Block, missing)
-		}
-	}
-}
-
-func walkAttr(prefix string, a *tfprotov6.SchemaAttribute, missing *[]string) {
-	p := prefix + "." + a.Name
-	if strings.TrimSpace(a.Description) == "" {
-		*missing = append(*missing, p)
-	}
-	// The docs are Markdown: MarkdownDescription everywhere, except in the
-	// timeouts blocks terraform-plugin-framework-timeouts writes.
-	if a.Description != "" && a.DescriptionKind != tfprotov6.StringKindMarkdown && !strings.HasSuffix(prefix, ".timeouts") {
-		*missing = append(*missing, p+" (plain-text Description: use MarkdownDescription)")
-	}
-	if a.NestedType != nil {
-		for _, na := range a.NestedType.Attributes {
-			walkAttr(p, na, missing)
-		}
-	}
-}
-
-// TestExamples fails when a resource, data source or ephemeral resource has
-// no example for the docs, or an importable resource has no import.sh (the
-// check terraform-provider-tfe runs in CI).
-func TestExamples(t *testing.T) {
-	ctx := context.Background()
-	p := New("test")()
-	var meta provider.MetadataResponse
-	p.Metadata(ctx, provider.MetadataRequest{}, &meta)
-	name := func(f func(*string)) string {
-		var n string
-		f(&n)
-		return n
-	}
-	must := func(path string) {
-		t.Helper()
-		if _, err := os.Stat(filepath.Join("..", "..", "examples", path)); err != nil {
-			t.Errorf("missing example: examples/%s", path)
-		}
-	}
-	for _, newR := range p.Resources(ctx) {
-		r := newR()
-		typ := name(func(n *string) {
-			var resp resource.MetadataResponse
-			r.Metadata(ctx, resource.MetadataRequest{ProviderTypeName: meta.TypeName}, &resp)
-			*n = resp.TypeName
-		})
-		must(filepath.Join("resources", typ, "resource.tf"))
-		if _, ok := r.(resource.ResourceWithImportState); ok {
-			must(filepath.Join("resources", typ, "import.sh"))
-		}
-	}
-	for _, newD := range p.DataSources(ctx) {
-		typ := name(func(n *string) {
-			var resp datasource.MetadataResponse
-			newD().Metadata(ctx, datasource.MetadataRequest{ProviderTypeName: meta.TypeName}, &resp)
-			*n = resp.TypeName
-		})
-		must(filepath.Join("data-sources", typ, "data-source.tf"))
-	}
-	pe, ok := p.(provider.ProviderWithEphemeralResources)
-	if !ok {
-		t.Fatal("the provider has no ephemeral resources")
-	}
-	for _, newE := range pe.EphemeralResources(ctx) {
-		typ := name(func(n *string) {
-			var resp ephemeral.MetadataResponse
-			newE().Metadata(ctx, ephemeral.MetadataRequest{ProviderTypeName: meta.TypeName}, &resp)
-			*n = resp.TypeName
-		})
-		must(filepath.Join("ephemeral-resources", typ, "ephemeral-resource.tf"))
-	}
-	must(filepath.Join("provider", "provider.tf"))
-}
 
 // TestServerOwnedAttributesComputedOnly: values the server owns can never be
 // set in a configuration (Computed, not Optional), and the values that
@@ -160,7 +21,7 @@ func TestServerOwnedAttributesComputedOnly(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	resp, err := srv.GetProviderSchema(context.Background(), &tfprotov6.GetProviderSchemaRequest{})
+	resp, err := srv.GetProviderSchema(t.Context(), &tfprotov6.GetProviderSchemaRequest{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -193,7 +54,7 @@ func TestServerOwnedAttributesComputedOnly(t *testing.T) {
 	}
 	// Values every update changes: no UseStateForUnknown (checked on the
 	// framework schemas, where plan modifiers live).
-	ctx := context.Background()
+	ctx := t.Context()
 	for _, tc := range []struct {
 		r     resource.Resource
 		attrs []string

@@ -1,8 +1,8 @@
 package provider
 
-// The shared acceptance-test harness: provider factories, pre-check, one
-// Nimbus server per test (in-process on loopback, or the server named by
-// NIMBUS_ENDPOINT), provider-block and name helpers.
+// The shared acceptance-test harness: accTest (provider factories and
+// pre-check), one Nimbus server per test (in-process on loopback, or the
+// server named by NIMBUS_ENDPOINT), provider-block and name helpers.
 
 import (
 	"fmt"
@@ -14,8 +14,10 @@ import (
 
 	"github.com/hashicorp/terraform-plugin-framework/providerserver"
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 
 	"github.com/nimbus/terraform-provider-nimbus/internal/client"
+	"github.com/nimbus/terraform-provider-nimbus/internal/testfixtures"
 	"github.com/nimbus/terraform-provider-nimbus/internal/testserver"
 )
 
@@ -23,6 +25,16 @@ import (
 // acceptance tests (the configuration names it "nimbus").
 var testAccProtoV6ProviderFactories = map[string]func() (tfprotov6.ProviderServer, error){
 	"nimbus": providerserver.NewProtocol6WithError(New("test")()),
+}
+
+// accTest runs an acceptance test case on the in-process provider
+// (testAccProtoV6ProviderFactories) after testAccPreCheck, so that a case
+// sets only what its test is about.
+func accTest(t *testing.T, tc resource.TestCase) {
+	t.Helper()
+	tc.PreCheck = func() { testAccPreCheck(t) }
+	tc.ProtoV6ProviderFactories = testAccProtoV6ProviderFactories
+	resource.Test(t, tc)
 }
 
 // testAccPreCheck skips nothing and checks what a run needs: the CLI path
@@ -93,17 +105,11 @@ func (e *testAccEnv) Config(cfg ...string) string {
 	return e.ProviderConfig() + "\n" + strings.Join(cfg, "\n")
 }
 
-// Client returns an API client for this server (default tenant).
+// Client returns an API client for this server (default tenant), in a
+// stubbed environment.
 func (e *testAccEnv) Client(t *testing.T) *client.Client {
 	t.Helper()
-	c, err := client.New(client.Config{
-		Endpoint: e.Endpoint, Token: e.Token, APIKey: e.APIKey, TenantID: e.Tenant,
-		Getenv: func(string) string { return "" }, HomeDir: t.TempDir(),
-	})
-	if err != nil {
-		t.Fatalf("client: %v", err)
-	}
-	return c
+	return testfixtures.Client(t, client.Config{Endpoint: e.Endpoint, Token: e.Token, APIKey: e.APIKey, TenantID: e.Tenant})
 }
 
 var accNameSeq atomic.Int64

@@ -79,17 +79,15 @@ resource "nimbus_service" "test" {
   labels   = { team = %q }
 }`, name, team)
 	}
-	const addr = "nimbus_service.test"
-	resource.Test(t, resource.TestCase{
-		PreCheck:                 func() { testAccPreCheck(t) },
-		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+	const addr = svcAddr
+	accTest(t, resource.TestCase{
 		Steps: []resource.TestStep{
 			{
 				// Apply-phase token: plan and apply, with the rotation.
 				PreConfig: func() { write("apply") },
 				Config:    config("web"),
 				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue(addr, tfpath("lifecycle_state"), knownvalue.StringExact(api.ServiceRunning)),
+					stateIs(addr, "lifecycle_state", knownvalue.StringExact(api.ServiceRunning)),
 				},
 				ConfigPlanChecks: resource.ConfigPlanChecks{PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()}},
 				Check: func(*terraform.State) error {
@@ -116,7 +114,7 @@ resource "nimbus_service" "test" {
 				PreConfig: func() { write("apply") },
 				Config:    config("platform"),
 				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue(addr, tfpath("labels").AtMapKey("team"), knownvalue.StringExact("platform")),
+					stateAt(addr, tfpath("labels").AtMapKey("team"), knownvalue.StringExact("platform")),
 				},
 				ConfigPlanChecks: resource.ConfigPlanChecks{PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()}},
 			},

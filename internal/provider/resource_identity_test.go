@@ -1,7 +1,6 @@
 package provider
 
 import (
-	"context"
 	"regexp"
 	"testing"
 
@@ -12,13 +11,14 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 
 	"github.com/nimbus/terraform-provider-nimbus/internal/api"
+	"github.com/nimbus/terraform-provider-nimbus/internal/testfixtures"
 )
 
 // importByIdentity imports typeName through the plugin protocol with an
 // identity (attributes left out are null) and refreshes it.
 func (p *protoProvider) importByIdentity(typeName string, identity map[string]tftypes.Value) ([]*tfprotov6.Diagnostic, map[string]string) {
 	p.t.Helper()
-	ctx := context.Background()
+	ctx := p.t.Context()
 	idType := p.ids.IdentitySchemas[typeName].ValueType()
 	imp, err := p.srv.ImportResourceState(ctx, &tfprotov6.ImportResourceStateRequest{TypeName: typeName,
 		Identity: &tfprotov6.ResourceIdentityData{IdentityData: p.dynamic(idType, p.object(idType, identity))}})
@@ -47,8 +47,8 @@ func (p *protoProvider) importByIdentity(typeName string, identity map[string]tf
 func TestIdentity_protocol(t *testing.T) {
 	env, c := localTestServer(t)
 	name := testAccName("web")
-	createRunningService(t, c, name)
-	sb := createRunningSandbox(t, c, nil)
+	testfixtures.CreateRunningService(t, c, fixtureService(name))
+	sb := testfixtures.CreateRunningSandbox(t, c, fixtureSandbox(nil))
 	ses := openServiceSession(t, c, name, 0, "stdio")
 	p := newProtoProvider(t, env)
 	for _, tc := range []struct {
@@ -82,11 +82,9 @@ func TestIdentity_protocol(t *testing.T) {
 func TestAccService_identity(t *testing.T) {
 	env := newTestServer(t)
 	name := testAccName("web")
-	resource.Test(t, resource.TestCase{
-		PreCheck:                 func() { testAccPreCheck(t) },
-		TerraformVersionChecks:   skipBelowIdentity,
-		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		CheckDestroy:             checkServiceDestroyed(t, env, name),
+	accTest(t, resource.TestCase{
+		TerraformVersionChecks: skipBelowIdentity,
+		CheckDestroy:           checkServiceDestroyed(t, env, name),
 		Steps: []resource.TestStep{
 			{
 				Config: env.Config(`
@@ -110,7 +108,7 @@ resource "nimbus_service" "test" {
 // TestAccSandbox_identity: as TestAccService_identity for a sandbox.
 func TestAccSandbox_identity(t *testing.T) {
 	env := newTestServer(t)
-	testAccIdentityByID(t, env, "nimbus_sandbox.test", api.SandboxIDPattern, `
+	testAccIdentityByID(t, env, sbxAddr, api.SandboxIDPattern, `
 resource "nimbus_sandbox" "test" {
   image = "docker.io/library/alpine:3"
 }
@@ -132,7 +130,7 @@ resource "nimbus_session" "test" {
   channels     = ["stdio"]
 }
 `
-	testAccIdentityByID(t, env, "nimbus_session.test", api.SessionIDPattern, cfg)
+	testAccIdentityByID(t, env, sesAddr, api.SessionIDPattern, cfg)
 }
 
 // testAccIdentityByID creates addr, an object named by an id matching
@@ -141,10 +139,8 @@ resource "nimbus_session" "test" {
 // must plan no change (Terraform 1.12+, OpenTofu 1.12+).
 func testAccIdentityByID(t *testing.T, env *testAccEnv, addr string, pattern *regexp.Regexp, cfg string) {
 	t.Helper()
-	resource.Test(t, resource.TestCase{
-		PreCheck:                 func() { testAccPreCheck(t) },
-		TerraformVersionChecks:   skipBelowIdentity,
-		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+	accTest(t, resource.TestCase{
+		TerraformVersionChecks: skipBelowIdentity,
 		Steps: []resource.TestStep{
 			{
 				Config: env.Config(cfg),

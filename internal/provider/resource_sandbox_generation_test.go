@@ -19,17 +19,15 @@ func TestAccSandbox_destroyChangedOutside(t *testing.T) {
 	c := env.Client(t)
 	var id string
 	cfg := env.Config(sandboxConfig("docker.io/library/alpine:3", `{ team = "a" }`))
-	resource.Test(t, resource.TestCase{
-		PreCheck:                 func() { testAccPreCheck(t) },
-		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		CheckDestroy:             checkSandboxesGone(c),
+	accTest(t, resource.TestCase{
+		CheckDestroy: checkSandboxesGone(t, c),
 		Steps: []resource.TestStep{
-			{Config: cfg, Check: captureAttr("nimbus_sandbox.test", "id", &id)},
+			{Config: cfg, Check: captureAttr(sbxAddr, "id", &id)},
 			{
 				Config:  cfg,
 				Destroy: true,
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction("nimbus_sandbox.test", plancheck.ResourceActionDestroy),
+					plancheck.ExpectResourceAction(sbxAddr, plancheck.ResourceActionDestroy),
 					outOfBand(func(ctx context.Context) error {
 						sb, err := c.Sandboxes.Get(ctx, id)
 						if err != nil {
@@ -45,7 +43,7 @@ func TestAccSandbox_destroyChangedOutside(t *testing.T) {
 			},
 			{
 				PreConfig: func() {
-					sb, err := c.Sandboxes.Get(context.Background(), id)
+					sb, err := c.Sandboxes.Get(t.Context(), id)
 					if err != nil {
 						t.Fatalf("sandbox %s after the refused destroy: %v", id, err)
 					}

@@ -14,8 +14,6 @@ import (
 	"github.com/nimbus/terraform-provider-nimbus/internal/testserver"
 )
 
-const sbxAddr = "nimbus_sandbox.test"
-
 // TestAccSandbox_minimalUpdatePlans: for each attribute that updates a
 // sandbox in place, the plan marks unknown exactly what the change can
 // alter: generation only for labels, message and updated_at always; the
@@ -62,10 +60,8 @@ resource "nimbus_sandbox" "dep" {
 			} else {
 				checks = append(checks, plancheck.ExpectKnownValue(sbxAddr, tfpath("generation"), knownvalue.Int64Exact(1)))
 			}
-			resource.Test(t, resource.TestCase{
-				PreCheck:                 func() { testAccPreCheck(t) },
-				ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-				CheckDestroy:             checkSandboxesGone(env.Client(t)),
+			accTest(t, resource.TestCase{
+				CheckDestroy: checkSandboxesGone(t, env.Client(t)),
 				Steps: []resource.TestStep{
 					{Config: cfg(tc.before)},
 					{Config: cfg(tc.after), ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: checks}},
@@ -91,10 +87,8 @@ resource "nimbus_sandbox" "test" {
   labels = { team = "a" }
 }
 `)
-	resource.Test(t, resource.TestCase{
-		PreCheck:                 func() { testAccPreCheck(t) },
-		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		CheckDestroy:             checkSandboxesGone(env.Client(t)),
+	accTest(t, resource.TestCase{
+		CheckDestroy: checkSandboxesGone(t, env.Client(t)),
 		Steps: []resource.TestStep{
 			{Config: cfg},
 			{

@@ -14,7 +14,7 @@ func (f fakePrivate) GetKey(_ context.Context, key string) ([]byte, diag.Diagnos
 }
 
 func TestAdoptLaunchInput(t *testing.T) {
-	ctx := context.Background()
+	ctx := t.Context()
 	argv := func(lc launchCounts) int { return lc.Argv }
 	imported := fakePrivate{privateImported: "true", privateLaunchCounts: `{"argv":2,"env":1}`}
 	created := fakePrivate{privateLaunchCounts: `{"argv":2,"env":1}`}

@@ -1,7 +1,6 @@
 package provider
 
 import (
-	"context"
 	"fmt"
 	"regexp"
 	"testing"
@@ -12,10 +11,10 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
-	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 
 	"github.com/nimbus/terraform-provider-nimbus/internal/api"
 	"github.com/nimbus/terraform-provider-nimbus/internal/client"
+	"github.com/nimbus/terraform-provider-nimbus/internal/testfixtures"
 	"github.com/nimbus/terraform-provider-nimbus/internal/testserver"
 )
 
@@ -35,34 +34,33 @@ func TestAccSandbox_basic(t *testing.T) {
 	env := newTestServer(t)
 	c := env.Client(t)
 	var id string
-	resource.Test(t, resource.TestCase{
-		PreCheck:                 func() { testAccPreCheck(t) },
-		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		CheckDestroy:             checkSandboxesGone(c),
+	accTest(t, resource.TestCase{
+		CheckDestroy: checkSandboxesGone(t, c),
 		Steps: []resource.TestStep{
 			{
-				// Create → running; the harness also checks the plan after apply is empty.
-				Config: env.Config(sandboxConfig("docker.io/library/alpine:3", `{ team = "a" }`)),
+				// Create → running; the plan after apply and refresh is empty.
+				Config:           env.Config(sandboxConfig("docker.io/library/alpine:3", `{ team = "a" }`)),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PostApplyPostRefresh: emptyPlan},
 				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue("nimbus_sandbox.test", tfjsonpath.New("id"), knownvalue.StringRegexp(regexp.MustCompile(`^sbx-`))),
-					statecheck.ExpectKnownValue("nimbus_sandbox.test", tfjsonpath.New("lifecycle_state"), knownvalue.StringExact(api.SandboxRunning)),
-					statecheck.ExpectKnownValue("nimbus_sandbox.test", tfjsonpath.New("owner_kind"), knownvalue.StringExact(api.OwnerKindStandalone)),
-					statecheck.ExpectKnownValue("nimbus_sandbox.test", tfjsonpath.New("profile"), knownvalue.StringExact(api.ProfileWorker)),
-					statecheck.ExpectKnownValue("nimbus_sandbox.test", tfjsonpath.New("backend"), knownvalue.StringExact(api.RuntimeContainer)),
-					statecheck.ExpectKnownValue("nimbus_sandbox.test", tfjsonpath.New("generation"), knownvalue.Int64Exact(1)),
-					statecheck.ExpectKnownValue("nimbus_sandbox.test", tfjsonpath.New("tenant_id"), knownvalue.StringExact(env.Tenant)),
-					statecheck.ExpectKnownValue("nimbus_sandbox.test", tfjsonpath.New("argv"),
+					stateIs(sbxAddr, "id", knownvalue.StringRegexp(regexp.MustCompile(`^sbx-`))),
+					stateIs(sbxAddr, "lifecycle_state", knownvalue.StringExact(api.SandboxRunning)),
+					stateIs(sbxAddr, "owner_kind", knownvalue.StringExact(api.OwnerKindStandalone)),
+					stateIs(sbxAddr, "profile", knownvalue.StringExact(api.ProfileWorker)),
+					stateIs(sbxAddr, "backend", knownvalue.StringExact(api.RuntimeContainer)),
+					stateIs(sbxAddr, "generation", knownvalue.Int64Exact(1)),
+					stateIs(sbxAddr, "tenant_id", knownvalue.StringExact(env.Tenant)),
+					stateIs(sbxAddr, "argv",
 						knownvalue.ListExact([]knownvalue.Check{knownvalue.StringExact("/bin/worker"), knownvalue.StringExact("--once")})),
-					statecheck.ExpectKnownValue("nimbus_sandbox.test", tfjsonpath.New("environment").AtMapKey("MODE"), knownvalue.StringExact("test")),
+					stateAt(sbxAddr, tfpath("environment").AtMapKey("MODE"), knownvalue.StringExact("test")),
 				},
 				Check: resource.ComposeTestCheckFunc(
-					captureAttr("nimbus_sandbox.test", "id", &id),
-					func(*terraform.State) error { return expectSandboxOnServer(c, id, api.SandboxRunning, 2, 2) },
+					captureAttr(sbxAddr, "id", &id),
+					func(*terraform.State) error { return expectSandboxOnServer(t, c, id, api.SandboxRunning, 2, 2) },
 				),
 			},
 			{
 				// Import: everything but the launch inputs the API redacts.
-				ResourceName:            "nimbus_sandbox.test",
+				ResourceName:            sbxAddr,
 				ImportState:             true,
 				ImportStateVerify:       true,
 				ImportStateVerifyIgnore: []string{"argv", "environment"},
@@ -71,29 +69,29 @@ func TestAccSandbox_basic(t *testing.T) {
 				// Labels change in place, generation-checked; generation +1.
 				Config: env.Config(sandboxConfig("docker.io/library/alpine:3", `{ team = "b", tier = "gold" }`)),
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction("nimbus_sandbox.test", plancheck.ResourceActionUpdate),
+					plancheck.ExpectResourceAction(sbxAddr, plancheck.ResourceActionUpdate),
 					// The server sets the new generation: honest plan, no stale value.
-					plancheck.ExpectUnknownValue("nimbus_sandbox.test", tfjsonpath.New("generation")),
-					plancheck.ExpectKnownValue("nimbus_sandbox.test", tfjsonpath.New("id"), knownvalue.StringRegexp(regexp.MustCompile(`^sbx-`))),
-				}},
+					plancheck.ExpectUnknownValue(sbxAddr, tfpath("generation")),
+					plancheck.ExpectKnownValue(sbxAddr, tfpath("id"), knownvalue.StringRegexp(regexp.MustCompile(`^sbx-`))),
+				}, PostApplyPostRefresh: emptyPlan},
 				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue("nimbus_sandbox.test", tfjsonpath.New("generation"), knownvalue.Int64Exact(2)),
-					statecheck.ExpectKnownValue("nimbus_sandbox.test", tfjsonpath.New("labels"),
+					stateIs(sbxAddr, "generation", knownvalue.Int64Exact(2)),
+					stateIs(sbxAddr, "labels",
 						knownvalue.MapExact(map[string]knownvalue.Check{"team": knownvalue.StringExact("b"), "tier": knownvalue.StringExact("gold")})),
 				},
-				Check: resource.TestCheckResourceAttrPtr("nimbus_sandbox.test", "id", &id),
+				Check: resource.TestCheckResourceAttrPtr(sbxAddr, "id", &id),
 			},
 			{
 				// Any spec change replaces the sandbox.
 				Config: env.Config(sandboxConfig("docker.io/library/alpine:3.20", `{ team = "b", tier = "gold" }`)),
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction("nimbus_sandbox.test", plancheck.ResourceActionReplace),
-				}},
+					plancheck.ExpectResourceAction(sbxAddr, plancheck.ResourceActionReplace),
+				}, PostApplyPostRefresh: emptyPlan},
 				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue("nimbus_sandbox.test", tfjsonpath.New("lifecycle_state"), knownvalue.StringExact(api.SandboxRunning)),
-					statecheck.ExpectKnownValue("nimbus_sandbox.test", tfjsonpath.New("image"), knownvalue.StringExact("docker.io/library/alpine:3.20")),
+					stateIs(sbxAddr, "lifecycle_state", knownvalue.StringExact(api.SandboxRunning)),
+					stateIs(sbxAddr, "image", knownvalue.StringExact("docker.io/library/alpine:3.20")),
 				},
-				Check: attrDiffers("nimbus_sandbox.test", "id", &id),
+				Check: attrDiffers(sbxAddr, "id", &id),
 			},
 		},
 	})
@@ -101,8 +99,8 @@ func TestAccSandbox_basic(t *testing.T) {
 
 // expectSandboxOnServer checks the server's view of a sandbox: state and the
 // redacted launch-input counts.
-func expectSandboxOnServer(c *client.Client, id, state string, argv, env int) error {
-	sb, err := c.Sandboxes.Get(context.Background(), id)
+func expectSandboxOnServer(t *testing.T, c *client.Client, id, state string, argv, env int) error {
+	sb, err := c.Sandboxes.Get(t.Context(), id)
 	if err != nil {
 		return err
 	}
@@ -123,30 +121,10 @@ func expectSandboxOnServer(c *client.Client, id, state string, argv, env int) er
 func TestAccSandbox_importAdoptsLaunchInputs(t *testing.T) {
 	env := newTestServer(t)
 	c := env.Client(t)
-	sb, err := c.Sandboxes.Create(context.Background(), api.CreateSandboxRequest{
-		Profile: api.ProfileWorker,
-		Spec: api.SandboxSpec{
-			Owner:   api.Owner{Kind: api.OwnerKindStandalone, DisplayName: "acceptance"},
-			Backend: api.RuntimeContainer,
-			Root:    api.Root{Kind: api.RootKindOCIImage, Source: api.RootSource{Kind: api.SourceKindReference, Reference: "docker.io/library/alpine:3"}},
-			Process: api.Process{
-				Argv:        api.RedactableList{Values: []string{"/bin/worker", "--once"}},
-				Environment: api.RedactableMap{Values: map[string]string{"MODE": "test", "TOKEN": "t0ps3cret"}},
-			},
-		},
-		Labels: map[string]string{"team": "a"},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := c.Sandboxes.Wait(context.Background(), sb.Metadata.ID, client.WaitOptions{Until: api.WaitRunning}); err != nil {
-		t.Fatal(err)
-	}
-	id := sb.Metadata.ID
-	resource.Test(t, resource.TestCase{
-		PreCheck:                 func() { testAccPreCheck(t) },
-		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		CheckDestroy:             checkSandboxesGone(c),
+	id := testfixtures.CreateRunningSandbox(t, c, testfixtures.StandaloneSandbox("acceptance", "docker.io/library/alpine:3",
+		[]string{"/bin/worker", "--once"}, map[string]string{"MODE": "test", "TOKEN": "t0ps3cret"}, map[string]string{"team": "a"})).Metadata.ID
+	accTest(t, resource.TestCase{
+		CheckDestroy: checkSandboxesGone(t, c),
 		Steps: []resource.TestStep{
 			{
 				// An import block (Terraform 1.5+, OpenTofu): the plan imports the
@@ -158,13 +136,13 @@ import {
 }
 `, env.Tenant, id), sandboxConfig("docker.io/library/alpine:3", `{ team = "a" }`)),
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction("nimbus_sandbox.test", plancheck.ResourceActionUpdate),
+					plancheck.ExpectResourceAction(sbxAddr, plancheck.ResourceActionUpdate),
 				}},
-				Check: resource.ComposeTestCheckFunc(
-					resource.TestCheckResourceAttr("nimbus_sandbox.test", "id", id),
-					resource.TestCheckResourceAttr("nimbus_sandbox.test", "argv.#", "2"),
-					resource.TestCheckResourceAttr("nimbus_sandbox.test", "environment.MODE", "test"),
-				),
+				ConfigStateChecks: []statecheck.StateCheck{
+					stateIs(sbxAddr, "id", knownvalue.StringExact(id)),
+					stateIs(sbxAddr, "argv", knownvalue.ListSizeExact(2)),
+					stateAt(sbxAddr, tfpath("environment").AtMapKey("MODE"), knownvalue.StringExact("test")),
+				},
 			},
 			{
 				// From now on argv is known: a change replaces the sandbox.
@@ -178,7 +156,7 @@ resource "nimbus_sandbox" "test" {
 }
 `),
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction("nimbus_sandbox.test", plancheck.ResourceActionReplace),
+					plancheck.ExpectResourceAction(sbxAddr, plancheck.ResourceActionReplace),
 				}},
 			},
 		},
@@ -193,52 +171,50 @@ func TestAccSandbox_outOfBand(t *testing.T) {
 	c := env.Client(t)
 	var id string
 	cfg := env.Config(sandboxConfig("docker.io/library/alpine:3", `{ team = "a" }`))
-	resource.Test(t, resource.TestCase{
-		PreCheck:                 func() { testAccPreCheck(t) },
-		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		CheckDestroy:             checkSandboxesGone(c),
+	accTest(t, resource.TestCase{
+		CheckDestroy: checkSandboxesGone(t, c),
 		Steps: []resource.TestStep{
 			{
 				Config: cfg,
-				Check:  captureAttr("nimbus_sandbox.test", "id", &id),
+				Check:  captureAttr(sbxAddr, "id", &id),
 			},
 			{
 				PreConfig: func() {
-					if _, err := c.Sandboxes.Stop(context.Background(), id, client.ActionOptions{WaitUntil: api.WaitStopped, Timeout: 30 * time.Second}); err != nil {
+					if _, err := c.Sandboxes.Stop(t.Context(), id, client.ActionOptions{WaitUntil: api.WaitStopped, Timeout: 30 * time.Second}); err != nil {
 						t.Fatalf("out-of-band stop: %v", err)
 					}
 				},
 				Config: cfg,
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction("nimbus_sandbox.test", plancheck.ResourceActionReplace),
+					plancheck.ExpectResourceAction(sbxAddr, plancheck.ResourceActionReplace),
 				}},
 				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue("nimbus_sandbox.test", tfjsonpath.New("lifecycle_state"), knownvalue.StringExact(api.SandboxRunning)),
+					stateIs(sbxAddr, "lifecycle_state", knownvalue.StringExact(api.SandboxRunning)),
 				},
 				Check: resource.ComposeTestCheckFunc(
-					attrDiffers("nimbus_sandbox.test", "id", &id),
+					attrDiffers(sbxAddr, "id", &id),
 					func(*terraform.State) error {
 						// The stopped sandbox was deleted by the replacement.
-						if _, err := c.Sandboxes.Get(context.Background(), id); !client.IsNotFound(err) {
+						if _, err := c.Sandboxes.Get(t.Context(), id); !client.IsNotFound(err) {
 							return fmt.Errorf("old sandbox %s: want not found, got %w", id, err)
 						}
 						return nil
 					},
-					captureAttr("nimbus_sandbox.test", "id", &id),
+					captureAttr(sbxAddr, "id", &id),
 				),
 			},
 			{
 				PreConfig: func() {
-					ctx := context.Background()
+					ctx := t.Context()
 					if err := c.Sandboxes.Delete(ctx, id, client.SandboxDeleteOptions{Force: true, IfMatchGeneration: 1}); err != nil {
 						t.Fatalf("out-of-band delete: %v", err)
 					}
 				},
 				Config: cfg,
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction("nimbus_sandbox.test", plancheck.ResourceActionCreate),
+					plancheck.ExpectResourceAction(sbxAddr, plancheck.ResourceActionCreate),
 				}},
-				Check: attrDiffers("nimbus_sandbox.test", "id", &id),
+				Check: attrDiffers(sbxAddr, "id", &id),
 			},
 		},
 	})
@@ -248,10 +224,8 @@ func TestAccSandbox_outOfBand(t *testing.T) {
 func TestAccSandbox_startFails(t *testing.T) {
 	env := newTestServer(t)
 	c := env.Client(t)
-	resource.Test(t, resource.TestCase{
-		PreCheck:                 func() { testAccPreCheck(t) },
-		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		CheckDestroy:             checkSandboxesGone(c),
+	accTest(t, resource.TestCase{
+		CheckDestroy: checkSandboxesGone(t, c),
 		Steps: []resource.TestStep{
 			{
 				Config:      env.Config(sandboxConfig("fail.nimbus.invalid/app:1", `{ team = "a" }`)),
@@ -265,28 +239,12 @@ func TestAccSandbox_startFails(t *testing.T) {
 func TestAccSandbox_serviceOwnedImportRejected(t *testing.T) {
 	env := newTestServer(t)
 	c := env.Client(t)
-	ctx := context.Background()
 	owner := testAccName("owner")
-	if _, err := c.Services.Create(ctx, api.CreateServiceRequest{
-		Name: owner,
-		Backend: api.Backend{Kind: api.BackendKindSandbox, Sandbox: &api.SandboxSpec{
-			Owner:   api.Owner{Kind: api.OwnerKindService, ServiceName: owner},
-			Backend: api.RuntimeContainer,
-			Root:    api.Root{Kind: api.RootKindOCIImage, Source: api.RootSource{Kind: api.SourceKindReference, Reference: "docker.io/library/nginx:1"}},
-		}},
-	}); err != nil {
-		t.Fatal(err)
-	}
-	svc, err := c.Services.Start(ctx, owner, client.ActionOptions{WaitUntil: api.WaitReady, Timeout: 30 * time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
+	svc := testfixtures.CreateRunningService(t, c, testfixtures.SandboxService(owner, "docker.io/library/nginx:1", nil, nil, nil))
 	if svc.Status.SandboxID == "" {
 		t.Fatal("the running service reports no sandbox id")
 	}
-	resource.Test(t, resource.TestCase{
-		PreCheck:                 func() { testAccPreCheck(t) },
-		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+	accTest(t, resource.TestCase{
 		Steps: []resource.TestStep{
 			{
 				Config: env.Config(fmt.Sprintf(`
@@ -324,37 +282,35 @@ resource "nimbus_sandbox" "test" {
 `, secret, version))
 	}
 	var id string
-	resource.Test(t, resource.TestCase{
-		PreCheck:                 func() { testAccPreCheck(t) },
-		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		TerraformVersionChecks:   skipBelowWriteOnly,
-		CheckDestroy:             checkSandboxesGone(c),
+	accTest(t, resource.TestCase{
+		TerraformVersionChecks: skipBelowWriteOnly,
+		CheckDestroy:           checkSandboxesGone(t, c),
 		Steps: []resource.TestStep{
 			{
 				Config: cfg(secret1, 1),
 				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue("nimbus_sandbox.test", tfjsonpath.New("environment_wo"), knownvalue.Null()),
-					statecheck.ExpectKnownValue("nimbus_sandbox.test", tfjsonpath.New("environment"), knownvalue.Null()),
+					stateIs(sbxAddr, "environment_wo", knownvalue.Null()),
+					stateIs(sbxAddr, "environment", knownvalue.Null()),
 					stateNeverContains{secret: secret1},
 				},
 				Check: resource.ComposeTestCheckFunc(
-					captureAttr("nimbus_sandbox.test", "id", &id),
+					captureAttr(sbxAddr, "id", &id),
 					// The server got both entries (it reports their count).
-					func(*terraform.State) error { return expectSandboxOnServer(c, id, api.SandboxRunning, 1, 2) },
+					func(*terraform.State) error { return expectSandboxOnServer(t, c, id, api.SandboxRunning, 1, 2) },
 					stateFileNeverContains(workDirs, secret1),
 				),
 			},
 			{
 				Config: cfg(secret2, 2),
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction("nimbus_sandbox.test", plancheck.ResourceActionReplace),
+					plancheck.ExpectResourceAction(sbxAddr, plancheck.ResourceActionReplace),
 				}},
 				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue("nimbus_sandbox.test", tfjsonpath.New("environment_wo_version"), knownvalue.Int64Exact(2)),
+					stateIs(sbxAddr, "environment_wo_version", knownvalue.Int64Exact(2)),
 					stateNeverContains{secret: secret2},
 				},
 				Check: resource.ComposeTestCheckFunc(
-					attrDiffers("nimbus_sandbox.test", "id", &id),
+					attrDiffers(sbxAddr, "id", &id),
 					stateFileNeverContains(workDirs, secret2),
 				),
 			},
@@ -365,10 +321,8 @@ resource "nimbus_sandbox" "test" {
 // environment and environment_wo conflict at plan time.
 func TestAccSandbox_environmentConflict(t *testing.T) {
 	env := newTestServer(t)
-	resource.Test(t, resource.TestCase{
-		PreCheck:                 func() { testAccPreCheck(t) },
-		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		TerraformVersionChecks:   skipBelowWriteOnly,
+	accTest(t, resource.TestCase{
+		TerraformVersionChecks: skipBelowWriteOnly,
 		Steps: []resource.TestStep{
 			{
 				Config: env.Config(`
@@ -400,9 +354,7 @@ func TestAccSandbox_validation(t *testing.T) {
 			if !regexp.MustCompile(`^image`).MatchString(body) {
 				body = `image = "docker.io/library/alpine:3"` + "\n" + body
 			}
-			resource.Test(t, resource.TestCase{
-				PreCheck:                 func() { testAccPreCheck(t) },
-				ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+			accTest(t, resource.TestCase{
 				Steps: []resource.TestStep{{
 					Config:      env.Config("resource \"nimbus_sandbox\" \"test\" {\n" + body + "\n}\n"),
 					PlanOnly:    true,
@@ -420,9 +372,7 @@ func TestAccSandbox_tenantOverride(t *testing.T) {
 	requireLocalServer(t, env)
 	c := env.Client(t)
 	var id string
-	resource.Test(t, resource.TestCase{
-		PreCheck:                 func() { testAccPreCheck(t) },
-		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+	accTest(t, resource.TestCase{
 		Steps: []resource.TestStep{
 			{
 				Config: env.Config(`
@@ -433,21 +383,21 @@ resource "nimbus_sandbox" "test" {
 }
 `),
 				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue("nimbus_sandbox.test", tfjsonpath.New("tenant_id"), knownvalue.StringExact("other")),
+					stateIs(sbxAddr, "tenant_id", knownvalue.StringExact("other")),
 				},
 				Check: resource.ComposeTestCheckFunc(
-					captureAttr("nimbus_sandbox.test", "id", &id),
+					captureAttr(sbxAddr, "id", &id),
 					func(*terraform.State) error {
-						if _, err := c.Sandboxes.Get(context.Background(), id); !client.IsNotFound(err) {
+						if _, err := c.Sandboxes.Get(t.Context(), id); !client.IsNotFound(err) {
 							return fmt.Errorf("sandbox %s in the provider's tenant: want not found, got %w", id, err)
 						}
-						_, err := c.Sandboxes.Get(context.Background(), id, client.InTenant("other"))
+						_, err := c.Sandboxes.Get(t.Context(), id, client.InTenant("other"))
 						return err
 					},
 				),
 			},
 			{
-				ResourceName:            "nimbus_sandbox.test",
+				ResourceName:            sbxAddr,
 				ImportState:             true,
 				ImportStateIdFunc:       func(*terraform.State) (string, error) { return "other/" + id, nil },
 				ImportStateVerify:       true,

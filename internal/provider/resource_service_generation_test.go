@@ -33,14 +33,8 @@ func (f outOfBand) CheckPlan(ctx context.Context, _ plancheck.CheckPlanRequest, 
 // relabelService replaces the service's labels through the Go client.
 func relabelService(c *client.Client, name string) outOfBand {
 	return func(ctx context.Context) error {
-		svc, err := c.Services.Get(ctx, name)
-		if err != nil {
-			return err
-		}
 		labels := map[string]string{"changed": "outside"}
-		g := svc.Metadata.Generation
-		_, err = c.Services.Update(ctx, name, api.UpdateServiceRequest{Labels: &labels, IfMatchGeneration: &g})
-		return err
+		return updateServiceOutOfBand(ctx, c, name, api.UpdateServiceRequest{Labels: &labels})
 	}
 }
 
@@ -48,7 +42,7 @@ func relabelService(c *client.Client, name string) outOfBand {
 // still carries the out-of-band labels.
 func expectServiceUntouched(t *testing.T, c *client.Client, name, state string) *api.Service {
 	t.Helper()
-	svc, err := c.Services.Get(context.Background(), name)
+	svc, err := c.Services.Get(t.Context(), name)
 	if err != nil {
 		t.Fatalf("service %s after the refused apply: %v", name, err)
 	}
@@ -70,10 +64,8 @@ func TestAccService_destroyChangedOutside(t *testing.T) {
 	c := env.Client(t)
 	name := testAccName("dstr")
 	cfg := env.Config(sandboxServiceConfig(name, "example/app:1", `{ team = "a" }`, ""))
-	resource.Test(t, resource.TestCase{
-		PreCheck:                 func() { testAccPreCheck(t) },
-		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		CheckDestroy:             checkServiceDestroyed(t, env, name),
+	accTest(t, resource.TestCase{
+		CheckDestroy: checkServiceDestroyed(t, env, name),
 		Steps: []resource.TestStep{
 			{Config: cfg},
 			{
@@ -116,10 +108,8 @@ func TestAccService_lifecycleChangedOutside(t *testing.T) {
 			cfg := func(extra string) string {
 				return env.Config(sandboxServiceConfig(name, "example/app:1", `{ team = "a" }`, extra))
 			}
-			resource.Test(t, resource.TestCase{
-				PreCheck:                 func() { testAccPreCheck(t) },
-				ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-				CheckDestroy:             checkServiceDestroyed(t, env, name),
+			accTest(t, resource.TestCase{
+				CheckDestroy: checkServiceDestroyed(t, env, name),
 				Steps: []resource.TestStep{
 					{Config: cfg(tc.before)},
 					{

@@ -1,7 +1,6 @@
 package provider
 
 import (
-	"context"
 	"errors"
 	"testing"
 
@@ -11,6 +10,7 @@ import (
 
 	"github.com/nimbus/terraform-provider-nimbus/internal/api"
 	"github.com/nimbus/terraform-provider-nimbus/internal/client"
+	"github.com/nimbus/terraform-provider-nimbus/internal/testfixtures"
 	"github.com/nimbus/terraform-provider-nimbus/internal/testserver"
 )
 
@@ -66,7 +66,7 @@ func TestSameBackend(t *testing.T) {
 		"token changed":                    {externalServiceModel("https://x", "u"), externalServiceModel("https://x", "t"), false},
 		"url changed":                      {externalServiceModel("https://y", "t"), externalServiceModel("https://x", "t"), false},
 	} {
-		if got := sameBackend(context.Background(), tc.plan, tc.state); got != tc.same {
+		if got := sameBackend(t.Context(), tc.plan, tc.state); got != tc.same {
 			t.Errorf("%s: sameBackend = %v, want %v", name, got, tc.same)
 		}
 	}
@@ -77,14 +77,9 @@ func TestSameBackend(t *testing.T) {
 // (so Create still saves the service it created).
 func TestServiceStep(t *testing.T) {
 	srv := testserver.Start(t)
-	c, err := client.New(client.Config{Endpoint: srv.URL, Token: srv.Token, TenantID: srv.Tenant,
-		Getenv: func(string) string { return "" }, HomeDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := testfixtures.ServerClient(t, srv)
 	ctx := t.Context()
-	created, err := c.Services.Create(ctx, api.CreateServiceRequest{Name: "web",
-		Backend: api.Backend{Kind: api.BackendKindBuiltIn, Provider: api.BuiltInProviders[0]}})
+	created, err := c.Services.Create(ctx, testfixtures.BuiltInService("web", api.BuiltInProviders[0], nil))
 	if err != nil {
 		t.Fatal(err)
 	}

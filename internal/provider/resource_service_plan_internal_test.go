@@ -1,7 +1,6 @@
 package provider
 
 import (
-	"context"
 	"testing"
 
 	"github.com/hashicorp/terraform-plugin-framework/attr"
@@ -18,7 +17,7 @@ import (
 // that the acceptance tests do not reach: unknown planned values, a service
 // between states, and the first apply after an import.
 func TestPlanServiceChange(t *testing.T) {
-	ctx := context.Background()
+	ctx := t.Context()
 	var sr resource.SchemaResponse
 	(&ServiceResource{}).Schema(ctx, resource.SchemaRequest{}, &sr)
 	s := sr.Schema
@@ -78,7 +77,7 @@ func TestPlanServiceChange(t *testing.T) {
 // backend change (a PATCH that rolls the service), though the write-only
 // value itself is never in plan or state.
 func TestPlanServiceChange_writeOnlyVersion(t *testing.T) {
-	ctx := context.Background()
+	ctx := t.Context()
 	var sr resource.SchemaResponse
 	(&ServiceResource{}).Schema(ctx, resource.SchemaRequest{}, &sr)
 	s := sr.Schema

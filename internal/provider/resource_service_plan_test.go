@@ -87,10 +87,8 @@ resource "nimbus_sandbox" "dep" {
 					plancheck.ExpectKnownValue(svcAddr, tfpath("sandbox_id"), knownvalue.StringExact("")),
 					plancheck.ExpectResourceAction(depAddr, plancheck.ResourceActionNoop))
 			}
-			resource.Test(t, resource.TestCase{
-				PreCheck:                 func() { testAccPreCheck(t) },
-				ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-				CheckDestroy:             checkServiceDestroyed(t, env, name),
+			accTest(t, resource.TestCase{
+				CheckDestroy: checkServiceDestroyed(t, env, name),
 				Steps: []resource.TestStep{
 					{Config: cfg(tc.before)},
 					// The apply must end without "Provider produced
@@ -110,10 +108,8 @@ func TestAccService_minimalUpdatePlansSandboxBackend(t *testing.T) {
 	t.Parallel()
 	env := newTestServer(t)
 	name := testAccName("plansb")
-	resource.Test(t, resource.TestCase{
-		PreCheck:                 func() { testAccPreCheck(t) },
-		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		CheckDestroy:             checkServiceDestroyed(t, env, name),
+	accTest(t, resource.TestCase{
+		CheckDestroy: checkServiceDestroyed(t, env, name),
 		Steps: []resource.TestStep{
 			{Config: env.Config(sandboxServiceConfig(name, "example/app:1", `{ team = "a" }`, ""))},
 			{

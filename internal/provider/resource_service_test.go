@@ -17,18 +17,12 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
-	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 
 	"github.com/nimbus/terraform-provider-nimbus/internal/api"
 	"github.com/nimbus/terraform-provider-nimbus/internal/client"
+	"github.com/nimbus/terraform-provider-nimbus/internal/testfixtures"
 	"github.com/nimbus/terraform-provider-nimbus/internal/testserver"
 )
-
-const svcAddr = "nimbus_service.test"
-
-// emptyPlan asserts that a plan made after apply and refresh has no changes
-// (no perpetual diff).
-var emptyPlan = []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()}
 
 func sandboxServiceConfig(name, image, labels, extra string) string {
 	return fmt.Sprintf(`
@@ -45,12 +39,6 @@ resource "nimbus_service" "test" {
 `, name, labels, image, extra)
 }
 
-func tfpath(path string) tfjsonpath.Path { return tfjsonpath.New(path) }
-
-func stateIs(addr, path string, v knownvalue.Check) statecheck.StateCheck {
-	return statecheck.ExpectKnownValue(addr, tfjsonpath.New(path), v)
-}
-
 // TestAccService_sandbox covers a sandbox-backed service through its life:
 // create (running and ready on return), import, labels in place
 // (generation+1), a backend change that rolls it, restart_triggers, stop and
@@ -63,10 +51,8 @@ func TestAccService_sandbox(t *testing.T) {
 	// time shows that a restart (or roll) happened.
 	restarts := statecheck.CompareValue(compare.ValuesDiffer())
 
-	resource.Test(t, resource.TestCase{
-		PreCheck:                 func() { testAccPreCheck(t) },
-		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		CheckDestroy:             checkServiceDestroyed(t, env, name),
+	accTest(t, resource.TestCase{
+		CheckDestroy: checkServiceDestroyed(t, env, name),
 		Steps: []resource.TestStep{
 			{
 				Config: env.Config(sandboxServiceConfig(name, "example/app:1", `{ team = "a" }`, "")),
@@ -184,10 +170,8 @@ func TestAccService_builtIn(t *testing.T) {
 	t.Parallel()
 	env := newTestServer(t)
 	name := testAccName("lb")
-	resource.Test(t, resource.TestCase{
-		PreCheck:                 func() { testAccPreCheck(t) },
-		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		CheckDestroy:             checkServiceDestroyed(t, env, name),
+	accTest(t, resource.TestCase{
+		CheckDestroy: checkServiceDestroyed(t, env, name),
 		Steps: []resource.TestStep{
 			{
 				Config: env.Config(fmt.Sprintf(`
@@ -272,10 +256,8 @@ resource "nimbus_service" "test" {
     auth        = { kind = "bearer", token = "hc-token" }
   }
 }`, name, hs.URL))
-	resource.Test(t, resource.TestCase{
-		PreCheck:                 func() { testAccPreCheck(t) },
-		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		CheckDestroy:             checkServiceDestroyed(t, env, name),
+	accTest(t, resource.TestCase{
+		CheckDestroy: checkServiceDestroyed(t, env, name),
 		Steps: []resource.TestStep{
 			{
 				Config:           cfg,
@@ -314,9 +296,7 @@ func TestAccService_externalDeadPort(t *testing.T) {
 	}
 	dead := "http://" + l.Addr().String()
 	l.Close()
-	resource.Test(t, resource.TestCase{
-		PreCheck:                 func() { testAccPreCheck(t) },
-		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+	accTest(t, resource.TestCase{
 		Steps: []resource.TestStep{{
 			Config: env.Config(fmt.Sprintf(`
 resource "nimbus_service" "test" {
@@ -340,23 +320,16 @@ func TestAccService_outOfBand(t *testing.T) {
 	env := newTestServer(t)
 	name := testAccName("oob")
 	c := env.Client(t)
-	ctx := context.Background()
+	ctx := t.Context()
 	cfg := env.Config(sandboxServiceConfig(name, "example/app:1", `{ team = "a" }`, ""))
-	resource.Test(t, resource.TestCase{
-		PreCheck:                 func() { testAccPreCheck(t) },
-		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		CheckDestroy:             checkServiceDestroyed(t, env, name),
+	accTest(t, resource.TestCase{
+		CheckDestroy: checkServiceDestroyed(t, env, name),
 		Steps: []resource.TestStep{
 			{Config: cfg},
 			{
 				PreConfig: func() {
-					svc, err := c.Services.Get(ctx, name)
-					if err != nil {
-						t.Fatal(err)
-					}
 					labels := map[string]string{"team": "intruder"}
-					g := svc.Metadata.Generation
-					if _, err := c.Services.Update(ctx, name, api.UpdateServiceRequest{Labels: &labels, IfMatchGeneration: &g}); err != nil {
+					if err := updateServiceOutOfBand(ctx, c, name, api.UpdateServiceRequest{Labels: &labels}); err != nil {
 						t.Fatal(err)
 					}
 				},
@@ -373,18 +346,8 @@ func TestAccService_outOfBand(t *testing.T) {
 			// value count changed, so the plan sends the configured argv.
 			{
 				PreConfig: func() {
-					svc, err := c.Services.Get(ctx, name)
-					if err != nil {
-						t.Fatal(err)
-					}
-					b := api.Backend{Kind: api.BackendKindSandbox, Sandbox: &api.SandboxSpec{
-						Owner: api.Owner{Kind: api.OwnerKindService, ServiceName: name}, Backend: api.RuntimeContainer,
-						Root: api.Root{Kind: api.RootKindOCIImage, Source: api.RootSource{Kind: api.SourceKindReference, Reference: "example/app:1"}},
-						Process: api.Process{Argv: api.RedactableList{Values: []string{"/bin/other"}},
-							Environment: api.RedactableMap{Values: map[string]string{"SECRET": "changed"}}},
-					}}
-					g := svc.Metadata.Generation
-					if _, err := c.Services.Update(ctx, name, api.UpdateServiceRequest{Backend: &b, IfMatchGeneration: &g}); err != nil {
+					b := testfixtures.SandboxBackend(name, testfixtures.Image, []string{"/bin/other"}, map[string]string{"SECRET": "changed"})
+					if err := updateServiceOutOfBand(ctx, c, name, api.UpdateServiceRequest{Backend: &b}); err != nil {
 						t.Fatal(err)
 					}
 				},
@@ -452,14 +415,8 @@ type updateThroughClient struct {
 }
 
 func (u updateThroughClient) CheckPlan(ctx context.Context, _ plancheck.CheckPlanRequest, resp *plancheck.CheckPlanResponse) {
-	svc, err := u.c.Services.Get(ctx, u.name)
-	if err != nil {
-		resp.Error = err
-		return
-	}
 	labels := map[string]string{"team": "someone-else"}
-	g := svc.Metadata.Generation
-	_, resp.Error = u.c.Services.Update(ctx, u.name, api.UpdateServiceRequest{Labels: &labels, IfMatchGeneration: &g})
+	resp.Error = updateServiceOutOfBand(ctx, u.c, u.name, api.UpdateServiceRequest{Labels: &labels})
 }
 
 // TestAccService_changedBetweenPlanAndApply: the apply-time generation check
@@ -470,10 +427,8 @@ func TestAccService_changedBetweenPlanAndApply(t *testing.T) {
 	env := newTestServer(t)
 	name := testAccName("race")
 	c := env.Client(t)
-	resource.Test(t, resource.TestCase{
-		PreCheck:                 func() { testAccPreCheck(t) },
-		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		CheckDestroy:             checkServiceDestroyed(t, env, name),
+	accTest(t, resource.TestCase{
+		CheckDestroy: checkServiceDestroyed(t, env, name),
 		Steps: []resource.TestStep{
 			{Config: env.Config(sandboxServiceConfig(name, "example/app:1", `{ team = "a" }`, ""))},
 			{
@@ -486,7 +441,7 @@ func TestAccService_changedBetweenPlanAndApply(t *testing.T) {
 			},
 			{
 				PreConfig: func() {
-					svc, err := c.Services.Get(context.Background(), name)
+					svc, err := c.Services.Get(t.Context(), name)
 					if err != nil {
 						t.Fatal(err)
 					}
@@ -529,17 +484,15 @@ func TestAccService_validation(t *testing.T) {
 			ExpectError: regexp.MustCompile(tc.err),
 		})
 	}
-	resource.Test(t, resource.TestCase{
-		PreCheck:                 func() { testAccPreCheck(t) },
-		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		Steps:                    steps,
+	accTest(t, resource.TestCase{
+		Steps: steps,
 	})
 }
 
 // checkServiceDestroyed verifies the service is gone after destroy.
 func checkServiceDestroyed(t *testing.T, env *testAccEnv, name string) resource.TestCheckFunc {
 	return func(*terraform.State) error {
-		_, err := env.Client(t).Services.Get(context.Background(), name)
+		_, err := env.Client(t).Services.Get(t.Context(), name)
 		if err == nil {
 			return fmt.Errorf("service %s still exists after destroy", name)
 		}
@@ -557,10 +510,8 @@ func TestAccService_failedStart(t *testing.T) {
 	env := newTestServer(t)
 	requireLocalServer(t, env) // the simulated runtime fails images from fail.nimbus.invalid
 	name := testAccName("fail")
-	resource.Test(t, resource.TestCase{
-		PreCheck:                 func() { testAccPreCheck(t) },
-		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		CheckDestroy:             checkServiceDestroyed(t, env, name),
+	accTest(t, resource.TestCase{
+		CheckDestroy: checkServiceDestroyed(t, env, name),
 		Steps: []resource.TestStep{
 			{
 				Config:      env.Config(sandboxServiceConfig(name, "fail.nimbus.invalid/app:1", `{}`, "")),
@@ -586,9 +537,7 @@ func TestAccService_otherTenant(t *testing.T) {
 	env := newTestServer(t, testserver.WithTenants("acc", "other"))
 	requireLocalServer(t, env)
 	name := testAccName("ten")
-	resource.Test(t, resource.TestCase{
-		PreCheck:                 func() { testAccPreCheck(t) },
-		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+	accTest(t, resource.TestCase{
 		Steps: []resource.TestStep{
 			{
 				Config: env.Config(fmt.Sprintf(`
@@ -602,10 +551,10 @@ resource "nimbus_service" "test" {
 					stateIs(svcAddr, "tenant_id", knownvalue.StringExact("other")),
 				},
 				Check: func(*terraform.State) error {
-					if _, err := env.Client(t).Services.Get(context.Background(), name, client.InTenant("other")); err != nil {
+					if _, err := env.Client(t).Services.Get(t.Context(), name, client.InTenant("other")); err != nil {
 						return fmt.Errorf("service not in tenant other: %w", err)
 					}
-					if _, err := env.Client(t).Services.Get(context.Background(), name); !client.IsNotFound(err) {
+					if _, err := env.Client(t).Services.Get(t.Context(), name); !client.IsNotFound(err) {
 						return fmt.Errorf("service unexpectedly in the provider's tenant (err %w)", err)
 					}
 					return nil
@@ -619,7 +568,7 @@ resource "nimbus_service" "test" {
 // readyTransition returns the Ready condition's last transition time.
 func readyTransition(t *testing.T, c *client.Client, name string) time.Time {
 	t.Helper()
-	svc, err := c.Services.Get(context.Background(), name)
+	svc, err := c.Services.Get(t.Context(), name)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -639,15 +588,8 @@ func TestAccService_importKeepsRunning(t *testing.T) {
 	t.Parallel()
 	env := newTestServer(t)
 	c := env.Client(t)
-	ctx := context.Background()
 	name := testAccName("imp")
-	if _, err := c.Services.Create(ctx, api.CreateServiceRequest{Name: name,
-		Backend: api.Backend{Kind: api.BackendKindBuiltIn, Provider: api.ProviderServiceDiscovery}}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := c.Services.Start(ctx, name, client.ActionOptions{WaitUntil: api.WaitReady}); err != nil {
-		t.Fatal(err)
-	}
+	testfixtures.CreateRunningService(t, c, testfixtures.BuiltInService(name, api.ProviderServiceDiscovery, nil))
 	var before time.Time
 	cfg := func(v string) string {
 		return env.Config(fmt.Sprintf(`
@@ -661,10 +603,8 @@ resource "nimbus_service" "test" {
   restart_triggers = { v = %q }
 }`, name, name, v))
 	}
-	resource.Test(t, resource.TestCase{
-		PreCheck:                 func() { testAccPreCheck(t) },
-		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		CheckDestroy:             checkServiceDestroyed(t, env, name),
+	accTest(t, resource.TestCase{
+		CheckDestroy: checkServiceDestroyed(t, env, name),
 		Steps: []resource.TestStep{
 			{
 				PreConfig: func() { before = readyTransition(t, c, name) },
@@ -698,25 +638,12 @@ func TestAccService_importThenApplyDoesNotRoll(t *testing.T) {
 	t.Parallel()
 	env := newTestServer(t)
 	c := env.Client(t)
-	ctx := context.Background()
 	name := testAccName("adopt")
-	if _, err := c.Services.Create(ctx, api.CreateServiceRequest{Name: name, Backend: api.Backend{
-		Kind: api.BackendKindSandbox, Sandbox: &api.SandboxSpec{
-			Owner: api.Owner{Kind: api.OwnerKindService, ServiceName: name}, Backend: api.RuntimeContainer,
-			Root: api.Root{Kind: api.RootKindOCIImage, Source: api.RootSource{Kind: api.SourceKindReference, Reference: "example/app:1"}},
-			Process: api.Process{Argv: api.RedactableList{Values: []string{"/bin/app", "--port=8080"}},
-				Environment: api.RedactableMap{Values: map[string]string{"SECRET": "s3cr3t"}}},
-		}}}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := c.Services.Start(ctx, name, client.ActionOptions{WaitUntil: api.WaitReady}); err != nil {
-		t.Fatal(err)
-	}
+	testfixtures.CreateRunningService(t, c, testfixtures.SandboxService(name, testfixtures.Image,
+		[]string{"/bin/app", "--port=8080"}, map[string]string{"SECRET": "s3cr3t"}, nil))
 	var before time.Time
-	resource.Test(t, resource.TestCase{
-		PreCheck:                 func() { testAccPreCheck(t) },
-		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		CheckDestroy:             checkServiceDestroyed(t, env, name),
+	accTest(t, resource.TestCase{
+		CheckDestroy: checkServiceDestroyed(t, env, name),
 		Steps: []resource.TestStep{{
 			PreConfig: func() { before = readyTransition(t, c, name) },
 			Config: env.Config(fmt.Sprintf(`

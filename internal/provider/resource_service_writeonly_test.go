@@ -131,11 +131,9 @@ resource "nimbus_service" "test" {
 		}))
 	}
 	var gen string
-	resource.Test(t, resource.TestCase{
-		PreCheck:                 func() { testAccPreCheck(t) },
-		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		TerraformVersionChecks:   skipBelowWriteOnly,
-		CheckDestroy:             checkServiceDestroyed(t, env, name),
+	accTest(t, resource.TestCase{
+		TerraformVersionChecks: skipBelowWriteOnly,
+		CheckDestroy:           checkServiceDestroyed(t, env, name),
 		Steps: []resource.TestStep{
 			{
 				Config:           cfg(tok1, 1, "/healthz", "{}"),
@@ -294,11 +292,9 @@ resource "nimbus_service" "test" {
 	// time shows that a roll happened.
 	rolls := statecheck.CompareValue(compare.ValuesDiffer())
 	var gen string
-	resource.Test(t, resource.TestCase{
-		PreCheck:                 func() { testAccPreCheck(t) },
-		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		TerraformVersionChecks:   skipBelowWriteOnly,
-		CheckDestroy:             checkServiceDestroyed(t, env, name),
+	accTest(t, resource.TestCase{
+		TerraformVersionChecks: skipBelowWriteOnly,
+		CheckDestroy:           checkServiceDestroyed(t, env, name),
 		Steps: []resource.TestStep{
 			{
 				Config:           cfg(s1, 1, "example/app:1", "{}"),
@@ -418,10 +414,8 @@ func TestAccService_writeOnlyValidation(t *testing.T) {
 		},
 	} {
 		t.Run(name, func(t *testing.T) {
-			resource.Test(t, resource.TestCase{
-				PreCheck:                 func() { testAccPreCheck(t) },
-				ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-				TerraformVersionChecks:   skipBelowWriteOnly,
+			accTest(t, resource.TestCase{
+				TerraformVersionChecks: skipBelowWriteOnly,
 				Steps: []resource.TestStep{{
 					Config: env.Config(fmt.Sprintf(`
 resource "nimbus_service" "test" {
@@ -435,10 +429,8 @@ resource "nimbus_service" "test" {
 		})
 	}
 	// token_wo satisfies kind = "bearer": the plan succeeds.
-	resource.Test(t, resource.TestCase{
-		PreCheck:                 func() { testAccPreCheck(t) },
-		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		TerraformVersionChecks:   skipBelowWriteOnly,
+	accTest(t, resource.TestCase{
+		TerraformVersionChecks: skipBelowWriteOnly,
 		Steps: []resource.TestStep{{
 			Config: env.Config(`
 resource "nimbus_service" "test" {

@@ -1,7 +1,6 @@
 package provider
 
 import (
-	"context"
 	"fmt"
 	"regexp"
 	"strings"
@@ -17,10 +16,10 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
-	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 
 	"github.com/nimbus/terraform-provider-nimbus/internal/api"
 	"github.com/nimbus/terraform-provider-nimbus/internal/clock"
+	"github.com/nimbus/terraform-provider-nimbus/internal/testfixtures"
 )
 
 func TestFormatDuration(t *testing.T) {
@@ -56,19 +55,17 @@ func TestAccSession_service(t *testing.T) {
 	env := newTestServer(t)
 	c := env.Client(t)
 	web := testAccName("web")
-	svc := createRunningService(t, c, web)
-	resource.Test(t, resource.TestCase{
-		PreCheck:                 func() { testAccPreCheck(t) },
-		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		CheckDestroy:             checkSessionsClosed(c),
+	svc := testfixtures.CreateRunningService(t, c, fixtureService(web))
+	accTest(t, resource.TestCase{
+		CheckDestroy: checkSessionsClosed(t, c),
 		Steps: []resource.TestStep{
 			{
 				Config: env.Config(sessionOnServiceConfig(web, "10m")),
 				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue("nimbus_session.test", tfjsonpath.New("id"), knownvalue.StringRegexp(regexp.MustCompile(`^ses-`))),
-					statecheck.ExpectKnownValue("nimbus_session.test", tfjsonpath.New("lifecycle_state"), knownvalue.StringExact(api.SessionOpen)),
-					statecheck.ExpectKnownValue("nimbus_session.test", tfjsonpath.New("tenant_id"), knownvalue.StringExact(env.Tenant)),
-					statecheck.ExpectKnownValue("nimbus_session.test", tfjsonpath.New("target_snapshot"), knownvalue.ObjectExact(map[string]knownvalue.Check{
+					stateIs(sesAddr, "id", knownvalue.StringRegexp(regexp.MustCompile(`^ses-`))),
+					stateIs(sesAddr, "lifecycle_state", knownvalue.StringExact(api.SessionOpen)),
+					stateIs(sesAddr, "tenant_id", knownvalue.StringExact(env.Tenant)),
+					stateIs(sesAddr, "target_snapshot", knownvalue.ObjectExact(map[string]knownvalue.Check{
 						"kind":         knownvalue.StringExact("service"),
 						"name":         knownvalue.StringExact(web),
 						"id":           knownvalue.Null(),
@@ -79,8 +76,8 @@ func TestAccSession_service(t *testing.T) {
 					})),
 				},
 				Check: func(s *terraform.State) error {
-					rs := s.RootModule().Resources["nimbus_session.test"]
-					ses, err := c.Sessions.Get(context.Background(), rs.Primary.ID)
+					rs := s.RootModule().Resources[sesAddr]
+					ses, err := c.Sessions.Get(t.Context(), rs.Primary.ID)
 					if err != nil {
 						return err
 					}
@@ -95,7 +92,7 @@ func TestAccSession_service(t *testing.T) {
 				},
 			},
 			{
-				ResourceName:      "nimbus_session.test",
+				ResourceName:      sesAddr,
 				ImportState:       true,
 				ImportStateVerify: true,
 			},
@@ -124,7 +121,7 @@ resource "nimbus_session" "test" {
 `, label))
 	}
 	snapshot := func(gen int64) statecheck.StateCheck {
-		return statecheck.ExpectKnownValue("nimbus_session.test", tfjsonpath.New("target_snapshot"), knownvalue.ObjectPartial(map[string]knownvalue.Check{
+		return stateIs(sesAddr, "target_snapshot", knownvalue.ObjectPartial(map[string]knownvalue.Check{
 			"kind":         knownvalue.StringExact("sandbox"),
 			"generation":   knownvalue.Int64Exact(gen),
 			"backend_kind": knownvalue.StringExact(api.BackendKindSandbox),
@@ -132,32 +129,30 @@ resource "nimbus_session" "test" {
 		}))
 	}
 	var sessionID string
-	resource.Test(t, resource.TestCase{
-		PreCheck:                 func() { testAccPreCheck(t) },
-		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		CheckDestroy:             resource.ComposeTestCheckFunc(checkSessionsClosed(c), checkSandboxesGone(c)),
+	accTest(t, resource.TestCase{
+		CheckDestroy: resource.ComposeTestCheckFunc(checkSessionsClosed(t, c), checkSandboxesGone(t, c)),
 		Steps: []resource.TestStep{
 			{
 				Config: cfg("1"),
 				ConfigStateChecks: []statecheck.StateCheck{
 					snapshot(1),
-					statecheck.ExpectKnownValue("nimbus_session.test", tfjsonpath.New("ttl"), knownvalue.StringExact("15m")),
-					statecheck.CompareValuePairs("nimbus_session.test", tfjsonpath.New("target_snapshot").AtMapKey("id"),
-						"nimbus_sandbox.target", tfjsonpath.New("id"), compare.ValuesSame()),
+					stateIs(sesAddr, "ttl", knownvalue.StringExact("15m")),
+					statecheck.CompareValuePairs(sesAddr, tfpath("target_snapshot").AtMapKey("id"),
+						"nimbus_sandbox.target", tfpath("id"), compare.ValuesSame()),
 				},
-				Check: captureAttr("nimbus_session.test", "id", &sessionID),
+				Check: captureAttr(sesAddr, "id", &sessionID),
 			},
 			{
 				Config: cfg("2"),
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
 					plancheck.ExpectResourceAction("nimbus_sandbox.target", plancheck.ResourceActionUpdate),
-					plancheck.ExpectResourceAction("nimbus_session.test", plancheck.ResourceActionNoop),
+					plancheck.ExpectResourceAction(sesAddr, plancheck.ResourceActionNoop),
 				}},
 				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue("nimbus_sandbox.target", tfjsonpath.New("generation"), knownvalue.Int64Exact(2)),
+					stateIs("nimbus_sandbox.target", "generation", knownvalue.Int64Exact(2)),
 					snapshot(1),
 				},
-				Check: resource.TestCheckResourceAttrPtr("nimbus_session.test", "id", &sessionID),
+				Check: resource.TestCheckResourceAttrPtr(sesAddr, "id", &sessionID),
 			},
 		},
 	})
@@ -173,7 +168,7 @@ func TestAccSession_expiry(t *testing.T) {
 	requireLocalServer(t, env)
 	c := env.Client(t)
 	web := testAccName("web")
-	createRunningService(t, c, web)
+	testfixtures.CreateRunningService(t, c, fixtureService(web))
 	// The provider's clock is the server's fake clock plus skew.
 	var skew atomic.Int64
 	factories := map[string]func() (tfprotov6.ProviderServer, error){
@@ -184,11 +179,11 @@ func TestAccSession_expiry(t *testing.T) {
 	resource.Test(t, resource.TestCase{
 		PreCheck:                 func() { testAccPreCheck(t) },
 		ProtoV6ProviderFactories: factories,
-		CheckDestroy:             checkSessionsClosed(c),
+		CheckDestroy:             checkSessionsClosed(t, c),
 		Steps: []resource.TestStep{
 			{
 				Config: cfg,
-				Check:  captureAttr("nimbus_session.test", "id", &id),
+				Check:  captureAttr(sesAddr, "id", &id),
 			},
 			{
 				// The provider's clock is past expires_at, the server has not
@@ -199,10 +194,10 @@ func TestAccSession_expiry(t *testing.T) {
 				ExpectNonEmptyPlan: true,
 				ConfigPlanChecks: resource.ConfigPlanChecks{
 					PostApplyPreRefresh: []plancheck.PlanCheck{
-						plancheck.ExpectResourceAction("nimbus_session.test", plancheck.ResourceActionReplace),
+						plancheck.ExpectResourceAction(sesAddr, plancheck.ResourceActionReplace),
 					},
 					PostApplyPostRefresh: []plancheck.PlanCheck{
-						plancheck.ExpectResourceAction("nimbus_session.test", plancheck.ResourceActionReplace),
+						plancheck.ExpectResourceAction(sesAddr, plancheck.ResourceActionReplace),
 					},
 				},
 			},
@@ -215,7 +210,7 @@ func TestAccSession_expiry(t *testing.T) {
 					// The server's expiry timer fires asynchronously.
 					state := ""
 					for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
-						ses, err := c.Sessions.Get(context.Background(), id)
+						ses, err := c.Sessions.Get(t.Context(), id)
 						if err != nil {
 							t.Fatal(err)
 						}
@@ -229,12 +224,12 @@ func TestAccSession_expiry(t *testing.T) {
 				},
 				Config: cfg,
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction("nimbus_session.test", plancheck.ResourceActionCreate),
+					plancheck.ExpectResourceAction(sesAddr, plancheck.ResourceActionCreate),
 				}},
 				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue("nimbus_session.test", tfjsonpath.New("lifecycle_state"), knownvalue.StringExact(api.SessionOpen)),
+					stateIs(sesAddr, "lifecycle_state", knownvalue.StringExact(api.SessionOpen)),
 				},
-				Check: attrDiffers("nimbus_session.test", "id", &id),
+				Check: attrDiffers(sesAddr, "id", &id),
 			},
 		},
 	})
@@ -245,32 +240,30 @@ func TestAccSession_closedOutOfBand(t *testing.T) {
 	env := newTestServer(t)
 	c := env.Client(t)
 	web := testAccName("web")
-	createRunningService(t, c, web)
+	testfixtures.CreateRunningService(t, c, fixtureService(web))
 	cfg := env.Config(sessionOnServiceConfig(web, "15m"))
 	var id string
-	resource.Test(t, resource.TestCase{
-		PreCheck:                 func() { testAccPreCheck(t) },
-		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		CheckDestroy:             checkSessionsClosed(c),
+	accTest(t, resource.TestCase{
+		CheckDestroy: checkSessionsClosed(t, c),
 		Steps: []resource.TestStep{
 			{
 				Config: cfg,
-				Check:  captureAttr("nimbus_session.test", "id", &id),
+				Check:  captureAttr(sesAddr, "id", &id),
 			},
 			{
 				PreConfig: func() {
-					if _, err := c.Sessions.Close(context.Background(), id, "closed by an operator"); err != nil {
+					if _, err := c.Sessions.Close(t.Context(), id, "closed by an operator"); err != nil {
 						t.Fatal(err)
 					}
 				},
 				Config: cfg,
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction("nimbus_session.test", plancheck.ResourceActionCreate),
+					plancheck.ExpectResourceAction(sesAddr, plancheck.ResourceActionCreate),
 				}},
 				Check: resource.ComposeTestCheckFunc(
-					attrDiffers("nimbus_session.test", "id", &id),
+					attrDiffers(sesAddr, "id", &id),
 					func(*terraform.State) error {
-						ses, err := c.Sessions.Get(context.Background(), id)
+						ses, err := c.Sessions.Get(t.Context(), id)
 						if err != nil {
 							return err
 						}
@@ -290,13 +283,11 @@ func TestAccSession_destroyCloses(t *testing.T) {
 	env := newTestServer(t)
 	c := env.Client(t)
 	web := testAccName("web")
-	createRunningService(t, c, web)
+	testfixtures.CreateRunningService(t, c, fixtureService(web))
 	var id string
-	resource.Test(t, resource.TestCase{
-		PreCheck:                 func() { testAccPreCheck(t) },
-		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+	accTest(t, resource.TestCase{
 		CheckDestroy: func(*terraform.State) error {
-			ses, err := c.Sessions.Get(context.Background(), id)
+			ses, err := c.Sessions.Get(t.Context(), id)
 			if err != nil {
 				return err
 			}
@@ -308,7 +299,7 @@ func TestAccSession_destroyCloses(t *testing.T) {
 		Steps: []resource.TestStep{
 			{
 				Config: env.Config(sessionOnServiceConfig(web, "1h")),
-				Check:  captureAttr("nimbus_session.test", "id", &id),
+				Check:  captureAttr(sesAddr, "id", &id),
 			},
 		},
 	})
@@ -319,15 +310,10 @@ func TestAccSession_stoppedTarget(t *testing.T) {
 	env := newTestServer(t)
 	c := env.Client(t)
 	idle := testAccName("idle")
-	if _, err := c.Services.Create(context.Background(), api.CreateServiceRequest{
-		Name:    idle,
-		Backend: api.Backend{Kind: api.BackendKindBuiltIn, Provider: api.ProviderBrowser},
-	}); err != nil {
+	if _, err := c.Services.Create(t.Context(), testfixtures.BuiltInService(idle, api.ProviderBrowser, nil)); err != nil {
 		t.Fatal(err)
 	}
-	resource.Test(t, resource.TestCase{
-		PreCheck:                 func() { testAccPreCheck(t) },
-		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+	accTest(t, resource.TestCase{
 		Steps: []resource.TestStep{
 			{
 				Config:      env.Config(sessionOnServiceConfig(idle, "15m")),
@@ -348,9 +334,7 @@ func TestAccSession_validation(t *testing.T) {
 		"ttl garbage":  {`service_name = "web"` + "\n" + `channels = ["stdio"]` + "\n" + `ttl = "soon"`, `(?s)(Invalid duration|Invalid Time Duration)`},
 	} {
 		t.Run(name, func(t *testing.T) {
-			resource.Test(t, resource.TestCase{
-				PreCheck:                 func() { testAccPreCheck(t) },
-				ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+			accTest(t, resource.TestCase{
 				Steps: []resource.TestStep{{
 					Config:      env.Config("resource \"nimbus_session\" \"test\" {\n" + tc.body + "\n}\n"),
 					PlanOnly:    true,
@@ -381,10 +365,8 @@ resource "nimbus_session" "test" {
 }
 `, web))
 	var sessionID string
-	resource.Test(t, resource.TestCase{
-		PreCheck:                 func() { testAccPreCheck(t) },
-		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		CheckDestroy:             checkSessionsClosed(c),
+	accTest(t, resource.TestCase{
+		CheckDestroy: checkSessionsClosed(t, c),
 		Steps: []resource.TestStep{
 			{
 				Config: cfg,
@@ -392,15 +374,15 @@ resource "nimbus_session" "test" {
 					PostApplyPostRefresh: emptyPlan,
 				},
 				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue("nimbus_session.test", tfjsonpath.New("service_id"), knownvalue.StringExact(env.Tenant+"/"+web)),
-					statecheck.ExpectKnownValue("nimbus_session.test", tfjsonpath.New("service_name"), knownvalue.Null()),
-					statecheck.ExpectKnownValue("nimbus_session.test", tfjsonpath.New("tenant_id"), knownvalue.StringExact(env.Tenant)),
-					statecheck.ExpectKnownValue("nimbus_session.test", tfjsonpath.New("target_snapshot").AtMapKey("name"), knownvalue.StringExact(web)),
+					stateIs(sesAddr, "service_id", knownvalue.StringExact(env.Tenant+"/"+web)),
+					stateIs(sesAddr, "service_name", knownvalue.Null()),
+					stateIs(sesAddr, "tenant_id", knownvalue.StringExact(env.Tenant)),
+					stateAt(sesAddr, tfpath("target_snapshot").AtMapKey("name"), knownvalue.StringExact(web)),
 				},
-				Check: captureAttr("nimbus_session.test", "id", &sessionID),
+				Check: captureAttr(sesAddr, "id", &sessionID),
 			},
 			{
-				ResourceName:            "nimbus_session.test",
+				ResourceName:            sesAddr,
 				ImportState:             true,
 				ImportStateVerify:       true,
 				ImportStateVerifyIgnore: []string{"service_id", "service_name"},
@@ -412,25 +394,25 @@ resource "nimbus_session" "test" {
 				// configuration using service_id keeps the session.
 				Config: strings.Replace(cfg, "service_id = nimbus_service.web.id", "service_name = nimbus_service.web.name", 1),
 				ConfigPlanChecks: resource.ConfigPlanChecks{
-					PreApply:             []plancheck.PlanCheck{plancheck.ExpectResourceAction("nimbus_session.test", plancheck.ResourceActionUpdate)},
+					PreApply:             []plancheck.PlanCheck{plancheck.ExpectResourceAction(sesAddr, plancheck.ResourceActionUpdate)},
 					PostApplyPostRefresh: emptyPlan,
 				},
-				Check: resource.ComposeTestCheckFunc(
-					resource.TestCheckResourceAttrPtr("nimbus_session.test", "id", &sessionID),
-					resource.TestCheckResourceAttr("nimbus_session.test", "service_name", web),
-					resource.TestCheckNoResourceAttr("nimbus_session.test", "service_id"),
-				),
+				ConfigStateChecks: []statecheck.StateCheck{
+					stateIs(sesAddr, "service_name", knownvalue.StringExact(web)),
+					stateIs(sesAddr, "service_id", knownvalue.Null()),
+				},
+				Check: resource.TestCheckResourceAttrPtr(sesAddr, "id", &sessionID),
 			},
 			{
 				Config: cfg,
 				ConfigPlanChecks: resource.ConfigPlanChecks{
-					PreApply:             []plancheck.PlanCheck{plancheck.ExpectResourceAction("nimbus_session.test", plancheck.ResourceActionUpdate)},
+					PreApply:             []plancheck.PlanCheck{plancheck.ExpectResourceAction(sesAddr, plancheck.ResourceActionUpdate)},
 					PostApplyPostRefresh: emptyPlan,
 				},
-				Check: resource.ComposeTestCheckFunc(
-					resource.TestCheckResourceAttrPtr("nimbus_session.test", "id", &sessionID),
-					resource.TestCheckResourceAttr("nimbus_session.test", "service_id", env.Tenant+"/"+web),
-				),
+				ConfigStateChecks: []statecheck.StateCheck{
+					stateIs(sesAddr, "service_id", knownvalue.StringExact(env.Tenant+"/"+web)),
+				},
+				Check: resource.TestCheckResourceAttrPtr(sesAddr, "id", &sessionID),
 			},
 		},
 	})

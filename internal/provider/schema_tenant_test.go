@@ -1,7 +1,6 @@
 package provider
 
 import (
-	"context"
 	"testing"
 
 	"github.com/hashicorp/terraform-plugin-framework/action"
@@ -18,7 +17,7 @@ import (
 // list resource and action has a tenant_id checked with the API's rule
 // (validators.Name), so a malformed tenant fails at plan time everywhere.
 func TestTenantIDValidated(t *testing.T) {
-	ctx := context.Background()
+	ctx := t.Context()
 	want := validators.Name().Description(ctx)
 	check := func(name string, a any) {
 		t.Helper()

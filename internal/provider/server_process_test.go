@@ -177,9 +177,13 @@ func (p *serverProcess) exports() map[string]string {
 // request.
 func waitUp(t *testing.T, endpoint, token string) {
 	t.Helper()
-	deadline := time.Now().Add(60 * time.Second)
-	for time.Now().Before(deadline) {
-		req, _ := http.NewRequest(http.MethodGet, endpoint+"/v1/tenants", http.NoBody)
+	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
+	defer cancel()
+	for ctx.Err() == nil {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, endpoint+"/v1/tenants", http.NoBody)
+		if err != nil {
+			t.Fatal(err)
+		}
 		req.Header.Set("Authorization", "Bearer "+token)
 		if resp, err := http.DefaultClient.Do(req); err == nil {
 			resp.Body.Close()
@@ -281,7 +285,7 @@ resource "nimbus_service" "s" {
 	// creates, starts and waits are in flight), restart it half a second
 	// later.
 	killed := make(chan struct{})
-	ctx, cancel := context.WithCancel(context.Background())
+	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
 	watch := func() {
 		defer close(killed)

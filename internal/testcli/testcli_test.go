@@ -1,7 +1,6 @@
 package testcli_test
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"os/exec"
@@ -14,6 +13,7 @@ import (
 	"github.com/nimbus/terraform-provider-nimbus/internal/client"
 	"github.com/nimbus/terraform-provider-nimbus/internal/provider"
 	"github.com/nimbus/terraform-provider-nimbus/internal/testcli"
+	"github.com/nimbus/terraform-provider-nimbus/internal/testfixtures"
 	"github.com/nimbus/terraform-provider-nimbus/internal/testserver"
 )
 
@@ -66,8 +66,8 @@ func TestAccCLI_applyBuiltInService(t *testing.T) {
 	cli.MustRun("init", "-no-color")
 	cli.MustRun("apply", "-auto-approve", "-no-color")
 
-	c := newClient(t, srv)
-	s, err := c.Services.Get(context.Background(), "testcli-lb")
+	c := testfixtures.ServerClient(t, srv)
+	s, err := c.Services.Get(t.Context(), "testcli-lb")
 	if err != nil {
 		t.Fatalf("the applied service is not on the server: %v", err)
 	}
@@ -82,7 +82,7 @@ func TestAccCLI_applyBuiltInService(t *testing.T) {
 	}
 
 	cli.MustRun("destroy", "-auto-approve", "-no-color")
-	if _, err := c.Services.Get(context.Background(), "testcli-lb"); !client.IsNotFound(err) {
+	if _, err := c.Services.Get(t.Context(), "testcli-lb"); !client.IsNotFound(err) {
 		t.Fatalf("after destroy, get service: %v, want not found", err)
 	}
 }
@@ -123,19 +123,7 @@ run "service_runs" {
 		t.Fatalf("terraform test did not pass its run block:\n%s", out)
 	}
 	// terraform test destroys what its run blocks created.
-	if _, err := newClient(t, srv).Services.Get(context.Background(), "testcli-tftest"); !client.IsNotFound(err) {
+	if _, err := testfixtures.ServerClient(t, srv).Services.Get(t.Context(), "testcli-tftest"); !client.IsNotFound(err) {
 		t.Fatalf("after terraform test, get service: %v, want not found", err)
 	}
-}
-
-func newClient(t *testing.T, srv *testserver.Server) *client.Client {
-	t.Helper()
-	c, err := client.New(client.Config{
-		Endpoint: srv.URL, Token: srv.Token, TenantID: srv.Tenant,
-		Getenv: func(string) string { return "" }, HomeDir: t.TempDir(),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
 }

@@ -17,8 +17,11 @@ func TestStartRestartStop(t *testing.T) {
 	}
 	t0 := srv.Clock.Now()
 	resp := srv.Do(t, "POST", "/v1/tenants/two/services", []byte(`{"name":"svc","backend":{"kind":"builtIn","provider":"browser"}}`))
-	b, _ := io.ReadAll(resp.Body)
+	b, err := io.ReadAll(resp.Body)
 	resp.Body.Close()
+	if err != nil {
+		t.Fatalf("create: %v", err)
+	}
 	if resp.StatusCode != 201 {
 		t.Fatalf("create: %d %s", resp.StatusCode, b)
 	}
