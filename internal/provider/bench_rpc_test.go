@@ -51,8 +51,19 @@ func benchLogContext() context.Context {
 
 // benchLogModes runs fn once per SDK log mode (see the file comment).
 func benchLogModes(b *testing.B, fn func(b *testing.B)) {
-	// The SDK loggers write to os.Stderr as it is when each RPC starts (in
-	// the plugin process a pipe Terraform reads); here: /dev/null.
+	benchStderrToDevNull(b)
+	for _, mode := range []string{"default", "off"} {
+		b.Run("sdk-logs="+mode, func(b *testing.B) {
+			benchSDKLogs(b, mode == "off")
+			fn(b)
+		})
+	}
+}
+
+// benchStderrToDevNull points os.Stderr at /dev/null for the benchmark: the
+// SDK loggers write to os.Stderr as it is when each RPC starts (in the
+// plugin process a pipe Terraform reads).
+func benchStderrToDevNull(b *testing.B) {
 	devNull, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
 	if err != nil {
 		b.Fatal(err)
@@ -65,20 +76,20 @@ func benchLogModes(b *testing.B, fn func(b *testing.B)) {
 			b.Error(err)
 		}
 	})
-	for _, mode := range []string{"default", "off"} {
-		b.Run("sdk-logs="+mode, func(b *testing.B) {
-			for _, kv := range os.Environ() {
-				if name, _, _ := strings.Cut(kv, "="); strings.HasPrefix(name, "TF_LOG") {
-					b.Setenv(name, "")
-				}
-			}
-			if mode == "off" {
-				for _, name := range sdklog.Defaults(os.Environ()) {
-					b.Setenv(name, sdklog.Off)
-				}
-			}
-			fn(b)
-		})
+}
+
+// benchSDKLogs unsets every TF_LOG* variable and with off sets the ones
+// sdklog.QuietUnlessSet sets in main.
+func benchSDKLogs(b *testing.B, off bool) {
+	for _, kv := range os.Environ() {
+		if name, _, _ := strings.Cut(kv, "="); strings.HasPrefix(name, "TF_LOG") {
+			b.Setenv(name, "")
+		}
+	}
+	if off {
+		for _, name := range sdklog.Defaults(os.Environ()) {
+			b.Setenv(name, sdklog.Off)
+		}
 	}
 }
 
