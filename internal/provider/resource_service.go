@@ -154,8 +154,10 @@ func (r *ServiceResource) Create(ctx context.Context, req resource.CreateRequest
 
 func (r *ServiceResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
 	defer setIdentity(ctx, resp.Identity, &resp.Diagnostics, "name", &resp.State, &req.State)
+	// Every refresh reads every service: the model is converted without
+	// the framework's reflection (resource_service_value.go).
 	var state serviceModel
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	resp.Diagnostics.Append(getServiceModel(ctx, req.State.Raw, &state)...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
@@ -184,7 +186,11 @@ func (r *ServiceResource) Read(ctx context.Context, req resource.ReadRequest, re
 		state.WaitUntil = types.StringValue(api.WaitReady) // after import
 	}
 	state.setStatus(ctx, svc, &resp.Diagnostics)
-	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
+	raw, d := serviceValue(ctx, &state)
+	resp.Diagnostics.Append(d...)
+	if !resp.Diagnostics.HasError() {
+		resp.State.Raw = raw
+	}
 }
 
 func (r *ServiceResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
