@@ -8,7 +8,8 @@ package provider
 // the SDK's logging costs what it costs in `terraform plan`; the lines go to
 // /dev/null instead of the plugin's stderr pipe. Every benchmark runs twice:
 // sdk-logs=default (no TF_LOG* set: the SDK logs at trace level, as JSON)
-// and sdk-logs=off (the variables sdklog.QuietUnlessSet sets in main).
+// and sdk-logs=off (the variables sdklog.QuietUnlessSet sets in main: the
+// SDK subsystems and the provider's own logger off).
 //
 // Besides ns/op and allocs/op each reports cpu-ms/op (see benchCPU).
 //
@@ -117,7 +118,7 @@ func processCPU(b *testing.B) time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
-func benchCheck(b *testing.B, what string, err error, diags []*tfprotov6.Diagnostic) {
+func benchCheck(b testing.TB, what string, err error, diags []*tfprotov6.Diagnostic) {
 	b.Helper()
 	if err != nil {
 		b.Fatalf("%s: %v", what, err)
@@ -129,7 +130,7 @@ func benchCheck(b *testing.B, what string, err error, diags []*tfprotov6.Diagnos
 	}
 }
 
-func benchDynamic(b *testing.B, typ tftypes.Type, v tftypes.Value) *tfprotov6.DynamicValue {
+func benchDynamic(b testing.TB, typ tftypes.Type, v tftypes.Value) *tfprotov6.DynamicValue {
 	b.Helper()
 	dv, err := tfprotov6.NewDynamicValue(typ, v)
 	if err != nil {
@@ -139,7 +140,7 @@ func benchDynamic(b *testing.B, typ tftypes.Type, v tftypes.Value) *tfprotov6.Dy
 }
 
 // benchObject is a value of the object type typ: vals, null elsewhere.
-func benchObject(b *testing.B, typ tftypes.Type, vals map[string]tftypes.Value) tftypes.Value {
+func benchObject(b testing.TB, typ tftypes.Type, vals map[string]tftypes.Value) tftypes.Value {
 	b.Helper()
 	obj, ok := typ.(tftypes.Object)
 	if !ok {
