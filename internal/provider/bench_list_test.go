@@ -33,9 +33,9 @@ import (
 var benchListSizes = []int{200, 1000, 10000}
 
 // newBenchListing starts the server, creates n built-in services in its
-// tenant and configures a provider; it returns the provider server and its
-// schema.
-func newBenchListing(b *testing.B, n int) (tfprotov6.ProviderServer, *tfprotov6.GetProviderSchemaResponse) {
+// tenant and configures a provider; it returns the provider server, its
+// schema and a client of the tenant.
+func newBenchListing(b testing.TB, n int) (tfprotov6.ProviderServer, *tfprotov6.GetProviderSchemaResponse, *client.Client) {
 	b.Helper()
 	ts := testserver.Start(b)
 	ctx := context.Background()
@@ -56,7 +56,7 @@ func newBenchListing(b *testing.B, n int) (tfprotov6.ProviderServer, *tfprotov6.
 	pcfg := benchObject(b, ptyp, map[string]tftypes.Value{"endpoint": str(ts.URL), "tenant_id": str(ts.Tenant), "token": str(ts.Token)})
 	conf, err := srv.ConfigureProvider(ctx, &tfprotov6.ConfigureProviderRequest{Config: benchDynamic(b, ptyp, pcfg)})
 	benchCheck(b, "configure", err, conf.Diagnostics)
-	return srv, schema
+	return srv, schema, c
 }
 
 // createBuiltIns creates n stopped built-in services, 8 at a time.
@@ -158,7 +158,7 @@ func BenchmarkListing(b *testing.B) {
 	benchSDKLogs(b, true)
 	for _, n := range benchListSizes {
 		b.Run(fmt.Sprintf("services=%d", n), func(b *testing.B) {
-			srv, schema := newBenchListing(b, n)
+			srv, schema, _ := newBenchListing(b, n)
 			b.Run("data-source", func(b *testing.B) { benchServicesDataSource(b, srv, schema, n) })
 			b.Run("list-resource", func(b *testing.B) { benchServiceList(b, srv, schema, n) })
 		})

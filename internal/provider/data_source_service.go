@@ -12,6 +12,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-go/tftypes"
 
 	"github.com/nimbus/terraform-provider-nimbus/internal/api"
 	"github.com/nimbus/terraform-provider-nimbus/internal/client"
@@ -92,6 +93,28 @@ var serviceInfoAttrTypes = map[string]attr.Type{
 	"endpoints":  types.ListType{ElemType: types.ObjectType{AttrTypes: endpointAttrTypes}},
 	"sandbox_id": types.StringType, "status_message": types.StringType,
 	"created_at": timetypes.RFC3339Type{}, "updated_at": timetypes.RFC3339Type{},
+}
+
+// terraformValue is m as a Terraform value of type serviceInfoAttrTypes,
+// built field by field (the data sources list thousands of them).
+func (m serviceInfoModel) terraformValue(ctx context.Context) (tftypes.Value, diag.Diagnostics) {
+	o, diags := types.ObjectValue(serviceInfoAttrTypes, map[string]attr.Value{
+		"id": m.ID, "name": m.Name, "tenant_id": m.TenantID, "labels": m.Labels,
+		"backend_kind": m.BackendKind, "sandbox_backend": m.SandboxBackend, "image": m.Image,
+		"built_in_provider": m.BuiltInProvider, "external_url": m.ExternalURL,
+		"generation": m.Generation, "observed_generation": m.ObservedGeneration,
+		"lifecycle_state": m.LifecycleState, "readiness": m.Readiness, "health": m.Health,
+		"endpoints": m.Endpoints, "sandbox_id": m.SandboxID, "status_message": m.StatusMessage,
+		"created_at": m.CreatedAt, "updated_at": m.UpdatedAt,
+	})
+	if diags.HasError() {
+		return tftypes.Value{}, diags
+	}
+	v, err := o.ToTerraformValue(ctx)
+	if err != nil {
+		diags.AddError("Could not build a listed service", "This is a bug in the Nimbus provider; please report it. "+err.Error())
+	}
+	return v, diags
 }
 
 func serviceInfo(svc *api.Service, diags *diag.Diagnostics) serviceInfoModel {
