@@ -20,7 +20,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hashicorp/terraform-plugin-framework/providerserver"
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
 	"github.com/hashicorp/terraform-plugin-go/tftypes"
 
@@ -46,16 +45,7 @@ func newBenchListing(b testing.TB, n int) (tfprotov6.ProviderServer, *tfprotov6.
 	if err := createBuiltIns(ctx, c, n); err != nil {
 		b.Fatal(err)
 	}
-	srv, err := providerserver.NewProtocol6WithError(New("test")())()
-	if err != nil {
-		b.Fatal(err)
-	}
-	schema, err := srv.GetProviderSchema(ctx, &tfprotov6.GetProviderSchemaRequest{})
-	benchCheck(b, "schema", err, schemaDiags(schema))
-	ptyp := schema.Provider.ValueType()
-	pcfg := benchObject(b, ptyp, map[string]tftypes.Value{"endpoint": str(ts.URL), "tenant_id": str(ts.Tenant), "token": str(ts.Token)})
-	conf, err := srv.ConfigureProvider(ctx, &tfprotov6.ConfigureProviderRequest{Config: benchDynamic(b, ptyp, pcfg)})
-	benchCheck(b, "configure", err, conf.Diagnostics)
+	srv, schema := benchProvider(b, ts)
 	return srv, schema, c
 }
 
@@ -131,17 +121,21 @@ func heapPeak() (stop func() uint64) {
 	return func() uint64 { close(done); return <-result }
 }
 
-// benchPeak runs op b.N times and reports the largest peak-heap-MB of a run.
-func benchPeak(b *testing.B, op func() error) {
+// benchPeak runs op b.N times and reports the largest peak-heap-MB of a
+// run. op returns a check of its result, run after the heap is sampled.
+func benchPeak(b *testing.B, op func() (check func() error, err error)) {
 	b.ReportAllocs()
 	var peak uint64
 	for b.Loop() {
 		b.StopTimer()
 		stop := heapPeak()
 		b.StartTimer()
-		err := op()
+		check, err := op()
 		b.StopTimer()
 		peak = max(peak, stop())
+		if err == nil {
+			err = check()
+		}
 		b.StartTimer()
 		if err != nil {
 			b.Fatal(err)
@@ -168,15 +162,17 @@ func BenchmarkListing(b *testing.B) {
 func benchServicesDataSource(b *testing.B, srv tfprotov6.ProviderServer, schema *tfprotov6.GetProviderSchemaResponse, n int) {
 	typ := schema.DataSourceSchemas["nimbus_services"].ValueType()
 	dv := benchDynamic(b, typ, benchObject(b, typ, nil))
-	benchPeak(b, func() error {
+	benchPeak(b, func() (func() error, error) {
 		resp, err := srv.ReadDataSource(benchLogContext(), &tfprotov6.ReadDataSourceRequest{TypeName: "nimbus_services", Config: dv})
 		if err != nil {
-			return err
+			return nil, err
 		}
-		if err := diagsErr(resp.Diagnostics); err != nil {
-			return err
-		}
-		return checkListed(resp.State, typ, n)
+		return func() error {
+			if err := diagsErr(resp.Diagnostics); err != nil {
+				return err
+			}
+			return checkListed(resp.State, typ, n)
+		}, nil
 	})
 }
 
@@ -207,23 +203,25 @@ func benchServiceList(b *testing.B, srv tfprotov6.ProviderServer, schema *tfprot
 	}
 	typ := schema.ListResourceSchemas["nimbus_service"].ValueType()
 	dv := benchDynamic(b, typ, benchObject(b, typ, nil))
-	benchPeak(b, func() error {
+	benchPeak(b, func() (func() error, error) {
 		resp, err := ls.ListResource(benchLogContext(), &tfprotov6.ListResourceRequest{
 			TypeName: "nimbus_service", Config: dv, IncludeResource: true, Limit: int64(n) + 1,
 		})
 		if err != nil {
-			return err
+			return nil, err
 		}
 		got := 0
 		for r := range resp.Results {
 			if err := diagsErr(r.Diagnostics); err != nil {
-				return err
+				return nil, err
 			}
 			got++
 		}
-		if got != n {
-			return fmt.Errorf("listed %d services, want %d", got, n)
-		}
-		return nil
+		return func() error {
+			if got != n {
+				return fmt.Errorf("listed %d services, want %d", got, n)
+			}
+			return nil
+		}, nil
 	})
 }

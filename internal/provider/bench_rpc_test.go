@@ -166,18 +166,7 @@ func newBenchService(b *testing.B) *benchService {
 		o.StartDelay, o.StopDelay, o.HealthInterval = 20*time.Millisecond, 20*time.Millisecond, 50*time.Millisecond
 	})
 	ctx := context.Background()
-	srv, err := providerserver.NewProtocol6WithError(New("test")())()
-	if err != nil {
-		b.Fatal(err)
-	}
-	schema, err := srv.GetProviderSchema(ctx, &tfprotov6.GetProviderSchemaRequest{})
-	benchCheck(b, "schema", err, schemaDiags(schema))
-	ptyp := schema.Provider.ValueType()
-	pcfg := benchObject(b, ptyp, map[string]tftypes.Value{
-		"endpoint": str(ts.URL), "tenant_id": str(ts.Tenant), "token": str(ts.Token),
-	})
-	conf, err := srv.ConfigureProvider(ctx, &tfprotov6.ConfigureProviderRequest{Config: benchDynamic(b, ptyp, pcfg)})
-	benchCheck(b, "configure", err, conf.Diagnostics)
+	srv, schema := benchProvider(b, ts)
 
 	typ := schema.ResourceSchemas["nimbus_service"].ValueType()
 	builtInType := typ.(tftypes.Object).AttributeTypes["built_in"]
@@ -197,6 +186,26 @@ func newBenchService(b *testing.B) *benchService {
 	})
 	benchCheck(b, "apply create", err, applied.Diagnostics)
 	return &benchService{srv: srv, typ: typ, config: config, state: applied.NewState}
+}
+
+// benchProvider is a protocol-6 provider server configured for ts, and its
+// schema.
+func benchProvider(b testing.TB, ts *testserver.Server) (tfprotov6.ProviderServer, *tfprotov6.GetProviderSchemaResponse) {
+	b.Helper()
+	ctx := context.Background()
+	srv, err := providerserver.NewProtocol6WithError(New("test")())()
+	if err != nil {
+		b.Fatal(err)
+	}
+	schema, err := srv.GetProviderSchema(ctx, &tfprotov6.GetProviderSchemaRequest{})
+	benchCheck(b, "schema", err, schemaDiags(schema))
+	ptyp := schema.Provider.ValueType()
+	pcfg := benchObject(b, ptyp, map[string]tftypes.Value{
+		"endpoint": str(ts.URL), "tenant_id": str(ts.Tenant), "token": str(ts.Token),
+	})
+	conf, err := srv.ConfigureProvider(ctx, &tfprotov6.ConfigureProviderRequest{Config: benchDynamic(b, ptyp, pcfg)})
+	benchCheck(b, "configure", err, conf.Diagnostics)
+	return srv, schema
 }
 
 func schemaDiags(s *tfprotov6.GetProviderSchemaResponse) []*tfprotov6.Diagnostic {

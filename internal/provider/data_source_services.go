@@ -127,7 +127,7 @@ func (d *ServicesDataSource) Read(ctx context.Context, req datasource.ReadReques
 	}
 	raw, err := withAttributes(resp.State.Raw, map[string]tftypes.Value{
 		"names":    listOrNull(tftypes.String, names),
-		"services": listOrNull(types.ObjectType{AttrTypes: serviceInfoAttrTypes}.TerraformType(ctx), items),
+		"services": listOrNull(serviceInfoType(), items),
 	})
 	if err != nil {
 		resp.Diagnostics.AddError("Could not build the nimbus_services data", "This is a bug in the Nimbus provider; please report it. "+err.Error())

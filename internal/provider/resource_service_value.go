@@ -189,7 +189,10 @@ func serviceValue(ctx context.Context, m *serviceModel) (tftypes.Value, diag.Dia
 		}
 		external = object(externalType, map[string]attr.Value{"url": e.URL, "health_path": e.HealthPath, "auth": auth})
 	}
-	obj := object(typ, map[string]attr.Value{
+	if diags.HasError() {
+		return tftypes.Value{}, diags
+	}
+	return objectTerraformValue(ctx, "nimbus_service data", typ.AttrTypes, map[string]attr.Value{
 		"id": m.ID, "name": m.Name, "tenant_id": m.TenantID, "labels": m.Labels,
 		"sandbox": sandbox, "built_in": builtIn, "external": external,
 		"running": m.Running, "wait_until": m.WaitUntil, "restart_triggers": m.RestartTriggers, "timeouts": m.Timeouts,
@@ -197,12 +200,4 @@ func serviceValue(ctx context.Context, m *serviceModel) (tftypes.Value, diag.Dia
 		"readiness": m.Readiness, "health": m.Health, "status_message": m.StatusMessage, "sandbox_id": m.SandboxID,
 		"conditions": m.Conditions, "endpoints": m.Endpoints, "created_at": m.CreatedAt, "updated_at": m.UpdatedAt,
 	})
-	if diags.HasError() {
-		return tftypes.Value{}, diags
-	}
-	v, err := obj.ToTerraformValue(ctx)
-	if err != nil {
-		diags.AddError("Could not build nimbus_service data", "This is a bug in the Nimbus provider; please report it. "+err.Error())
-	}
-	return v, diags
 }

@@ -4,10 +4,28 @@ package provider
 // framework's reflection (issue 10).
 
 import (
+	"context"
 	"maps"
 
+	"github.com/hashicorp/terraform-plugin-framework/attr"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-go/tftypes"
 )
+
+// objectTerraformValue is the object of attrs, of attribute types
+// attrTypes, as a Terraform value; what names it in an error (a bug).
+func objectTerraformValue(ctx context.Context, what string, attrTypes map[string]attr.Type, attrs map[string]attr.Value) (tftypes.Value, diag.Diagnostics) {
+	o, diags := types.ObjectValue(attrTypes, attrs)
+	if diags.HasError() {
+		return tftypes.Value{}, diags
+	}
+	v, err := o.ToTerraformValue(ctx)
+	if err != nil {
+		diags.AddError("Could not build "+what, "This is a bug in the Nimbus provider; please report it. "+err.Error())
+	}
+	return v, diags
+}
 
 // withAttributes returns the object value v with the attributes in repl
 // replaced.

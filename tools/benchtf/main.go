@@ -518,9 +518,11 @@ func medianOf(samples []sample, f func(sample) time.Duration) time.Duration {
 
 func report(out io.Writer, c config, results map[string][][]sample) {
 	svc, data := results["nimbus_service"], results["terraform_data"]
-	fmt.Fprintf(out, "\nmedians of %d rounds, N=%d (wall: elapsed time; core: CPU of terraform itself; provider: CPU of the nimbus provider processes; server: CPU of the Nimbus server)\n\n", c.rounds, c.n)
+	fmt.Fprintf(out, "\nmedians of %d rounds, N=%d (wall: elapsed time; core: CPU of terraform itself; provider: CPU of the nimbus provider "+
+		"processes; server: CPU of the Nimbus server; CPU ratio: core + provider + server CPU of nimbus_service over terraform_data's core CPU, "+
+		"which a busy machine skews less than wall time)\n\n", c.rounds, c.n)
 	w := tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(w, "step\tnimbus_service wall\tterraform_data wall\tratio\tcore CPU (svc / data)\tprovider CPU\tper resource\tserver CPU\tprovider peak RSS\t")
+	fmt.Fprintln(w, "step\tnimbus_service wall\tterraform_data wall\tratio\tcore CPU (svc / data)\tprovider CPU\tper resource\tserver CPU\tCPU ratio\tprovider peak RSS\t")
 	for i, s := range steps {
 		sw, dw := medianOf(svc[i], func(s sample) time.Duration { return s.wall }), medianOf(data[i], func(s sample) time.Duration { return s.wall })
 		pc := medianOf(svc[i], func(s sample) time.Duration { return s.providerCPU })
@@ -528,13 +530,12 @@ func report(out io.Writer, c config, results map[string][][]sample) {
 		for _, x := range svc[i] {
 			rss = max(rss, x.providerRSS)
 		}
-		fmt.Fprintf(w, "%s\t%.2fs\t%.2fs\t%.1f×\t%.2fs / %.2fs\t%.2fs\t%.2fms\t%.2fs\t%d MB\t\n", s.name,
-			sw.Seconds(), dw.Seconds(), sw.Seconds()/dw.Seconds(),
-			medianOf(svc[i], func(s sample) time.Duration { return s.coreCPU }).Seconds(),
-			medianOf(data[i], func(s sample) time.Duration { return s.coreCPU }).Seconds(),
-			pc.Seconds(), float64(pc)/float64(time.Millisecond)/float64(c.n),
-			medianOf(svc[i], func(s sample) time.Duration { return s.serverCPU }).Seconds(),
-			rss/1024)
+		sc, dc := medianOf(svc[i], func(s sample) time.Duration { return s.coreCPU }), medianOf(data[i], func(s sample) time.Duration { return s.coreCPU })
+		srvc := medianOf(svc[i], func(s sample) time.Duration { return s.serverCPU })
+		fmt.Fprintf(w, "%s\t%.2fs\t%.2fs\t%.1f×\t%.2fs / %.2fs\t%.2fs\t%.2fms\t%.2fs\t%.1f×\t%d MB\t\n", s.name,
+			sw.Seconds(), dw.Seconds(), sw.Seconds()/dw.Seconds(), sc.Seconds(), dc.Seconds(),
+			pc.Seconds(), float64(pc)/float64(time.Millisecond)/float64(c.n), srvc.Seconds(),
+			(sc+pc+srvc).Seconds()/dc.Seconds(), rss/1024)
 	}
 	_ = w.Flush()
 }
