@@ -4,9 +4,10 @@ package provider
 // framework's reflection. tfsdk.State.Get and Set walk the model's struct
 // tags on every call (and compile a pattern per field to check them); for
 // Read, which runs for every service on every refresh, that was a quarter
-// of the provider's CPU per ReadResource (issue 10). The conversions here
-// are plain field copies; TestServiceModelValue checks that they agree with
-// the framework's Get and Set on every backend.
+// of the provider's CPU per ReadResource (issue 10). Create, Update and
+// Delete use the same conversions. They are plain field copies;
+// TestServiceModelValue checks that they agree with the framework's Get and
+// Set on every backend.
 
 import (
 	"context"
@@ -18,6 +19,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-go/tftypes"
 )
@@ -200,4 +202,13 @@ func serviceValue(ctx context.Context, m *serviceModel) (tftypes.Value, diag.Dia
 		"readiness": m.Readiness, "health": m.Health, "status_message": m.StatusMessage, "sandbox_id": m.SandboxID,
 		"conditions": m.Conditions, "endpoints": m.Endpoints, "created_at": m.CreatedAt, "updated_at": m.UpdatedAt,
 	})
+}
+
+// setServiceState sets state to m, as State.Set(ctx, m) does.
+func setServiceState(ctx context.Context, state *tfsdk.State, m *serviceModel) diag.Diagnostics {
+	v, diags := serviceValue(ctx, m)
+	if !diags.HasError() {
+		state.Raw = v
+	}
+	return diags
 }
