@@ -3,13 +3,14 @@ package provider
 // Memory of the listings (issue 10): the nimbus_services data source and
 // the nimbus_service list resource (ListResource with include_resource)
 // read over the protocol-6 server in-process, for a tenant of 200, 1,000
-// and 10,000 built-in services on the in-process Nimbus server. Besides B/op and allocs/op each reports peak-heap-MB: the most
-// heap (live and not yet collected objects, sampled every millisecond) held
-// above what the process held before the call, the in-process server's
-// page encoding included; that is what the provider's RSS follows. The
-// SDK's logs are off, as in the provider process when no TF_LOG* is set.
+// and 10,000 built-in services on the in-process Nimbus server. Besides
+// B/op and allocs/op each reports peak-heap-MB: the most heap (live and not
+// yet collected objects, sampled every millisecond) held above what the
+// process held before the call, the in-process server's page encoding
+// included; that is what the provider's RSS follows. The SDK's logs are
+// off, as in the provider process when no TF_LOG* is set.
 //
-//	go test -run '^$' -bench 'BenchmarkListing' -benchtime 3x ./internal/provider/
+//	go test -run '^$' -bench 'BenchmarkListing' -benchtime 1x ./internal/provider/
 
 import (
 	"context"
