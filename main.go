@@ -62,7 +62,8 @@ func servePlugin(args []string) int {
 		fmt.Println(version)
 		return 0
 	}
-	// With no TF_LOG* variable set nobody reads the SDK's trace lines:
+	// With no TF_LOG* variable set nobody reads the SDK's trace lines or the
+	// provider's own:
 	// don't format them (see internal/sdklog).
 	if err := sdklog.QuietUnlessSet(); err != nil {
 		log.Println(err.Error())

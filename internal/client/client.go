@@ -249,6 +249,7 @@ func (c *Client) do(ctx context.Context, rq *request, out any) error {
 		defer cancel()
 	}
 	start := time.Now()
+	var last error // the last attempt's error that ctx did not cause
 	for attempt := 0; ; attempt++ {
 		_, err := c.attemptRenewingToken(ctx, rq, u.String(), body, out)
 		if err == nil {
@@ -258,8 +259,14 @@ func (c *Client) do(ctx context.Context, rq *request, out any) error {
 			return gaveUp(err, attempt, start, false)
 		}
 		if ctx.Err() != nil {
+			if last != nil && errors.Is(err, ctx.Err()) {
+				// The deadline cut this attempt short: the server's
+				// last answer says more than the context's error.
+				err = last
+			}
 			return gaveUp(err, attempt, start, errors.Is(ctx.Err(), context.DeadlineExceeded))
 		}
+		last = err
 		delay, ok := c.retryDelay(err, rq, attempt)
 		if ok && rq.mayHaveLanded && !rq.repeatable && rq.happened != nil {
 			done, herr := rq.happened(ctx)

@@ -231,6 +231,18 @@ func TestRetryStopsAtDeadline(t *testing.T) {
 	}
 }
 
+// When the deadline comes while an attempt is in flight, the error is still
+// the server's last answer, said to have been retried until the deadline,
+// not the bare context error of the attempt it cut short.
+func TestRetryDeadlineDuringAttemptKeepsLastAnswer(t *testing.T) {
+	hang := func(_ http.ResponseWriter, r *http.Request) { <-r.Context().Done() }
+	s, c := scripted(t, apiErr(api.CodeUnavailable, ""), apiErr(api.CodeUnavailable, ""), hang)
+	err := c.Services.Delete(deadline(t, 500*time.Millisecond), "web", DeleteOptions{})
+	if Code(err) != api.CodeUnavailable || s.calls() != 3 || !retriedUntilDeadline(err) {
+		t.Fatalf("calls=%d err=%v", s.calls(), err)
+	}
+}
+
 func TestRetryBackoffIsCappedAndJittered(t *testing.T) {
 	c := newTestClient(t, "http://127.0.0.1:1", func(c *Config) { c.MaxRetryWait = 2 * time.Second })
 	seen := map[time.Duration]bool{}

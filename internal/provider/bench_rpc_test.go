@@ -8,7 +8,10 @@ package provider
 // the SDK's logging costs what it costs in `terraform plan`; the lines go to
 // /dev/null instead of the plugin's stderr pipe. Every benchmark runs twice:
 // sdk-logs=default (no TF_LOG* set: the SDK logs at trace level, as JSON)
-// and sdk-logs=off (the variables sdklog.QuietUnlessSet sets in main).
+// and sdk-logs=off (the variables sdklog.QuietUnlessSet sets in main: the
+// SDK subsystems and the provider's own logger off).
+//
+// Besides ns/op and allocs/op each reports cpu-ms/op (see benchCPU).
 //
 //	go test -run '^$' -bench BenchmarkRPC -cpuprofile /tmp/cpu.out ./internal/provider/
 
@@ -17,6 +20,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -51,8 +55,19 @@ func benchLogContext() context.Context {
 
 // benchLogModes runs fn once per SDK log mode (see the file comment).
 func benchLogModes(b *testing.B, fn func(b *testing.B)) {
-	// The SDK loggers write to os.Stderr as it is when each RPC starts (in
-	// the plugin process a pipe Terraform reads); here: /dev/null.
+	benchStderrToDevNull(b)
+	for _, mode := range []string{"default", "off"} {
+		b.Run("sdk-logs="+mode, func(b *testing.B) {
+			benchSDKLogs(b, mode == "off")
+			fn(b)
+		})
+	}
+}
+
+// benchStderrToDevNull points os.Stderr at /dev/null for the benchmark: the
+// SDK loggers write to os.Stderr as it is when each RPC starts (in the
+// plugin process a pipe Terraform reads).
+func benchStderrToDevNull(b *testing.B) {
 	devNull, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
 	if err != nil {
 		b.Fatal(err)
@@ -65,24 +80,45 @@ func benchLogModes(b *testing.B, fn func(b *testing.B)) {
 			b.Error(err)
 		}
 	})
-	for _, mode := range []string{"default", "off"} {
-		b.Run("sdk-logs="+mode, func(b *testing.B) {
-			for _, kv := range os.Environ() {
-				if name, _, _ := strings.Cut(kv, "="); strings.HasPrefix(name, "TF_LOG") {
-					b.Setenv(name, "")
-				}
-			}
-			if mode == "off" {
-				for _, name := range sdklog.Defaults(os.Environ()) {
-					b.Setenv(name, sdklog.Off)
-				}
-			}
-			fn(b)
-		})
+}
+
+// benchSDKLogs unsets every TF_LOG* variable and with off sets the ones
+// sdklog.QuietUnlessSet sets in main.
+func benchSDKLogs(b *testing.B, off bool) {
+	for _, kv := range os.Environ() {
+		if name, _, _ := strings.Cut(kv, "="); strings.HasPrefix(name, "TF_LOG") {
+			b.Setenv(name, "")
+		}
+	}
+	if off {
+		for _, name := range sdklog.Defaults(os.Environ()) {
+			b.Setenv(name, sdklog.Off)
+		}
 	}
 }
 
-func benchCheck(b *testing.B, what string, err error, diags []*tfprotov6.Diagnostic) {
+// benchCPU reports cpu-ms/op: the CPU time of the whole process (user +
+// system, all threads: the RPC, the garbage collector and the in-process
+// Nimbus server's answer) per iteration, a figure that a busy machine
+// inflates far less than ns/op. Call the function it returns after the loop.
+func benchCPU(b *testing.B) func() {
+	start := processCPU(b)
+	return func() {
+		if b.N > 0 {
+			b.ReportMetric(float64(processCPU(b)-start)/float64(time.Millisecond)/float64(b.N), "cpu-ms/op")
+		}
+	}
+}
+
+func processCPU(b *testing.B) time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		b.Fatal(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+func benchCheck(b testing.TB, what string, err error, diags []*tfprotov6.Diagnostic) {
 	b.Helper()
 	if err != nil {
 		b.Fatalf("%s: %v", what, err)
@@ -94,7 +130,7 @@ func benchCheck(b *testing.B, what string, err error, diags []*tfprotov6.Diagnos
 	}
 }
 
-func benchDynamic(b *testing.B, typ tftypes.Type, v tftypes.Value) *tfprotov6.DynamicValue {
+func benchDynamic(b testing.TB, typ tftypes.Type, v tftypes.Value) *tfprotov6.DynamicValue {
 	b.Helper()
 	dv, err := tfprotov6.NewDynamicValue(typ, v)
 	if err != nil {
@@ -104,7 +140,7 @@ func benchDynamic(b *testing.B, typ tftypes.Type, v tftypes.Value) *tfprotov6.Dy
 }
 
 // benchObject is a value of the object type typ: vals, null elsewhere.
-func benchObject(b *testing.B, typ tftypes.Type, vals map[string]tftypes.Value) tftypes.Value {
+func benchObject(b testing.TB, typ tftypes.Type, vals map[string]tftypes.Value) tftypes.Value {
 	b.Helper()
 	obj, ok := typ.(tftypes.Object)
 	if !ok {
@@ -130,18 +166,7 @@ func newBenchService(b *testing.B) *benchService {
 		o.StartDelay, o.StopDelay, o.HealthInterval = 20*time.Millisecond, 20*time.Millisecond, 50*time.Millisecond
 	})
 	ctx := context.Background()
-	srv, err := providerserver.NewProtocol6WithError(New("test")())()
-	if err != nil {
-		b.Fatal(err)
-	}
-	schema, err := srv.GetProviderSchema(ctx, &tfprotov6.GetProviderSchemaRequest{})
-	benchCheck(b, "schema", err, schemaDiags(schema))
-	ptyp := schema.Provider.ValueType()
-	pcfg := benchObject(b, ptyp, map[string]tftypes.Value{
-		"endpoint": str(ts.URL), "tenant_id": str(ts.Tenant), "token": str(ts.Token),
-	})
-	conf, err := srv.ConfigureProvider(ctx, &tfprotov6.ConfigureProviderRequest{Config: benchDynamic(b, ptyp, pcfg)})
-	benchCheck(b, "configure", err, conf.Diagnostics)
+	srv, schema := benchProvider(b, ts)
 
 	typ := schema.ResourceSchemas["nimbus_service"].ValueType()
 	builtInType := typ.(tftypes.Object).AttributeTypes["built_in"]
@@ -163,6 +188,26 @@ func newBenchService(b *testing.B) *benchService {
 	return &benchService{srv: srv, typ: typ, config: config, state: applied.NewState}
 }
 
+// benchProvider is a protocol-6 provider server configured for ts, and its
+// schema.
+func benchProvider(b testing.TB, ts *testserver.Server) (tfprotov6.ProviderServer, *tfprotov6.GetProviderSchemaResponse) {
+	b.Helper()
+	ctx := context.Background()
+	srv, err := providerserver.NewProtocol6WithError(New("test")())()
+	if err != nil {
+		b.Fatal(err)
+	}
+	schema, err := srv.GetProviderSchema(ctx, &tfprotov6.GetProviderSchemaRequest{})
+	benchCheck(b, "schema", err, schemaDiags(schema))
+	ptyp := schema.Provider.ValueType()
+	pcfg := benchObject(b, ptyp, map[string]tftypes.Value{
+		"endpoint": str(ts.URL), "tenant_id": str(ts.Tenant), "token": str(ts.Token),
+	})
+	conf, err := srv.ConfigureProvider(ctx, &tfprotov6.ConfigureProviderRequest{Config: benchDynamic(b, ptyp, pcfg)})
+	benchCheck(b, "configure", err, conf.Diagnostics)
+	return srv, schema
+}
+
 func schemaDiags(s *tfprotov6.GetProviderSchemaResponse) []*tfprotov6.Diagnostic {
 	if s == nil {
 		return nil
@@ -176,6 +221,7 @@ func BenchmarkRPC_ReadResource(b *testing.B) {
 	benchLogModes(b, func(b *testing.B) {
 		s := newBenchService(b)
 		b.ReportAllocs()
+		defer benchCPU(b)()
 		for b.Loop() {
 			resp, err := s.srv.ReadResource(benchLogContext(), &tfprotov6.ReadResourceRequest{
 				TypeName: "nimbus_service", CurrentState: s.state,
@@ -194,6 +240,7 @@ func BenchmarkRPC_PlanResourceChange(b *testing.B) {
 		s := newBenchService(b)
 		cfg := benchDynamic(b, s.typ, s.config)
 		b.ReportAllocs()
+		defer benchCPU(b)()
 		for b.Loop() {
 			resp, err := s.srv.PlanResourceChange(benchLogContext(), &tfprotov6.PlanResourceChangeRequest{
 				TypeName: "nimbus_service", PriorState: s.state, ProposedNewState: s.state, Config: cfg,
@@ -223,6 +270,7 @@ func BenchmarkRPC_Update(b *testing.B) {
 		s := newBenchService(b)
 		labelsType := s.typ.(tftypes.Object).AttributeTypes["labels"]
 		b.ReportAllocs()
+		defer benchCPU(b)()
 		i := 0
 		for b.Loop() {
 			i++

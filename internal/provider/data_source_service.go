@@ -3,6 +3,7 @@ package provider
 import (
 	"context"
 	"fmt"
+	"sync"
 
 	dstimeouts "github.com/hashicorp/terraform-plugin-framework-timeouts/datasource/timeouts"
 	"github.com/hashicorp/terraform-plugin-framework-timetypes/timetypes"
@@ -12,6 +13,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-go/tftypes"
 
 	"github.com/nimbus/terraform-provider-nimbus/internal/api"
 	"github.com/nimbus/terraform-provider-nimbus/internal/client"
@@ -92,6 +94,41 @@ var serviceInfoAttrTypes = map[string]attr.Type{
 	"endpoints":  types.ListType{ElemType: types.ObjectType{AttrTypes: endpointAttrTypes}},
 	"sandbox_id": types.StringType, "status_message": types.StringType,
 	"created_at": timetypes.RFC3339Type{}, "updated_at": timetypes.RFC3339Type{},
+}
+
+// serviceInfoType is the Terraform type of serviceInfoAttrTypes, built
+// once: every listed service's value shares it (an attr.Value's
+// ToTerraformValue builds a type of its own for each object).
+var serviceInfoType = sync.OnceValue(func() tftypes.Type {
+	return types.ObjectType{AttrTypes: serviceInfoAttrTypes}.TerraformType(context.Background())
+})
+
+// terraformValue is m as a Terraform value of type serviceInfoType, built
+// field by field (the data sources list thousands of them).
+func (m serviceInfoModel) terraformValue(ctx context.Context) (tftypes.Value, diag.Diagnostics) {
+	var diags diag.Diagnostics
+	vals := make(map[string]tftypes.Value, len(serviceInfoAttrTypes))
+	for name, v := range map[string]attr.Value{
+		"id": m.ID, "name": m.Name, "tenant_id": m.TenantID, "labels": m.Labels,
+		"backend_kind": m.BackendKind, "sandbox_backend": m.SandboxBackend, "image": m.Image,
+		"built_in_provider": m.BuiltInProvider, "external_url": m.ExternalURL,
+		"generation": m.Generation, "observed_generation": m.ObservedGeneration,
+		"lifecycle_state": m.LifecycleState, "readiness": m.Readiness, "health": m.Health,
+		"endpoints": m.Endpoints, "sandbox_id": m.SandboxID, "status_message": m.StatusMessage,
+		"created_at": m.CreatedAt, "updated_at": m.UpdatedAt,
+	} {
+		tv, err := v.ToTerraformValue(ctx)
+		if err != nil {
+			diags.AddError("Could not build a listed service", fmt.Sprintf("Attribute %s: %s. This is a bug in the Nimbus provider; please report it.", name, err))
+			return tftypes.Value{}, diags
+		}
+		vals[name] = tv
+	}
+	if err := tftypes.ValidateValue(serviceInfoType(), vals); err != nil {
+		diags.AddError("Could not build a listed service", "This is a bug in the Nimbus provider; please report it. "+err.Error())
+		return tftypes.Value{}, diags
+	}
+	return tftypes.NewValue(serviceInfoType(), vals), diags
 }
 
 func serviceInfo(svc *api.Service, diags *diag.Diagnostics) serviceInfoModel {

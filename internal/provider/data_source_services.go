@@ -11,6 +11,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-go/tftypes"
 
 	"github.com/nimbus/terraform-provider-nimbus/internal/api"
 	"github.com/nimbus/terraform-provider-nimbus/internal/client"
@@ -86,23 +87,37 @@ func (d *ServicesDataSource) Read(ctx context.Context, req datasource.ReadReques
 		LabelValue:     cfg.LabelValue.ValueString(),
 		LifecycleState: cfg.LifecycleState.ValueString(),
 	}
-	var names []string
-	var items []serviceInfoModel
+	// Thousands of services go into the state: each is converted to its
+	// Terraform value as its page arrives, without the framework's
+	// reflection, which cost about 30 KB per listed object (issue 10).
+	var names, items []tftypes.Value
 	for svc, err := range c.Services.All(ctx, opts, client.InTenant(tenant)) {
 		if err != nil {
 			addCallError(ctx, c, &resp.Diagnostics, fmt.Sprintf("Could not list the services of tenant %s", tenant), err)
 			return
 		}
-		names = append(names, svc.Metadata.Name)
-		items = append(items, serviceInfo(&svc, &resp.Diagnostics))
+		names = append(names, tftypes.NewValue(tftypes.String, svc.Metadata.Name))
+		item, d := serviceInfo(&svc, &resp.Diagnostics).terraformValue(ctx)
+		resp.Diagnostics.Append(d...)
+		if resp.Diagnostics.HasError() {
+			return
+		}
+		items = append(items, item)
 	}
 	cfg.TenantID = types.StringValue(tenant)
-	var dd = &resp.Diagnostics
-	l, di := types.ListValueFrom(ctx, types.StringType, names)
-	dd.Append(di...)
-	cfg.Names = l
-	s, di := types.ListValueFrom(ctx, types.ObjectType{AttrTypes: serviceInfoAttrTypes}, items)
-	dd.Append(di...)
-	cfg.Services = s
+	cfg.Names = types.ListNull(types.StringType)
+	cfg.Services = types.ListNull(types.ObjectType{AttrTypes: serviceInfoAttrTypes})
 	resp.Diagnostics.Append(resp.State.Set(ctx, &cfg)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	raw, err := withAttributes(resp.State.Raw, map[string]tftypes.Value{
+		"names":    listOrNull(tftypes.String, names),
+		"services": listOrNull(serviceInfoType(), items),
+	})
+	if err != nil {
+		resp.Diagnostics.AddError("Could not build the nimbus_services data", "This is a bug in the Nimbus provider; please report it. "+err.Error())
+		return
+	}
+	resp.State.Raw = raw
 }

@@ -87,8 +87,8 @@ func (r *ServiceResource) ValidateConfig(ctx context.Context, req resource.Valid
 func (r *ServiceResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
 	defer setIdentity(ctx, resp.Identity, &resp.Diagnostics, "name", &resp.State)
 	var plan, config serviceModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
-	resp.Diagnostics.Append(req.Config.Get(ctx, &config)...)
+	resp.Diagnostics.Append(getServiceModel(ctx, req.Plan.Raw, &plan)...)
+	resp.Diagnostics.Append(getServiceModel(ctx, req.Config.Raw, &config)...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
@@ -125,7 +125,7 @@ func (r *ServiceResource) Create(ctx context.Context, req resource.CreateRequest
 	plan.TenantID = types.StringValue(tenant)
 	defer func() {
 		plan.setStatus(ctx, svc, &resp.Diagnostics)
-		resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+		resp.Diagnostics.Append(setServiceState(ctx, &resp.State, &plan)...)
 	}()
 
 	if plan.Running.ValueBool() {
@@ -149,8 +149,11 @@ func (r *ServiceResource) Create(ctx context.Context, req resource.CreateRequest
 
 func (r *ServiceResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
 	defer setIdentity(ctx, resp.Identity, &resp.Diagnostics, "name", &resp.State, &req.State)
+	// Every refresh reads every service: the model is converted without
+	// the framework's reflection, here and in Create, Update and Delete
+	// (resource_service_value.go).
 	var state serviceModel
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	resp.Diagnostics.Append(getServiceModel(ctx, req.State.Raw, &state)...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
@@ -179,15 +182,15 @@ func (r *ServiceResource) Read(ctx context.Context, req resource.ReadRequest, re
 		state.WaitUntil = types.StringValue(api.WaitReady) // after import
 	}
 	state.setStatus(ctx, svc, &resp.Diagnostics)
-	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
+	resp.Diagnostics.Append(setServiceState(ctx, &resp.State, &state)...)
 }
 
 func (r *ServiceResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
 	defer setIdentity(ctx, resp.Identity, &resp.Diagnostics, "name", &resp.State)
 	var plan, state, config serviceModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-	resp.Diagnostics.Append(req.Config.Get(ctx, &config)...)
+	resp.Diagnostics.Append(getServiceModel(ctx, req.Plan.Raw, &plan)...)
+	resp.Diagnostics.Append(getServiceModel(ctx, req.State.Raw, &state)...)
+	resp.Diagnostics.Append(getServiceModel(ctx, req.Config.Raw, &config)...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
@@ -212,7 +215,7 @@ func (r *ServiceResource) Update(ctx context.Context, req resource.UpdateRequest
 			return
 		}
 		plan.setStatus(ctx, svc, &resp.Diagnostics)
-		resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+		resp.Diagnostics.Append(setServiceState(ctx, &resp.State, &plan)...)
 	}()
 
 	// Every mutating call carries a generation: the first the prior state's,
@@ -308,7 +311,7 @@ func (r *ServiceResource) Update(ctx context.Context, req resource.UpdateRequest
 
 func (r *ServiceResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
 	var state serviceModel
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	resp.Diagnostics.Append(getServiceModel(ctx, req.State.Raw, &state)...)
 	if resp.Diagnostics.HasError() {
 		return
 	}

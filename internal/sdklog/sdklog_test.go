@@ -13,9 +13,9 @@ func TestDefaults(t *testing.T) {
 		environ []string
 		want    []string
 	}{
-		{"nothing set", []string{"HOME=/root", "PATH=/bin"}, SDKVars},
-		{"empty TF_LOG counts as unset", []string{"TF_LOG=", "TF_LOG_SDK="}, SDKVars},
-		{"unrelated TF_ variable", []string{"TF_CLI_CONFIG_FILE=/x", "TF_ACC=1"}, SDKVars},
+		{"nothing set", []string{"HOME=/root", "PATH=/bin"}, QuietVars},
+		{"empty TF_LOG counts as unset", []string{"TF_LOG=", "TF_LOG_SDK="}, QuietVars},
+		{"unrelated TF_ variable", []string{"TF_CLI_CONFIG_FILE=/x", "TF_ACC=1"}, QuietVars},
 		{"TF_LOG", []string{"TF_LOG=trace"}, nil},
 		{"TF_LOG_PROVIDER", []string{"TF_LOG_PROVIDER=debug"}, nil},
 		{"TF_LOG_PROVIDER_NIMBUS", []string{"TF_LOG_PROVIDER_NIMBUS=debug"}, nil},
@@ -34,12 +34,15 @@ func TestDefaults(t *testing.T) {
 }
 
 func TestQuietUnlessSet(t *testing.T) {
-	t.Run("unset: SDK subsystems off", func(t *testing.T) {
+	t.Run("unset: SDK subsystems and the provider logger off", func(t *testing.T) {
 		clearTFLog(t)
 		if err := QuietUnlessSet(); err != nil {
 			t.Fatal(err)
 		}
-		for _, v := range SDKVars {
+		if got := os.Getenv("TF_LOG_PROVIDER"); got != Off {
+			t.Errorf("TF_LOG_PROVIDER = %q, want %q", got, Off)
+		}
+		for _, v := range QuietVars {
 			if got := os.Getenv(v); got != Off {
 				t.Errorf("%s = %q, want %q", v, got, Off)
 			}
@@ -51,7 +54,7 @@ func TestQuietUnlessSet(t *testing.T) {
 		if err := QuietUnlessSet(); err != nil {
 			t.Fatal(err)
 		}
-		for _, v := range SDKVars {
+		for _, v := range QuietVars {
 			if got := os.Getenv(v); got != "" {
 				t.Errorf("%s = %q, want it left unset", v, got)
 			}
