@@ -249,6 +249,7 @@ func (c *Client) do(ctx context.Context, rq *request, out any) error {
 		defer cancel()
 	}
 	start := time.Now()
+	var prev error // the failure that made the client send this attempt
 	for attempt := 0; ; attempt++ {
 		_, err := c.attemptRenewingToken(ctx, rq, u.String(), body, out)
 		if err == nil {
@@ -258,8 +259,15 @@ func (c *Client) do(ctx context.Context, rq *request, out any) error {
 			return gaveUp(err, attempt, start, false)
 		}
 		if ctx.Err() != nil {
-			return gaveUp(err, attempt, start, errors.Is(ctx.Err(), context.DeadlineExceeded))
+			atDeadline := errors.Is(ctx.Err(), context.DeadlineExceeded)
+			if atDeadline && prev != nil && errors.Is(err, context.DeadlineExceeded) {
+				// The deadline cut a retry short: what the caller needs
+				// is the answer that was being retried.
+				err = prev
+			}
+			return gaveUp(err, attempt, start, atDeadline)
 		}
+		prev = err
 		delay, ok := c.retryDelay(err, rq, attempt)
 		if ok && rq.mayHaveLanded && !rq.repeatable && rq.happened != nil {
 			done, herr := rq.happened(ctx)

@@ -231,6 +231,20 @@ func TestRetryStopsAtDeadline(t *testing.T) {
 	}
 }
 
+// When the deadline cuts an attempt short, the call reports the answer
+// that made it retry, not the cut attempt's context error.
+func TestRetryCutAtDeadlineReportsTheLastAnswer(t *testing.T) {
+	hang := func(_ http.ResponseWriter, r *http.Request) { <-r.Context().Done() }
+	s, c := scripted(t, apiErr(api.CodeUnavailable, ""), hang)
+	err := c.Services.Delete(deadline(t, 300*time.Millisecond), "web", DeleteOptions{})
+	if !IsUnavailable(err) || !retriedUntilDeadline(err) || s.calls() != 2 {
+		t.Fatalf("calls=%d err=%v", s.calls(), err)
+	}
+	if !strings.Contains(err.Error(), "after 2 attempts") {
+		t.Fatalf("the error does not count the cut attempt: %v", err)
+	}
+}
+
 func TestRetryBackoffIsCappedAndJittered(t *testing.T) {
 	c := newTestClient(t, "http://127.0.0.1:1", func(c *Config) { c.MaxRetryWait = 2 * time.Second })
 	seen := map[time.Duration]bool{}
