@@ -66,11 +66,20 @@ func send(hc *http.Client, method, url string, body []byte) (int, []byte, error)
 	return resp.StatusCode, b, err
 }
 
+// expect sends a request (see send) and fails unless it gets status want.
+func expect(hc *http.Client, method, url string, body []byte, want int) error {
+	st, got, err := send(hc, method, url, body)
+	if err == nil && st != want {
+		err = fmt.Errorf("%s %s: %d %s", method, url, st, got)
+	}
+	return err
+}
+
 // runClients runs b.N calls of op spread over exactly clients goroutines
-// (whatever GOMAXPROCS is) and returns the rate of calls per second and
-// each call's latency, sorted, and reports the process's CPU time per
-// call. A failing call fails the benchmark.
-func runClients(b *testing.B, clients int, op func(i int64) error) (perSec float64, lat []time.Duration) {
+// (whatever GOMAXPROCS is) and reports the rate of calls per second (in
+// unit), their latency and the process's CPU time per call. A failing call
+// fails the benchmark.
+func runClients(b *testing.B, clients int, unit string, op func(i int64) error) {
 	b.Helper()
 	var next atomic.Int64
 	lats := make([][]time.Duration, clients)
@@ -98,14 +107,24 @@ func runClients(b *testing.B, clients int, op func(i int64) error) (perSec float
 	elapsed := time.Since(start)
 	cpu1, _ := processCPU()
 	b.StopTimer()
-	lat = slices.Concat(lats...)
-	slices.Sort(lat)
-	if cpuOK && len(lat) > 0 {
+	lat := slices.Concat(lats...)
+	if len(lat) == 0 {
+		return
+	}
+	if cpuOK {
 		// CPU of the whole process (server and clients) per call: unlike
 		// the rate, it hardly moves when other work shares the machine.
 		b.ReportMetric(float64((cpu1-cpu0).Microseconds())/float64(len(lat)), "cpu-µs/op")
 	}
-	return float64(len(lat)) / elapsed.Seconds(), lat
+	b.ReportMetric(float64(len(lat))/elapsed.Seconds(), unit)
+	reportLatency(b, lat)
+}
+
+// reportLatency reports the p50 and p99 of latencies, in milliseconds.
+func reportLatency(b *testing.B, lat []time.Duration) {
+	slices.Sort(lat)
+	b.ReportMetric(percentile(lat, 50), "p50-ms")
+	b.ReportMetric(percentile(lat, 99), "p99-ms")
 }
 
 // percentile returns the p-th percentile (0 < p ≤ 100) of sorted durations,
@@ -129,20 +148,11 @@ func BenchmarkServerGet(b *testing.B) {
 	const clients = 64
 	srv := testserver.Start(b, testserver.WithDataDir(b.TempDir()))
 	hc := benchHTTP(clients)
-	if st, body, err := send(hc, "POST", srv.URL+benchTenantPath+"/services", benchService("bench")); err != nil || st != http.StatusCreated {
-		b.Fatalf("seed: %d %s %v", st, body, err)
+	if err := expect(hc, "POST", srv.URL+benchTenantPath+"/services", benchService("bench"), http.StatusCreated); err != nil {
+		b.Fatalf("seed: %v", err)
 	}
 	url := srv.URL + benchTenantPath + "/services/bench"
-	perSec, lat := runClients(b, clients, func(int64) error {
-		st, body, err := send(hc, "GET", url, nil)
-		if err == nil && st != http.StatusOK {
-			err = fmt.Errorf("GET: %d %s", st, body)
-		}
-		return err
-	})
-	b.ReportMetric(perSec, "req/s")
-	b.ReportMetric(percentile(lat, 50), "p50-ms")
-	b.ReportMetric(percentile(lat, 99), "p99-ms")
+	runClients(b, clients, "req/s", func(int64) error { return expect(hc, "GET", url, nil, http.StatusOK) })
 }
 
 // BenchmarkServerDurableCreate: service creates against the durable
@@ -154,16 +164,9 @@ func BenchmarkServerDurableCreate(b *testing.B) {
 			srv := testserver.Start(b, testserver.WithDataDir(b.TempDir()))
 			hc := benchHTTP(clients)
 			url := srv.URL + benchTenantPath + "/services"
-			perSec, lat := runClients(b, clients, func(i int64) error {
-				st, body, err := send(hc, "POST", url, benchService("s-"+strconv.FormatInt(i, 10)))
-				if err == nil && st != http.StatusCreated {
-					err = fmt.Errorf("create: %d %s", st, body)
-				}
-				return err
+			runClients(b, clients, "creates/s", func(i int64) error {
+				return expect(hc, "POST", url, benchService("s-"+strconv.FormatInt(i, 10)), http.StatusCreated)
 			})
-			b.ReportMetric(perSec, "creates/s")
-			b.ReportMetric(percentile(lat, 50), "p50-ms")
-			b.ReportMetric(percentile(lat, 99), "p99-ms")
 		})
 	}
 }
@@ -171,7 +174,8 @@ func BenchmarkServerDurableCreate(b *testing.B) {
 // BenchmarkServerLongPollWake: 1,000 clients long-poll one service
 // (GET ?changedSince=<rv>); one PATCH changes it. Each iteration measures,
 // for every waiter, the time from sending the PATCH to having read the
-// waiter's answer, and reports its p50 and p99 (and the slowest). The
+// waiter's answer, and reports its p50 and p99 (and the slowest), and the
+// process's CPU per waiter woken. The
 // server keeps an in-memory store, so the figure is the wake path's, not
 // fsync's.
 func BenchmarkServerLongPollWake(b *testing.B) {
@@ -200,6 +204,7 @@ func BenchmarkServerLongPollWake(b *testing.B) {
 	}
 	url := srv.URL + benchTenantPath + "/services/lp?" + api.QueryWaitMs + "=60000&" + api.QueryChangedSince + "="
 	var lat []time.Duration
+	var wakeCPU time.Duration // process CPU from the write until every waiter has its answer
 	b.ResetTimer()
 	for i := range b.N {
 		since := cur.Metadata.ResourceVersion
@@ -236,6 +241,7 @@ func BenchmarkServerLongPollWake(b *testing.B) {
 			}
 		}
 		time.Sleep(100 * time.Millisecond)
+		cpu0, _ := processCPU()
 		wrote.Store(time.Now().UnixNano())
 		cur, err = c.Services.Update(ctx, "lp", api.UpdateServiceRequest{
 			Labels: labels(map[string]string{"round": strconv.Itoa(i)}), IfMatchGeneration: gen(cur.Metadata.Generation)})
@@ -243,6 +249,10 @@ func BenchmarkServerLongPollWake(b *testing.B) {
 			b.Fatal(err)
 		}
 		wg.Wait()
+		cpu1, cpuOK := processCPU()
+		if cpuOK {
+			wakeCPU += cpu1 - cpu0
+		}
 		close(errs)
 		for err := range errs {
 			b.Fatal(err)
@@ -250,10 +260,12 @@ func BenchmarkServerLongPollWake(b *testing.B) {
 		lat = append(lat, answers...)
 	}
 	b.StopTimer()
-	slices.Sort(lat)
-	b.ReportMetric(percentile(lat, 50), "p50-ms")
-	b.ReportMetric(percentile(lat, 99), "p99-ms")
+	reportLatency(b, lat)
 	b.ReportMetric(percentile(lat, 100), "max-ms")
+	if wakeCPU > 0 {
+		// Load-independent: what waking one waiter costs (server and client).
+		b.ReportMetric(float64(wakeCPU.Microseconds())/float64(len(lat)), "cpu-µs/waiter")
+	}
 }
 
 // BenchmarkServerRSS builds the provider binary, starts
