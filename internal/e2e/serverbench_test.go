@@ -42,9 +42,9 @@ func benchHTTP(conns int) *http.Client {
 	return &http.Client{Transport: &http.Transport{MaxIdleConns: conns, MaxIdleConnsPerHost: conns, IdleConnTimeout: time.Minute}}
 }
 
-// send sends an authenticated request with a JSON body (nil for none) and
-// returns the status and the body.
-func send(hc *http.Client, method, url string, body []byte) (int, []byte, error) {
+// send sends an authenticated request with extra headers hdr (nil for
+// none) and a JSON body (nil for none) and returns the status and the body.
+func send(hc *http.Client, method, url string, hdr http.Header, body []byte) (int, []byte, error) {
 	var rd io.Reader = http.NoBody
 	if body != nil {
 		rd = bytes.NewReader(body)
@@ -52,6 +52,9 @@ func send(hc *http.Client, method, url string, body []byte) (int, []byte, error)
 	req, err := http.NewRequestWithContext(context.Background(), method, url, rd)
 	if err != nil {
 		return 0, nil, err
+	}
+	for k, v := range hdr {
+		req.Header[k] = v
 	}
 	req.Header.Set("Authorization", "Bearer "+testserver.Token)
 	if body != nil {
@@ -67,8 +70,8 @@ func send(hc *http.Client, method, url string, body []byte) (int, []byte, error)
 }
 
 // expect sends a request (see send) and fails unless it gets status want.
-func expect(hc *http.Client, method, url string, body []byte, want int) error {
-	st, got, err := send(hc, method, url, body)
+func expect(hc *http.Client, method, url string, hdr http.Header, body []byte, want int) error {
+	st, got, err := send(hc, method, url, hdr, body)
 	if err == nil && st != want {
 		err = fmt.Errorf("%s %s: %d %s", method, url, st, got)
 	}
@@ -148,27 +151,38 @@ func BenchmarkServerGet(b *testing.B) {
 	const clients = 64
 	srv := testserver.Start(b, testserver.WithDataDir(b.TempDir()))
 	hc := benchHTTP(clients)
-	if err := expect(hc, "POST", srv.URL+benchTenantPath+"/services", benchService("bench"), http.StatusCreated); err != nil {
+	if err := expect(hc, "POST", srv.URL+benchTenantPath+"/services", nil, benchService("bench"), http.StatusCreated); err != nil {
 		b.Fatalf("seed: %v", err)
 	}
 	url := srv.URL + benchTenantPath + "/services/bench"
-	runClients(b, clients, "req/s", func(int64) error { return expect(hc, "GET", url, nil, http.StatusOK) })
+	runClients(b, clients, "req/s", func(int64) error { return expect(hc, "GET", url, nil, nil, http.StatusOK) })
 }
 
 // BenchmarkServerDurableCreate: service creates against the durable
 // (bbolt, fsync per commit) store by 1, 16 and 64 concurrent clients;
-// creates/s and latency.
+// creates/s and latency. The idempotent/… sub-benchmarks send each create
+// with its own Idempotency-Key, as internal/client (so the provider) does.
 func BenchmarkServerDurableCreate(b *testing.B) {
-	for _, clients := range []int{1, 16, 64} {
-		b.Run(fmt.Sprintf("clients=%d", clients), func(b *testing.B) {
-			srv := testserver.Start(b, testserver.WithDataDir(b.TempDir()))
-			hc := benchHTTP(clients)
-			url := srv.URL + benchTenantPath + "/services"
-			runClients(b, clients, "creates/s", func(i int64) error {
-				return expect(hc, "POST", url, benchService("s-"+strconv.FormatInt(i, 10)), http.StatusCreated)
-			})
+	run := func(b *testing.B, clients int, idempotent bool) {
+		srv := testserver.Start(b, testserver.WithDataDir(b.TempDir()))
+		hc := benchHTTP(clients)
+		url := srv.URL + benchTenantPath + "/services"
+		runClients(b, clients, "creates/s", func(i int64) error {
+			var hdr http.Header
+			if idempotent {
+				hdr = http.Header{api.HeaderIdempotencyKey: {"bench-" + strconv.FormatInt(i, 10)}}
+			}
+			return expect(hc, "POST", url, hdr, benchService("s-"+strconv.FormatInt(i, 10)), http.StatusCreated)
 		})
 	}
+	for _, clients := range []int{1, 16, 64} {
+		b.Run(fmt.Sprintf("clients=%d", clients), func(b *testing.B) { run(b, clients, false) })
+	}
+	b.Run("idempotent", func(b *testing.B) {
+		for _, clients := range []int{1, 16, 64} {
+			b.Run(fmt.Sprintf("clients=%d", clients), func(b *testing.B) { run(b, clients, true) })
+		}
+	})
 }
 
 // BenchmarkServerLongPollWake: 1,000 clients long-poll one service
@@ -215,7 +229,7 @@ func BenchmarkServerLongPollWake(b *testing.B) {
 		var wg sync.WaitGroup
 		for w := range waiters {
 			wg.Go(func() {
-				st, body, err := send(hc, "GET", url+since, nil)
+				st, body, err := send(hc, "GET", url+since, nil, nil)
 				answers[w] = time.Duration(time.Now().UnixNano() - wrote.Load())
 				var got api.Service
 				switch {
@@ -270,66 +284,109 @@ func BenchmarkServerLongPollWake(b *testing.B) {
 
 // BenchmarkServerRSS builds the provider binary, starts
 // `terraform-provider-nimbus server` with a data dir on loopback, creates
-// 10,000 services through the client and reads the process's resident set
-// size (VmRSS; VmHWM is its peak) from /proc. Linux only. Each iteration
-// starts a fresh server: one is enough (-benchtime 1x).
+// 10,000 services and reads the process's resident set size (VmRSS; VmHWM
+// is its peak; RssAnon and RssFile split it) from /proc. Linux only. Each
+// iteration starts a fresh server: one is enough (-benchtime 1x).
+//
+// Sub-benchmarks: "client" creates through internal/client, which sends an
+// Idempotency-Key with every create (the server keeps each key's record,
+// with the response, for api.IdempotencyKeyTTL); "no-idempotency-key" sends
+// the same creates as plain POSTs, so the difference is what those records
+// cost.
 func BenchmarkServerRSS(b *testing.B) {
 	if goruntime.GOOS != "linux" {
 		b.Skip("reads /proc/<pid>/status: Linux only")
 	}
-	const objects = 10000
 	exe := buildProvider(b)
-	sum := map[string]float64{}
-	b.ResetTimer()
-	for range b.N {
-		p := startServerProcess(b, exe)
-		before, err := procMemory(p.pid)
-		if err != nil {
-			b.Fatal(err)
-		}
-		c, err := client.New(client.Config{Endpoint: p.endpoint, TenantID: "acc", Token: testserver.Token,
-			Getenv: func(string) string { return "" }, HomeDir: b.TempDir()})
-		if err != nil {
-			b.Fatal(err)
-		}
-		var next atomic.Int64
-		var wg sync.WaitGroup
-		for range 64 {
-			wg.Go(func() {
-				for i := next.Add(1); i <= objects; i = next.Add(1) {
-					name := fmt.Sprintf("svc-%05d", i)
-					if _, err := c.Services.Create(context.Background(), builtInService(name, api.ProviderLoadBalancer, map[string]string{"team": "bench"})); err != nil {
-						b.Errorf("create %s: %v", name, err)
-						return
-					}
+	creators := []struct {
+		name string
+		new  func(b *testing.B, endpoint string) func(name string) error
+	}{
+		{"client", func(b *testing.B, endpoint string) func(string) error {
+			c, err := client.New(client.Config{Endpoint: endpoint, TenantID: "acc", Token: testserver.Token,
+				Getenv: func(string) string { return "" }, HomeDir: b.TempDir()})
+			if err != nil {
+				b.Fatal(err)
+			}
+			return func(name string) error {
+				_, err := c.Services.Create(context.Background(), builtInService(name, api.ProviderLoadBalancer, map[string]string{"team": "bench"}))
+				return err
+			}
+		}},
+		{"no-idempotency-key", func(_ *testing.B, endpoint string) func(string) error {
+			hc := benchHTTP(64)
+			return func(name string) error {
+				body, err := json.Marshal(builtInService(name, api.ProviderLoadBalancer, map[string]string{"team": "bench"}))
+				if err != nil {
+					return err
 				}
-			})
-		}
-		wg.Wait()
-		if b.Failed() {
-			b.FailNow()
-		}
-		after, err := procMemory(p.pid)
-		if err != nil {
-			b.Fatal(err)
-		}
-		p.stop(b)
-		db, err := dirSize(p.dataDir)
-		if err != nil {
-			b.Fatal(err)
-		}
-		sum["MB-rss-empty"] += before["VmRSS"]
-		sum["MB-rss-10k"] += after["VmRSS"]
-		sum["MB-peak-10k"] += after["VmHWM"]
+				return expect(hc, "POST", endpoint+benchTenantPath+"/services", nil, body, http.StatusCreated)
+			}
+		}},
+	}
+	for _, cr := range creators {
+		b.Run(cr.name, func(b *testing.B) {
+			sum := map[string]float64{}
+			b.ResetTimer()
+			for range b.N {
+				for unit, v := range serverRSS(b, exe, 10000, cr.new) {
+					sum[unit] += v
+				}
+			}
+			b.StopTimer()
+			for unit, v := range sum {
+				b.ReportMetric(v/float64(b.N), unit)
+			}
+		})
+	}
+}
+
+// serverRSS starts a server process, creates objects services in it with
+// 64 concurrent creators and returns its memory figures (MB).
+func serverRSS(b *testing.B, exe string, objects int64, newCreate func(*testing.B, string) func(string) error) map[string]float64 {
+	b.Helper()
+	p := startServerProcess(b, exe)
+	before, err := procMemory(p.pid)
+	if err != nil {
+		b.Fatal(err)
+	}
+	create := newCreate(b, p.endpoint)
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range 64 {
+		wg.Go(func() {
+			for i := next.Add(1); i <= objects; i = next.Add(1) {
+				name := fmt.Sprintf("svc-%05d", i)
+				if err := create(name); err != nil {
+					b.Errorf("create %s: %v", name, err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if b.Failed() {
+		b.FailNow()
+	}
+	after, err := procMemory(p.pid)
+	if err != nil {
+		b.Fatal(err)
+	}
+	p.stop(b)
+	db, err := dirSize(p.dataDir)
+	if err != nil {
+		b.Fatal(err)
+	}
+	k := strconv.FormatInt(objects/1000, 10) + "k"
+	return map[string]float64{
+		"MB-rss-empty": before["VmRSS"],
+		"MB-rss-" + k:  after["VmRSS"],
+		"MB-peak-" + k: after["VmHWM"],
 		// Anonymous memory is the Go heap and runtime; file-backed is the
 		// binary and the pages of the bbolt file it has mapped and touched.
-		sum["MB-anon-10k"] += after["RssAnon"]
-		sum["MB-file-10k"] += after["RssFile"]
-		sum["MB-data-dir-10k"] += float64(db) / (1 << 20)
-	}
-	b.StopTimer()
-	for unit, v := range sum {
-		b.ReportMetric(v/float64(b.N), unit)
+		"MB-anon-" + k:     after["RssAnon"],
+		"MB-file-" + k:     after["RssFile"],
+		"MB-data-dir-" + k: float64(db) / (1 << 20),
 	}
 }
 
