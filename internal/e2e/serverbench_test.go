@@ -3,7 +3,8 @@ package e2e
 // The server's figures (issue 11 §7), measured over loopback through the
 // public API only (testserver, the client, the server binary):
 //
-//	go test ./internal/e2e -run '^$' -bench 'Server(Get|DurableCreate|LongPollWake|RSS)' -benchtime 2s
+//	make bench-server
+//	go test ./internal/e2e -run '^$' -bench '^BenchmarkServer' -benchtime 2s
 //
 // Every client runs in this process, on the same cores as the server: the
 // figures are what one machine does serving itself, a lower bound of the
@@ -189,9 +190,8 @@ func BenchmarkServerDurableCreate(b *testing.B) {
 // (GET ?changedSince=<rv>); one PATCH changes it. Each iteration measures,
 // for every waiter, the time from sending the PATCH to having read the
 // waiter's answer, and reports its p50 and p99 (and the slowest), and the
-// process's CPU per waiter woken. The
-// server keeps an in-memory store, so the figure is the wake path's, not
-// fsync's.
+// process's CPU per waiter woken. The server keeps an in-memory store, so
+// the figure is the wake path's, not fsync's.
 func BenchmarkServerLongPollWake(b *testing.B) {
 	const waiters = 1000
 	var arrived atomic.Int64
