@@ -152,11 +152,11 @@ func BenchmarkServerGet(b *testing.B) {
 	const clients = 64
 	srv := testserver.Start(b, testserver.WithDataDir(b.TempDir()))
 	hc := benchHTTP(clients)
-	if err := expect(hc, "POST", srv.URL+benchTenantPath+"/services", nil, benchService("bench"), http.StatusCreated); err != nil {
+	if err := expect(hc, http.MethodPost, srv.URL+benchTenantPath+"/services", nil, benchService("bench"), http.StatusCreated); err != nil {
 		b.Fatalf("seed: %v", err)
 	}
 	url := srv.URL + benchTenantPath + "/services/bench"
-	runClients(b, clients, "req/s", func(int64) error { return expect(hc, "GET", url, nil, nil, http.StatusOK) })
+	runClients(b, clients, "req/s", func(int64) error { return expect(hc, http.MethodGet, url, nil, nil, http.StatusOK) })
 }
 
 // BenchmarkServerDurableCreate: service creates against the durable
@@ -173,7 +173,7 @@ func BenchmarkServerDurableCreate(b *testing.B) {
 			if idempotent {
 				hdr = http.Header{api.HeaderIdempotencyKey: {"bench-" + strconv.FormatInt(i, 10)}}
 			}
-			return expect(hc, "POST", url, hdr, benchService("s-"+strconv.FormatInt(i, 10)), http.StatusCreated)
+			return expect(hc, http.MethodPost, url, hdr, benchService("s-"+strconv.FormatInt(i, 10)), http.StatusCreated)
 		})
 	}
 	for _, clients := range []int{1, 16, 64} {
@@ -229,7 +229,7 @@ func BenchmarkServerLongPollWake(b *testing.B) {
 		var wg sync.WaitGroup
 		for w := range waiters {
 			wg.Go(func() {
-				st, body, err := send(hc, "GET", url+since, nil, nil)
+				st, body, err := send(hc, http.MethodGet, url+since, nil, nil)
 				answers[w] = time.Duration(time.Now().UnixNano() - wrote.Load())
 				var got api.Service
 				switch {
@@ -299,8 +299,8 @@ func BenchmarkServerRSS(b *testing.B) {
 	}
 	exe := buildProvider(b)
 	creators := []struct {
-		name string
-		new  func(b *testing.B, endpoint string) func(name string) error
+		name    string
+		creator func(b *testing.B, endpoint string) func(name string) error
 	}{
 		{"client", func(b *testing.B, endpoint string) func(string) error {
 			c, err := client.New(client.Config{Endpoint: endpoint, TenantID: "acc", Token: testserver.Token,
@@ -320,7 +320,7 @@ func BenchmarkServerRSS(b *testing.B) {
 				if err != nil {
 					return err
 				}
-				return expect(hc, "POST", endpoint+benchTenantPath+"/services", nil, body, http.StatusCreated)
+				return expect(hc, http.MethodPost, endpoint+benchTenantPath+"/services", nil, body, http.StatusCreated)
 			}
 		}},
 	}
@@ -329,7 +329,7 @@ func BenchmarkServerRSS(b *testing.B) {
 			sum := map[string]float64{}
 			b.ResetTimer()
 			for range b.N {
-				for unit, v := range serverRSS(b, exe, 10000, cr.new) {
+				for unit, v := range serverRSS(b, exe, 10000, cr.creator) {
 					sum[unit] += v
 				}
 			}
@@ -430,7 +430,6 @@ func startServerProcess(b *testing.B, exe string) *serverProcess {
 	if err := os.WriteFile(cfgPath, cfg, 0o600); err != nil {
 		b.Fatal(err)
 	}
-	// #nosec G204 -- the binary this benchmark just built.
 	dataDir := filepath.Join(dir, "data")
 	cmd := exec.CommandContext(context.Background(), exe, "server", "--config", cfgPath, "--data-dir", dataDir,
 		"--listen", "127.0.0.1:0", "--log-format", "json")
