@@ -121,9 +121,12 @@ func (l *firstCloseListener) Accept() (net.Conn, error) {
 	if err != nil {
 		return c, err
 	}
-	var conn net.Conn = c
-	l.first.Do(func() { conn = &notifyCloseConn{Conn: c, closed: l.closed} })
-	return conn, nil
+	first := false
+	l.first.Do(func() { first = true })
+	if first {
+		return &notifyCloseConn{Conn: c, closed: l.closed}, nil
+	}
+	return c, nil
 }
 
 type notifyCloseConn struct {
