@@ -241,6 +241,9 @@ func TestRetryDeadlineDuringAttemptKeepsLastAnswer(t *testing.T) {
 	if Code(err) != api.CodeUnavailable || s.calls() != 3 || !retriedUntilDeadline(err) {
 		t.Fatalf("calls=%d err=%v", s.calls(), err)
 	}
+	if !strings.Contains(err.Error(), "after 3 attempts") {
+		t.Fatalf("the error does not count the cut attempt: %v", err)
+	}
 }
 
 func TestRetryBackoffIsCappedAndJittered(t *testing.T) {
