@@ -32,6 +32,7 @@ import (
 
 	"github.com/nimbus/terraform-provider-nimbus/internal/api"
 	"github.com/nimbus/terraform-provider-nimbus/internal/client"
+	"github.com/nimbus/terraform-provider-nimbus/internal/testfixtures"
 	"github.com/nimbus/terraform-provider-nimbus/internal/testserver"
 )
 
@@ -212,7 +213,7 @@ func BenchmarkServerLongPollWake(b *testing.B) {
 		b.Fatal(err)
 	}
 	ctx := context.Background()
-	cur, err := c.Services.Create(ctx, builtInService("lp", api.ProviderLoadBalancer, nil))
+	cur, err := c.Services.Create(ctx, testfixtures.BuiltInService("lp", api.ProviderLoadBalancer, nil))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -309,14 +310,14 @@ func BenchmarkServerRSS(b *testing.B) {
 				b.Fatal(err)
 			}
 			return func(name string) error {
-				_, err := c.Services.Create(context.Background(), builtInService(name, api.ProviderLoadBalancer, map[string]string{"team": "bench"}))
+				_, err := c.Services.Create(context.Background(), testfixtures.BuiltInService(name, api.ProviderLoadBalancer, map[string]string{"team": "bench"}))
 				return err
 			}
 		}},
 		{"no-idempotency-key", func(_ *testing.B, endpoint string) func(string) error {
 			hc := benchHTTP(64)
 			return func(name string) error {
-				body, err := json.Marshal(builtInService(name, api.ProviderLoadBalancer, map[string]string{"team": "bench"}))
+				body, err := json.Marshal(testfixtures.BuiltInService(name, api.ProviderLoadBalancer, map[string]string{"team": "bench"}))
 				if err != nil {
 					return err
 				}
