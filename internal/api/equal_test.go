@@ -2,6 +2,7 @@ package api
 
 import (
 	"encoding/json"
+	"slices"
 	"testing"
 )
 
@@ -97,7 +98,7 @@ func TestBackendEqualRedacted(t *testing.T) {
 // with comparing the JSON of the redacted request, which the client did
 // before Equal existed.
 func TestBackendEqualMatchesWire(t *testing.T) {
-	all := append(equalBackends, differentBackends...)
+	all := slices.Concat(equalBackends, differentBackends)
 	var bs []Backend
 	for _, p := range all {
 		bs = append(bs, p[0], p[1])

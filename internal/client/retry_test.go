@@ -236,10 +236,13 @@ func TestRetryStopsAtDeadline(t *testing.T) {
 // not the bare context error of the attempt it cut short.
 func TestRetryDeadlineDuringAttemptKeepsLastAnswer(t *testing.T) {
 	hang := func(_ http.ResponseWriter, r *http.Request) { <-r.Context().Done() }
-	s, c := scripted(t, apiErr(api.CodeUnavailable, ""), apiErr(api.CodeUnavailable, ""), hang)
+	s, c := scripted(t, apiErr(api.CodeUnavailable, ""), apiErr(api.CodeUnavailable, "0"), hang)
 	err := c.Services.Delete(deadline(t, 500*time.Millisecond), "web", DeleteOptions{})
 	if Code(err) != api.CodeUnavailable || s.calls() != 3 || !retriedUntilDeadline(err) {
 		t.Fatalf("calls=%d err=%v", s.calls(), err)
+	}
+	if !strings.Contains(err.Error(), "after 3 attempts") {
+		t.Fatalf("the error does not count the cut attempt: %v", err)
 	}
 }
 

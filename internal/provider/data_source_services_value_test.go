@@ -38,7 +38,7 @@ func TestServicesDataSourceValue(t *testing.T) {
 		return v
 	}
 
-	t.Run("empty", func(t *testing.T) { checkServicesValue(t, ctx, c, read()) })
+	t.Run("empty", func(t *testing.T) { checkServicesValue(ctx, t, c, read()) })
 
 	for _, req := range []api.CreateServiceRequest{
 		{Name: "lb", Labels: map[string]string{"team": "web"}, Backend: api.Backend{Kind: api.BackendKindBuiltIn, Provider: api.ProviderLoadBalancer}},
@@ -57,12 +57,12 @@ func TestServicesDataSourceValue(t *testing.T) {
 	if _, err := c.Services.Start(ctx, "lb", client.ActionOptions{IfMatchGeneration: 1}); err != nil {
 		t.Fatal(err)
 	}
-	t.Run("three services", func(t *testing.T) { checkServicesValue(t, ctx, c, read()) })
+	t.Run("three services", func(t *testing.T) { checkServicesValue(ctx, t, c, read()) })
 }
 
 // checkServicesValue compares got with the state the framework's reflection
 // builds from the listing c returns now.
-func checkServicesValue(t *testing.T, ctx context.Context, c *client.Client, got tftypes.Value) {
+func checkServicesValue(ctx context.Context, t *testing.T, c *client.Client, got tftypes.Value) {
 	t.Helper()
 	var sr datasource.SchemaResponse
 	(&ServicesDataSource{}).Schema(ctx, datasource.SchemaRequest{}, &sr)

@@ -285,7 +285,7 @@ func (r *ServiceResource) Update(ctx context.Context, req resource.UpdateRequest
 			return c.Services.Restart(ctx, name, client.ActionOptions{IfMatchGeneration: gen}, opt)
 		}
 	}
-	ok := true
+	var ok bool
 	if call != nil {
 		if svc, ok = r.step(ctx, c, name, opt, svc, &resp.Diagnostics, fmt.Sprintf("Could not %s service %q", what, name), call); !ok {
 			return

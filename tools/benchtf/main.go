@@ -53,8 +53,8 @@ const (
 )
 
 func main() {
-	if real := os.Getenv(envWrapProvider); real != "" {
-		os.Exit(wrap(real, os.Getenv(envWrapStats)))
+	if provider := os.Getenv(envWrapProvider); provider != "" {
+		os.Exit(wrap(provider, os.Getenv(envWrapStats)))
 	}
 	if err := run(); err != nil {
 		fmt.Fprintln(os.Stderr, "benchtf:", err)
@@ -73,8 +73,8 @@ type procStats struct {
 // wrap runs the real provider with the wrapper's arguments, standard
 // streams and environment, forwards SIGINT/SIGTERM, writes its stats into
 // statsDir and exits as it did.
-func wrap(real, statsDir string) int {
-	cmd := exec.Command(real, os.Args[1:]...)
+func wrap(provider, statsDir string) int {
+	cmd := exec.Command(provider, os.Args[1:]...) //nolint:gosec // G702: running the provider binary it wraps is its job
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
 	cmd.Env = slices.DeleteFunc(os.Environ(), func(kv string) bool {
 		return strings.HasPrefix(kv, envWrapProvider+"=") || strings.HasPrefix(kv, envWrapStats+"=")
@@ -107,7 +107,7 @@ func wrap(real, statsDir string) int {
 	}
 	if b, err := json.Marshal(st); err != nil {
 		fmt.Fprintln(os.Stderr, "benchtf wrapper:", err)
-	} else if err := os.WriteFile(filepath.Join(statsDir, strconv.Itoa(os.Getpid())+".json"), b, 0o600); err != nil {
+	} else if err := os.WriteFile(filepath.Join(statsDir, strconv.Itoa(os.Getpid())+".json"), b, 0o600); err != nil { //nolint:gosec // G703: statsDir is the benchmark's own temporary directory
 		fmt.Fprintln(os.Stderr, "benchtf wrapper:", err)
 	}
 	return cmd.ProcessState.ExitCode()
@@ -343,10 +343,10 @@ func setup(c config, srv *server) ([]string, error) {
 	platform := runtime.GOOS + "_" + runtime.GOARCH
 	for _, host := range []string{"registry.terraform.io", "registry.opentofu.org"} {
 		dir := filepath.Join(mirror, host, "nimbus", "nimbus", providerVersion, platform)
-		if err := os.MkdirAll(dir, 0o755); err != nil {
+		if err := os.MkdirAll(dir, 0o750); err != nil {
 			return nil, err
 		}
-		if err := os.WriteFile(filepath.Join(dir, "terraform-provider-nimbus_v"+providerVersion), wrapper, 0o755); err != nil {
+		if err := os.WriteFile(filepath.Join(dir, "terraform-provider-nimbus_v"+providerVersion), wrapper, 0o755); err != nil { //nolint:gosec // G703: dir is under the benchmark's own work directory
 			return nil, err
 		}
 	}

@@ -19,6 +19,7 @@ import (
 	"os"
 	"os/signal"
 	"strconv"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -30,8 +31,8 @@ const ModeVar = "NIMBUS_SANDBOXTEST_MODE"
 // ExitCodeVar sets the exit code of the Exit and ListenThenExit modes.
 const ExitCodeVar = "NIMBUS_SANDBOXTEST_EXIT_CODE"
 
-// ExitAfterVar sets how long ListenThenExit listens before it exits, as a Go
-// duration (default 200ms).
+// ExitAfterVar sets how long ListenThenExit keeps running after its first
+// connection has closed, as a Go duration (default 200ms).
 const ExitAfterVar = "NIMBUS_SANDBOXTEST_EXIT_AFTER"
 
 // Helper behaviours.
@@ -46,8 +47,13 @@ const (
 	NeverListen = "never-listen"
 	// Exit exits at once with the code in ExitCodeVar (default 1).
 	Exit = "exit"
-	// ListenThenExit listens on $PORT, then exits with the code in
-	// ExitCodeVar after ExitAfterVar: a sandbox that starts, runs, then dies.
+	// ListenThenExit is Listen until its first connection (the process
+	// runtime's readiness probe) has closed, then exits with the code in
+	// ExitCodeVar after ExitAfterVar: a sandbox that starts, is seen
+	// running, then dies. It counts from that connection, not from its own
+	// start, because the runtime probes with a backoff of up to 200ms: a
+	// helper that starts slowly (under -race, on a loaded machine) would
+	// otherwise be gone before any probe saw it listen.
 	ListenThenExit = "listen-then-exit"
 )
 
@@ -80,7 +86,10 @@ func Main() {
 		if d, err := time.ParseDuration(os.Getenv(ExitAfterVar)); err == nil {
 			after = d
 		}
-		go serve()
+		l := listen()
+		probed := make(chan struct{})
+		go serveOn(&firstCloseListener{Listener: l, closed: probed})
+		<-probed
 		time.Sleep(after)
 		os.Exit(code)
 	}
@@ -88,12 +97,51 @@ func Main() {
 	os.Exit(99)
 }
 
-func serve() {
+func serve() { serveOn(listen()) }
+
+func listen() net.Listener {
 	l, err := net.Listen("tcp", "127.0.0.1:"+os.Getenv("PORT"))
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "sandboxtest: listen on $PORT: %v\n", err)
 		os.Exit(3)
 	}
+	return l
+}
+
+// firstCloseListener closes closed once the first connection it accepted
+// has been closed.
+type firstCloseListener struct {
+	net.Listener
+	closed chan struct{}
+	first  sync.Once
+}
+
+func (l *firstCloseListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return c, err
+	}
+	first := false
+	l.first.Do(func() { first = true })
+	if first {
+		return &notifyCloseConn{Conn: c, closed: l.closed}, nil
+	}
+	return c, nil
+}
+
+type notifyCloseConn struct {
+	net.Conn
+	closed chan struct{}
+	once   sync.Once
+}
+
+func (c *notifyCloseConn) Close() error {
+	err := c.Conn.Close()
+	c.once.Do(func() { close(c.closed) })
+	return err
+}
+
+func serveOn(l net.Listener) {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /env", func(w http.ResponseWriter, r *http.Request) {
 		v, ok := os.LookupEnv(r.URL.Query().Get("name"))
