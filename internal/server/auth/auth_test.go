@@ -2,6 +2,7 @@ package auth_test
 
 import (
 	"log/slog"
+	"net/http"
 	"net/http/httptest"
 	"slices"
 	"testing"
@@ -25,13 +26,13 @@ func newAuth(t *testing.T) *auth.Authenticator {
 
 func TestAuthenticateAndTenants(t *testing.T) {
 	a := newAuth(t)
-	r := httptest.NewRequest("GET", "/v1/tenants", nil)
+	r := httptest.NewRequest(http.MethodGet, "/v1/tenants", http.NoBody)
 	r.Header.Set("Authorization", "Bearer all-secret")
 	p, e := a.Authenticate(r, "req-1")
 	if e != nil || !p.Valid() || p.Name() != "ops" || !p.Allowed("team-a") || !p.Allowed("team-b") {
 		t.Fatalf("token: %+v %v", p, e)
 	}
-	r = httptest.NewRequest("GET", "/v1/tenants", nil)
+	r = httptest.NewRequest(http.MethodGet, "/v1/tenants", http.NoBody)
 	r.Header.Set(api.HeaderAPIKey, "b-secret")
 	p, e = a.Authenticate(r, "req-2")
 	if e != nil || p.Name() != "api_key#2" || p.Allowed("team-a") || !p.Allowed("team-b") {
@@ -46,7 +47,7 @@ func TestAuthenticateAndTenants(t *testing.T) {
 	}
 
 	for _, hdr := range [][2]string{{"Authorization", "Bearer wrong"}, {"Authorization", "Basic x"}, {api.HeaderAPIKey, "all-secret"}, {"X-Other", "x"}} {
-		r = httptest.NewRequest("GET", "/v1/tenants", nil)
+		r = httptest.NewRequest(http.MethodGet, "/v1/tenants", http.NoBody)
 		r.Header.Set(hdr[0], hdr[1])
 		p, e := a.Authenticate(r, "req-3")
 		if e == nil || e.Code != api.CodeUnauthenticated || p.Valid() || p.Allowed("team-a") {

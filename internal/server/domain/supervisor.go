@@ -327,22 +327,22 @@ func (s *Domain) onHealth(tenant, name, key string, epoch uint64, res health.Res
 	if cur == nil || cur.Service.Status.LifecycleState != api.ServiceRunning {
 		return
 	}
-	health, msg := api.HealthUnhealthy, "health check failed: "+res.Detail
+	hl, msg := api.HealthUnhealthy, "health check failed: "+res.Detail
 	if res.Healthy {
-		health, msg = api.HealthHealthy, "health check passed: "+res.Detail
+		hl, msg = api.HealthHealthy, "health check passed: "+res.Detail
 	}
 	st := cur.Service.Status
-	if st.Health == health && st.Message == msg {
+	if st.Health == hl && st.Message == msg {
 		return // no change, no write
 	}
 	next := clone(cur)
-	setServiceStatus(&next.Service.Status, api.ServiceRunning, api.ReadinessReady, health, msg, st.Endpoints, s.now())
+	setServiceStatus(&next.Service.Status, api.ServiceRunning, api.ReadinessReady, hl, msg, st.Endpoints, s.now())
 	if err := s.putService(next); err != nil {
 		s.log.Error("record health", "tenant", tenant, "service", name, "err", err)
 		return
 	}
-	if st.Health != health {
-		s.log.Info("service health", "tenant", tenant, "service", name, "health", health)
+	if st.Health != hl {
+		s.log.Info("service health", "tenant", tenant, "service", name, "health", hl)
 	}
 }
 

@@ -71,15 +71,11 @@ func listRoute(s *API, kind, stateParam string, states []string, list func(tenan
 			return e
 		}
 		page, err := list(tenant, p)
-		if err != nil {
-			s.writeJSON(w, http.StatusOK, unencodable{err}) // answers server.internal
-			return nil
-		}
 		tok := ""
-		if page.Next != "" {
+		if err == nil && page.Next != "" {
 			tok = s.encodePageToken(kind, tenant, p, page.Next)
 		}
-		s.writeList(w, page, tok)
+		s.writeList(w, page, tok, err)
 		return nil
 	}
 }

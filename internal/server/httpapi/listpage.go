@@ -13,8 +13,14 @@ import (
 // writeList answers a page of a list, assembled from its items' JSON (the
 // domain encodes each once per record version) with nextPageToken token:
 // byte for byte what json.Marshal of the api.*List gives, plus the
-// newline writeJSON adds.
-func (s *API) writeList(w http.ResponseWriter, page domain.Page, token string) {
+// newline writeJSON adds. An error encoding the items (err) is answered
+// the way writeJSON answers any response it cannot encode (logged,
+// server.internal).
+func (s *API) writeList(w http.ResponseWriter, page domain.Page, token string, err error) {
+	if err != nil {
+		s.writeJSON(w, http.StatusOK, unencodable{err})
+		return
+	}
 	meta := api.ListMeta{NextPageToken: token}
 	items := page.Items
 	n := len(`{"items":[],"metadata":}`) + len(items) + 64 + len(meta.NextPageToken)

@@ -37,7 +37,7 @@ func TestWriteListIsTheMarshalledList(t *testing.T) {
 			page.Items = append(page.Items, b)
 		}
 		rec := httptest.NewRecorder()
-		s.writeList(rec, page, c.token)
+		s.writeList(rec, page, c.token, nil)
 		want := api.ServiceList{Items: append([]api.Service{}, c.items...)}
 		want.Metadata.NextPageToken = c.token
 		b, err := json.Marshal(want)
