@@ -16,7 +16,7 @@ import (
 
 	"github.com/nimbus/terraform-provider-nimbus/internal/provider"
 	"github.com/nimbus/terraform-provider-nimbus/internal/sdklog"
-	"github.com/nimbus/terraform-provider-nimbus/internal/server"
+	"github.com/nimbus/terraform-provider-nimbus/internal/server/command"
 )
 
 // version and commit are set at build time:
@@ -33,7 +33,7 @@ const providerAddress = "registry.terraform.io/nimbus/nimbus"
 func main() {
 	if len(os.Args) > 1 && os.Args[1] == "server" {
 		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-		code := server.Main(ctx, os.Args[2:], os.Stdout, os.Stderr)
+		code := command.Main(ctx, os.Args[2:], os.Stdout, os.Stderr)
 		stop()
 		os.Exit(code)
 	}

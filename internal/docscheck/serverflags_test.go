@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/nimbus/terraform-provider-nimbus/internal/server"
+	"github.com/nimbus/terraform-provider-nimbus/internal/server/command"
 )
 
 // TestLocalServerGuideFlags fails when the local-server guide does not
@@ -15,7 +15,7 @@ import (
 // table cannot fall behind the server.
 func TestLocalServerGuideFlags(t *testing.T) {
 	var usage bytes.Buffer
-	if code := server.Main(t.Context(), []string{"-h"}, io.Discard, &usage); code != 0 {
+	if code := command.Main(t.Context(), []string{"-h"}, io.Discard, &usage); code != 0 {
 		t.Fatalf("server -h exited %d:\n%s", code, usage.String())
 	}
 	flags := regexp.MustCompile(`(?m)^\s+-([a-z][a-z0-9-]*)`).FindAllStringSubmatch(usage.String(), -1)

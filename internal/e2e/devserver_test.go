@@ -11,7 +11,7 @@ import (
 
 	"github.com/nimbus/terraform-provider-nimbus/internal/api"
 	"github.com/nimbus/terraform-provider-nimbus/internal/client"
-	"github.com/nimbus/terraform-provider-nimbus/internal/server"
+	"github.com/nimbus/terraform-provider-nimbus/internal/server/command"
 	"github.com/nimbus/terraform-provider-nimbus/internal/testfixtures"
 )
 
@@ -41,7 +41,7 @@ func TestSDKGuideAgainstDevServer(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	out, logs := &lockedBuffer{}, &lockedBuffer{}
 	code := make(chan int, 1)
-	go func() { code <- server.Main(ctx, []string{"--dev", "--listen", "127.0.0.1:0"}, out, logs) }()
+	go func() { code <- command.Main(ctx, []string{"--dev", "--listen", "127.0.0.1:0"}, out, logs) }()
 	t.Cleanup(func() {
 		cancel()
 		select {

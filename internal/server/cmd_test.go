@@ -13,17 +13,18 @@ import (
 	"time"
 
 	"github.com/nimbus/terraform-provider-nimbus/internal/api"
-	"github.com/nimbus/terraform-provider-nimbus/internal/server"
+	"github.com/nimbus/terraform-provider-nimbus/internal/server/command"
+	"github.com/nimbus/terraform-provider-nimbus/internal/server/store"
 )
 
-// runMain starts server.Main and returns the exports it printed (dev mode)
+// runMain starts command.Main and returns the exports it printed (dev mode)
 // or the endpoint from its log, plus a stop function returning the exit code.
 func runMain(t *testing.T, args ...string) (outBuf, logBuf *syncBuffer, stopFn func() int) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	out, logs := &syncBuffer{}, &syncBuffer{}
 	code := make(chan int, 1)
-	go func() { code <- server.Main(ctx, args, out, logs) }()
+	go func() { code <- command.Main(ctx, args, out, logs) }()
 	stopped := false
 	var rc int
 	stop := func() int {
@@ -33,7 +34,7 @@ func runMain(t *testing.T, args ...string) (outBuf, logBuf *syncBuffer, stopFn f
 			select {
 			case rc = <-code:
 			case <-time.After(20 * time.Second):
-				t.Fatal("server.Main did not return after cancel")
+				t.Fatal("command.Main did not return after cancel")
 			}
 		}
 		return rc
@@ -94,9 +95,9 @@ func TestMainDevMode(t *testing.T) {
 
 func TestMainConfigFileAndDataDir(t *testing.T) {
 	dir := t.TempDir()
-	cfg := server.FileConfig{Tenants: []string{"team-a"},
-		Tokens:  []server.FileCredential{{Name: "ci", Secret: "cfg-token-secret", Tenants: []string{"*"}}},
-		APIKeys: []server.FileCredential{{Name: "b-only", Secret: "cfg-key-secret", Tenants: []string{"team-b"}}}}
+	cfg := command.FileConfig{Tenants: []string{"team-a"},
+		Tokens:  []command.FileCredential{{Name: "ci", Secret: "cfg-token-secret", Tenants: []string{"*"}}},
+		APIKeys: []command.FileCredential{{Name: "b-only", Secret: "cfg-key-secret", Tenants: []string{"team-b"}}}}
 	b, _ := json.Marshal(cfg)
 	path := filepath.Join(dir, "config.json")
 	if err := os.WriteFile(path, b, 0o600); err != nil {
@@ -120,7 +121,7 @@ func TestMainConfigFileAndDataDir(t *testing.T) {
 	if rc := stop(); rc != 0 {
 		t.Fatalf("exit %d", rc)
 	}
-	if _, err := os.Stat(filepath.Join(data, server.BoltFileName)); err != nil {
+	if _, err := os.Stat(filepath.Join(data, store.BoltFileName)); err != nil {
 		t.Fatalf("store file: %v", err)
 	}
 	for _, s := range []string{"cfg-token-secret", "cfg-key-secret", "flag-token"} {
@@ -146,7 +147,7 @@ func TestMainBadInvocations(t *testing.T) {
 		{[]string{"--config", "/nonexistent/nimbus.json"}, 1, "--config"},
 	} {
 		var out, errb syncBuffer
-		code := server.Main(context.Background(), c.args, &out, &errb)
+		code := command.Main(context.Background(), c.args, &out, &errb)
 		if code != c.code || !strings.Contains(errb.String(), c.want) {
 			t.Errorf("%v: exit %d (want %d), stderr %q", c.args, code, c.code, errb.String())
 		}
@@ -163,7 +164,7 @@ func TestMainNeverPrintsSecretFlagValues(t *testing.T) {
 		{"--in-memory", "--token", "x=*", "--api-key", "s3cr3t-token-value"},
 	} {
 		var out, errb syncBuffer
-		code := server.Main(context.Background(), args, &out, &errb)
+		code := command.Main(context.Background(), args, &out, &errb)
 		if code != 2 || !strings.Contains(errb.String(), "-"+strings.TrimPrefix(args[len(args)-2], "--")) {
 			t.Errorf("%v: exit %d, stderr %q", args, code, errb.String())
 		}

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/nimbus/terraform-provider-nimbus/internal/server"
+	"github.com/nimbus/terraform-provider-nimbus/internal/server/command"
 )
 
 // TestDevTokenSurvivesRestart: `server --dev --data-dir D` keeps its token
@@ -27,10 +27,10 @@ func TestDevTokenSurvivesRestart(t *testing.T) {
 		return m[1], m[2], o.String()
 	}
 	_, first, out := run()
-	if !strings.Contains(out, server.DevTokenFileName) {
+	if !strings.Contains(out, command.DevTokenFileName) {
 		t.Fatalf("dev mode does not say where the token is kept: %s", out)
 	}
-	fi, err := os.Stat(filepath.Join(dir, server.DevTokenFileName))
+	fi, err := os.Stat(filepath.Join(dir, command.DevTokenFileName))
 	if err != nil || fi.Mode().Perm() != 0o600 {
 		t.Fatalf("token file: %v %v", fi, err)
 	}

@@ -3,27 +3,43 @@
 // supervisor that drives services, sandboxes and sessions through their
 // lifecycles on a pluggable runtime.
 //
-// # Layout
+// # Layers
 //
-//   - cmd.go: Main, flags, the --config file and --dev mode.
-//   - server.go: Config, New, Drain, Close; the write path (put*), which
-//     assigns resourceVersions and wakes long-polls.
-//   - store*.go: the Store interface, the bbolt store (fsync per commit,
-//     group commit through bbolt Batch) and the in-memory store.
-//   - objects.go: the in-memory copy of every object, per-object writer
-//     locks and long-poll watchers.
-//   - index.go, encodecache.go: the ordered per-tenant indexes of every
-//     list filter (state, label key, key and value, and state with either),
-//     kept under the table's lock, so a page seeks and a filter matching
-//     nothing costs nothing; pages assembled from each item's JSON, encoded
-//     once per record version.
-//   - routes.go, http.go: routing (Go 1.22 patterns), authentication and
-//     tenant checks, strict decoding, errors, pagination, long-poll.
-//   - auth.go, ratelimit.go: credentials (SHA-256 hashes compared in
-//     constant time) bound to tenant sets; per-credential token buckets.
-//   - handlers_*.go: one file per resource kind.
-//   - supervisor.go, sessions.go, conditions.go: state machines.
-//   - recovery.go: bringing back after a restart what was running.
+// Each layer is a package that only uses the exported API of the layers
+// below it:
+//
+//   - command: the `server` sub-command — flags, the --config file, --dev
+//     mode and its token, the listener, signals (drain, then close). It
+//     builds the server through this facade.
+//   - server (this package): a thin facade — Config, New, Handler, Drain,
+//     WaitIdle, Close, Recovered, Tenants — that wires auth, domain and
+//     httpapi together, so importers (main, internal/testserver, tests)
+//     need only this package.
+//   - httpapi: the HTTP layer — routing (Go 1.22 patterns), the
+//     middleware (request ids, request log, panic recovery, canonical
+//     paths, body read deadlines, the in-flight cap, draining),
+//     authentication and tenant checks, per-credential rate limits, strict
+//     decoding with full JSON field paths, long-polls, HMAC page tokens,
+//     idempotent replay of keyed creates; it calls one domain method per
+//     route and maps *domain.Error to the JSON error body.
+//   - auth: credentials (SHA-256 hashes compared in constant time) and
+//     workload identities (package wif) bound to tenant sets; which
+//     tenants exist.
+//   - domain: every object — in-memory records and tables, per-object
+//     writer locks, long-poll watchers, the write path (one generic put
+//     that assigns resourceVersions and wakes watchers), the service,
+//     sandbox and session state machines, the supervisor of runtime
+//     instances and health checks, session timers, idempotency records and
+//     recovery after a restart. Its typed methods (CreateService,
+//     StartService(ctx, tenant, name, ifMatchGen), …) return *domain.Error
+//     carrying the api error code for every refusal, and are unit-tested
+//     without HTTP.
+//   - store: persistence behind one interface (bbolt with fsync per commit
+//     and group commit; in memory), shaped for a networked store later
+//     (transactions, ordered range scans, change notification).
+//   - runtimes: the sandbox runtimes (simulated, process); health: the
+//     HTTP health checker of external services, timed by an
+//     internal/clock.Clock.
 //
 // # Consistency
 //

@@ -13,6 +13,7 @@ import (
 
 	"github.com/nimbus/terraform-provider-nimbus/internal/api"
 	"github.com/nimbus/terraform-provider-nimbus/internal/server"
+	"github.com/nimbus/terraform-provider-nimbus/internal/server/store"
 	"github.com/nimbus/terraform-provider-nimbus/internal/testserver"
 )
 
@@ -45,7 +46,7 @@ func TestBoltStoreSurvivesReopen(t *testing.T) {
 	}
 	defer st.Close()
 	var keys []string
-	if err := st.Load("services", func(tenant, key string, data []byte) error {
+	if err := st.Scan("services", store.Range{}, func(tenant, key string, data []byte) error {
 		if tenant != "acc" || !strings.HasPrefix(string(data), `{"n":`) {
 			t.Errorf("loaded %s/%s = %s", tenant, key, data)
 		}
@@ -201,7 +202,7 @@ func TestWritesSurviveKill9(t *testing.T) {
 	}
 	defer st.Close()
 	found := map[string]bool{}
-	if err := st.Load("services", func(tenant, key string, data []byte) error { found[key] = true; return nil }); err != nil {
+	if err := st.Scan("services", store.Range{}, func(tenant, key string, data []byte) error { found[key] = true; return nil }); err != nil {
 		t.Fatal(err)
 	}
 	for _, n := range created {

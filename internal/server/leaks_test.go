@@ -11,6 +11,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/nimbus/terraform-provider-nimbus/internal/server/domain"
 )
 
 func newTestServer(t testing.TB, cfg Config) *Server {
@@ -28,9 +30,9 @@ func newTestServer(t testing.TB, cfg Config) *Server {
 func waitWatchers(t *testing.T, s *Server, want int) {
 	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
-	for s.watch.len() != want {
+	for s.Domain().Watchers() != want {
 		if time.Now().After(deadline) {
-			t.Fatalf("%d watchers registered, want %d", s.watch.len(), want)
+			t.Fatalf("%d watchers registered, want %d", s.Domain().Watchers(), want)
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
@@ -74,7 +76,7 @@ func TestLongPollWatchersAreReleased(t *testing.T) {
 		t.Fatalf("create: %v %v", resp, err)
 	}
 	resp.Body.Close()
-	rv := s.services.get("acc", "web").rv()
+	rv := s.Domain().ResourceVersion(domain.KindService, "acc", "web")
 
 	// waitMs passes.
 	if st, err := get(ctx, "/v1/tenants/acc/services/web?changedSince="+rv+"&waitMs=50"); err != nil || st != 200 {
@@ -152,7 +154,7 @@ func BenchmarkLongPollMissingMemory(b *testing.B) {
 		growth = max(growth, (float64(after)-float64(before))/(1<<20))
 	}
 	b.ReportMetric(growth, "heap-MB-growth/1M-req")
-	b.ReportMetric(float64(s.watch.len()), "watchers-left")
+	b.ReportMetric(float64(s.Domain().Watchers()), "watchers-left")
 	if growth > 8 {
 		b.Errorf("the heap grew by %.1f MB over %d long-polls on missing names (want ≤ 8 MB)", growth, requests)
 	}

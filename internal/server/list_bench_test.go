@@ -13,6 +13,9 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/nimbus/terraform-provider-nimbus/internal/api"
+	"github.com/nimbus/terraform-provider-nimbus/internal/server/store"
 )
 
 // BenchmarkListPages measures list throughput: 64 concurrent clients walk
@@ -45,7 +48,8 @@ func BenchmarkListPages(b *testing.B) {
 // with two labels), loaded from the store as after a restart.
 func listBenchServer(b *testing.B, n int) *httptest.Server {
 	b.Helper()
-	seed, err := New(Config{Tenants: []string{"acc"}, Credentials: []Credential{{Kind: CredentialToken, Secret: "t", Tenants: []string{"*"}}}})
+	seedStore := NewMemStore()
+	seed, err := New(Config{Store: seedStore, Tenants: []string{"acc"}, Credentials: []Credential{{Kind: CredentialToken, Secret: "t", Tenants: []string{"*"}}}})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -58,23 +62,34 @@ func listBenchServer(b *testing.B, n int) *httptest.Server {
 	if rec.Code != 201 {
 		b.Fatalf("create template: %d %s", rec.Code, rec.Body)
 	}
-	tmpl := seed.services.get("acc", "tmpl")
+	// The stored record of the template (the domain's serviceRec).
+	type serviceRec struct {
+		Service api.Service `json:"service"`
+		Desired string      `json:"desired"`
+	}
+	var tmpl *serviceRec
+	if err := store.ScanJSON(seedStore, "services", store.Range{Tenant: "acc"}, func(_, _ string, r *serviceRec) error {
+		tmpl = r
+		return nil
+	}); err != nil || tmpl == nil {
+		b.Fatalf("read the template: %v", err)
+	}
 	if err := seed.Close(); err != nil {
 		b.Fatal(err)
 	}
 	st := NewMemStore()
 	teams := []string{"a", "b", "c"}
 	for i := range n {
-		r := clone(tmpl)
+		r := *tmpl
 		m := &r.Service.Metadata
 		m.Name = fmt.Sprintf("svc-%06d", i)
 		m.ResourceVersion = fmt.Sprint(i + 1)
 		m.Labels = map[string]string{"team": teams[i%3], "idx": fmt.Sprint(i)}
-		data, err := json.Marshal(r)
+		data, err := json.Marshal(&r)
 		if err != nil {
 			b.Fatal(err)
 		}
-		if err := st.Put(kindService, "acc", m.Name, data); err != nil {
+		if err := st.Put("services", "acc", m.Name, data); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -3,16 +3,14 @@ package server_test
 import (
 	"context"
 	"fmt"
-	"strings"
-
-	"github.com/nimbus/terraform-provider-nimbus/internal/server"
-
 	"net"
 	"net/http"
 	"os"
+	"strings"
 	"testing"
 
 	"github.com/nimbus/terraform-provider-nimbus/internal/api"
+	"github.com/nimbus/terraform-provider-nimbus/internal/server/command"
 	"github.com/nimbus/terraform-provider-nimbus/internal/testserver"
 )
 
@@ -24,7 +22,7 @@ func TestMain(m *testing.M) {
 		os.Exit(m.Run())
 	case "server":
 		// A real Nimbus server in a child process (for the kill -9 test).
-		os.Exit(server.Main(context.Background(), strings.Fields(os.Getenv("NIMBUS_TEST_ARGS")), os.Stdout, os.Stderr))
+		os.Exit(command.Main(context.Background(), strings.Fields(os.Getenv("NIMBUS_TEST_ARGS")), os.Stdout, os.Stderr))
 	case "listen":
 		ln, err := net.Listen("tcp", "127.0.0.1:"+os.Getenv("PORT"))
 		if err != nil {

@@ -14,7 +14,7 @@ import (
 
 	"github.com/nimbus/terraform-provider-nimbus/internal/api"
 	"github.com/nimbus/terraform-provider-nimbus/internal/server"
-	"github.com/nimbus/terraform-provider-nimbus/internal/server/runtime"
+	"github.com/nimbus/terraform-provider-nimbus/internal/server/runtimes"
 	"github.com/nimbus/terraform-provider-nimbus/internal/testserver"
 )
 
@@ -70,7 +70,7 @@ func BenchmarkRestartRecovery(b *testing.B) {
 		}()
 		srv, err := server.New(server.Config{
 			Store:       st,
-			Runtime:     runtime.NewSimulated(runtime.SimulatedOptions{StartDelay: 500 * time.Millisecond, StopDelay: 200 * time.Millisecond}),
+			Runtime:     runtimes.NewSimulated(runtimes.SimulatedOptions{StartDelay: 500 * time.Millisecond, StopDelay: 200 * time.Millisecond}),
 			Credentials: []server.Credential{{Kind: server.CredentialToken, Secret: testserver.Token, Tenants: []string{"*"}}},
 			Tenants:     []string{"acc"},
 		})

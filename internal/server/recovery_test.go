@@ -12,14 +12,15 @@ import (
 
 	"github.com/nimbus/terraform-provider-nimbus/internal/api"
 	"github.com/nimbus/terraform-provider-nimbus/internal/server"
-	"github.com/nimbus/terraform-provider-nimbus/internal/server/runtime"
+	"github.com/nimbus/terraform-provider-nimbus/internal/server/runtimes"
+	"github.com/nimbus/terraform-provider-nimbus/internal/server/store"
 	"github.com/nimbus/terraform-provider-nimbus/internal/testserver"
 )
 
 // gatedRuntime holds every launch until open is called (or, so that a
 // server that recovers before answering still ends, until timeout).
 type gatedRuntime struct {
-	runtime.Runtime
+	runtimes.Runtime
 	gate     chan struct{}
 	once     sync.Once
 	timedOut atomic.Bool
@@ -33,9 +34,9 @@ func newGatedRuntime(timeout time.Duration) *gatedRuntime {
 
 func (g *gatedRuntime) open() { g.once.Do(func() { close(g.gate) }) }
 
-func (g *gatedRuntime) wrap(rt runtime.Runtime) runtime.Runtime { g.Runtime = rt; return g }
+func (g *gatedRuntime) wrap(rt runtimes.Runtime) runtimes.Runtime { g.Runtime = rt; return g }
 
-func (g *gatedRuntime) Start(ctx context.Context, spec runtime.Spec, report func(runtime.Event)) (runtime.Instance, error) {
+func (g *gatedRuntime) Start(ctx context.Context, spec runtimes.Spec, report func(runtimes.Event)) (runtimes.Instance, error) {
 	g.blocked.Add(1)
 	select {
 	case <-g.gate:
@@ -49,7 +50,7 @@ func (g *gatedRuntime) Start(ctx context.Context, spec runtime.Spec, report func
 
 func (g *gatedRuntime) Close(ctx context.Context) error {
 	g.open()
-	if c, ok := g.Runtime.(runtime.Closer); ok {
+	if c, ok := g.Runtime.(runtimes.Closer); ok {
 		return c.Close(ctx)
 	}
 	return nil
@@ -246,7 +247,7 @@ func TestRestartAdoptsTheSandboxOfACrashedStart(t *testing.T) {
 		t.Fatal(err)
 	}
 	var data []byte
-	if err := st.Load("services", func(tenant, key string, b []byte) error {
+	if err := st.Scan("services", store.Range{}, func(tenant, key string, b []byte) error {
 		if tenant == srv.Tenant && key == "api" {
 			data = b
 		}

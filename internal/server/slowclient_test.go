@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nimbus/terraform-provider-nimbus/internal/server"
+	"github.com/nimbus/terraform-provider-nimbus/internal/server/command"
 )
 
 // slowBody opens a connection to addr and sends a create request whose
@@ -56,14 +56,14 @@ func readStatus(t *testing.T, c net.Conn) string {
 	return resp.Status
 }
 
-// startMain runs server.Main with args and returns its address and a stop
+// startMain runs command.Main with args and returns its address and a stop
 // func that cancels it and waits up to timeout for its exit code.
 func startMain(t *testing.T, args ...string) (addr string, stop func(timeout time.Duration) (code int, ok bool)) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	out, logs := &syncBuffer{}, &syncBuffer{}
 	ch := make(chan int, 1)
-	go func() { ch <- server.Main(ctx, args, out, logs) }()
+	go func() { ch <- command.Main(ctx, args, out, logs) }()
 	var once sync.Once
 	var rc int
 	exited := make(chan struct{})

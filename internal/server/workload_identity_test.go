@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/nimbus/terraform-provider-nimbus/internal/api"
-	"github.com/nimbus/terraform-provider-nimbus/internal/server"
+	"github.com/nimbus/terraform-provider-nimbus/internal/server/command"
 	"github.com/nimbus/terraform-provider-nimbus/internal/server/wif"
 	"github.com/nimbus/terraform-provider-nimbus/internal/server/wif/wiftest"
 	"github.com/nimbus/terraform-provider-nimbus/internal/testserver"
@@ -211,7 +211,7 @@ func TestMainTrustedIssuersConfig(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			var out, errb syncBuffer
-			code := server.Main(context.Background(), []string{"--in-memory", "--listen", "127.0.0.1:0", "--config", write(c.name+".json", c.cfg)}, &out, &errb)
+			code := command.Main(context.Background(), []string{"--in-memory", "--listen", "127.0.0.1:0", "--config", write(c.name+".json", c.cfg)}, &out, &errb)
 			if code != 1 || !strings.Contains(errb.String(), c.want) {
 				t.Fatalf("exit %d, stderr %q; want 1 and %q", code, errb.String(), c.want)
 			}

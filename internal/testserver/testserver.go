@@ -35,7 +35,7 @@ import (
 
 	"github.com/nimbus/terraform-provider-nimbus/internal/clock"
 	"github.com/nimbus/terraform-provider-nimbus/internal/server"
-	"github.com/nimbus/terraform-provider-nimbus/internal/server/runtime"
+	"github.com/nimbus/terraform-provider-nimbus/internal/server/runtimes"
 	"github.com/nimbus/terraform-provider-nimbus/internal/server/wif"
 )
 
@@ -80,7 +80,7 @@ type Options struct {
 	// WrapRuntime, if set, wraps the runtime the server uses (to delay or
 	// gate launches, e.g. to hold recovery after a restart while the test
 	// looks at the server).
-	WrapRuntime func(runtime.Runtime) runtime.Runtime
+	WrapRuntime func(runtimes.Runtime) runtimes.Runtime
 	// WrapHandler, if set, wraps the server's HTTP handler (to observe or
 	// act on requests as they arrive, e.g. rotate a token file mid-run).
 	WrapHandler func(http.Handler) http.Handler
@@ -161,12 +161,12 @@ func (s *Server) start(t testing.TB, addr string) {
 		}
 		store = bs
 	}
-	var rt runtime.Runtime
+	var rt runtimes.Runtime
 	switch o.Runtime {
 	case "", "simulated":
-		rt = runtime.NewSimulated(runtime.SimulatedOptions{StartDelay: o.StartDelay, StopDelay: o.StopDelay})
+		rt = runtimes.NewSimulated(runtimes.SimulatedOptions{StartDelay: o.StartDelay, StopDelay: o.StopDelay})
 	case "process":
-		rt = runtime.NewProcess(runtime.ProcessOptions{})
+		rt = runtimes.NewProcess(runtimes.ProcessOptions{})
 	default:
 		t.Fatalf("testserver: unknown runtime %q", o.Runtime)
 	}
