@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/nimbus/terraform-provider-nimbus/internal/api"
+	"github.com/nimbus/terraform-provider-nimbus/internal/testfixtures"
 	"github.com/nimbus/terraform-provider-nimbus/internal/testserver"
 )
 
@@ -112,26 +113,27 @@ func expect(t testing.TB, r resp, status int, code string) api.ErrorBody {
 
 const tp = "/v1/tenants/acc"
 
+// The server tests' services and sandboxes are testfixtures' builders
+// with the defaults below: a load balancer for the built-in backend, and a
+// process whose argv and environment carry the secrets the redaction
+// tests look for in responses, logs and the state file.
+
 func builtInService(name string, labels map[string]string) api.CreateServiceRequest {
-	return api.CreateServiceRequest{Name: name, Labels: labels, Backend: api.Backend{Kind: api.BackendKindBuiltIn, Provider: api.ProviderLoadBalancer}}
+	return testfixtures.BuiltInService(name, api.ProviderLoadBalancer, labels)
 }
 
-func sandboxSpec(owner api.Owner, image string) api.SandboxSpec {
-	return api.SandboxSpec{Owner: owner, Backend: api.RuntimeContainer,
-		Root: api.Root{Kind: api.RootKindOCIImage, Source: api.RootSource{Kind: api.SourceKindReference, Reference: image}},
-		Process: api.Process{
-			Argv:        api.RedactableList{Values: []string{"server", "--password=argv-secret-value"}},
-			Environment: api.RedactableMap{Values: map[string]string{"DB_PASSWORD": "env-secret-value"}},
-		}}
-}
+// secretArgv and secretEnv return fresh values, so that a test which
+// changes one request's process changes no other.
+func secretArgv() []string { return []string{"server", "--password=argv-secret-value"} }
+
+func secretEnv() map[string]string { return map[string]string{"DB_PASSWORD": "env-secret-value"} }
 
 func sandboxService(name, image string) api.CreateServiceRequest {
-	spec := sandboxSpec(api.Owner{Kind: api.OwnerKindService, ServiceName: name}, image)
-	return api.CreateServiceRequest{Name: name, Backend: api.Backend{Kind: api.BackendKindSandbox, Sandbox: &spec}}
+	return testfixtures.SandboxService(name, image, secretArgv(), secretEnv(), nil)
 }
 
 func standaloneSandbox(image string) api.CreateSandboxRequest {
-	return api.CreateSandboxRequest{Profile: api.ProfileWorker, Spec: sandboxSpec(api.Owner{Kind: api.OwnerKindStandalone, DisplayName: "job"}, image)}
+	return testfixtures.StandaloneSandbox("job", image, secretArgv(), secretEnv(), nil)
 }
 
 func getService(t testing.TB, srv *testserver.Server, name string) api.Service {

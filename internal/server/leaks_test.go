@@ -55,7 +55,7 @@ func TestLongPollWatchersAreReleased(t *testing.T) {
 		resp.Body.Close()
 		return resp.StatusCode, nil
 	}
-	ctx := context.Background()
+	ctx := t.Context()
 
 	// Missing objects of every kind, many distinct names.
 	for i := range 50 {

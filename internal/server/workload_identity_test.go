@@ -1,7 +1,6 @@
 package server_test
 
 import (
-	"context"
 	"encoding/json"
 	"log/slog"
 	"os"
@@ -211,7 +210,7 @@ func TestMainTrustedIssuersConfig(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			var out, errb syncBuffer
-			code := command.Main(context.Background(), []string{"--in-memory", "--listen", "127.0.0.1:0", "--config", write(c.name+".json", c.cfg)}, &out, &errb)
+			code := command.Main(t.Context(), []string{"--in-memory", "--listen", "127.0.0.1:0", "--config", write(c.name+".json", c.cfg)}, &out, &errb)
 			if code != 1 || !strings.Contains(errb.String(), c.want) {
 				t.Fatalf("exit %d, stderr %q; want 1 and %q", code, errb.String(), c.want)
 			}

@@ -40,7 +40,7 @@ func TestProcessRunsRealChildOnPort(t *testing.T) {
 	t.Setenv("NIMBUS_TEST_SERVER_ONLY", "1") // must not reach the child
 	rt := NewProcess(ProcessOptions{StartTimeout: 20 * time.Second, StopGrace: 5 * time.Second})
 	rec := newRecorder()
-	inst, err := rt.Start(context.Background(), helperSpec(t, "listen"), rec.report)
+	inst, err := rt.Start(t.Context(), helperSpec(t, "listen"), rec.report)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -55,7 +55,7 @@ func TestProcessRunsRealChildOnPort(t *testing.T) {
 	}
 	_ = c.Close()
 	start := time.Now()
-	if err := inst.Stop(context.Background()); err != nil {
+	if err := inst.Stop(t.Context()); err != nil {
 		t.Fatal(err)
 	}
 	// Stop reported before it returned.
@@ -79,7 +79,7 @@ func TestProcessRunsRealChildOnPort(t *testing.T) {
 func TestProcessStopKillsChildIgnoringSIGTERM(t *testing.T) {
 	rt := NewProcess(ProcessOptions{StartTimeout: 20 * time.Second, StopGrace: 300 * time.Millisecond})
 	rec := newRecorder()
-	inst, err := rt.Start(context.Background(), helperSpec(t, "ignore-term"), rec.report)
+	inst, err := rt.Start(t.Context(), helperSpec(t, "ignore-term"), rec.report)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -89,7 +89,7 @@ func TestProcessStopKillsChildIgnoringSIGTERM(t *testing.T) {
 	}
 	addr := endpointAddr(t, e)
 	start := time.Now()
-	if err := inst.Stop(context.Background()); err != nil {
+	if err := inst.Stop(t.Context()); err != nil {
 		t.Fatal(err)
 	}
 	if d := time.Since(start); d < 300*time.Millisecond {
@@ -106,7 +106,7 @@ func TestProcessStopKillsChildIgnoringSIGTERM(t *testing.T) {
 func TestProcessExitNonZeroFails(t *testing.T) {
 	rt := NewProcess(ProcessOptions{StartTimeout: 20 * time.Second})
 	rec := newRecorder()
-	inst, err := rt.Start(context.Background(), helperSpec(t, "exit7", "--secret-arg"), rec.report)
+	inst, err := rt.Start(t.Context(), helperSpec(t, "exit7", "--secret-arg"), rec.report)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -119,7 +119,7 @@ func TestProcessExitNonZeroFails(t *testing.T) {
 			t.Fatalf("message leaks launch inputs (%q): %q", leak, e.Message)
 		}
 	}
-	if err := inst.Stop(context.Background()); err != nil {
+	if err := inst.Stop(t.Context()); err != nil {
 		t.Fatal(err)
 	}
 	rec.none(t, 20*time.Millisecond)
@@ -128,7 +128,7 @@ func TestProcessExitNonZeroFails(t *testing.T) {
 func TestProcessStartTimeoutFails(t *testing.T) {
 	rt := NewProcess(ProcessOptions{StartTimeout: 300 * time.Millisecond, StopGrace: time.Second})
 	rec := newRecorder()
-	if _, err := rt.Start(context.Background(), helperSpec(t, "never-listen"), rec.report); err != nil {
+	if _, err := rt.Start(t.Context(), helperSpec(t, "never-listen"), rec.report); err != nil {
 		t.Fatal(err)
 	}
 	e := rec.next(t)
@@ -137,7 +137,7 @@ func TestProcessStartTimeoutFails(t *testing.T) {
 	}
 	// The process is killed, and its exit is not reported a second time.
 	rec.none(t, 200*time.Millisecond)
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
 	defer cancel()
 	if err := rt.Close(ctx); err != nil {
 		t.Fatal(err)
@@ -147,7 +147,7 @@ func TestProcessStartTimeoutFails(t *testing.T) {
 func TestProcessCloseKillsWithoutReporting(t *testing.T) {
 	rt := NewProcess(ProcessOptions{StartTimeout: 20 * time.Second, StopGrace: 300 * time.Millisecond})
 	rec := newRecorder()
-	if _, err := rt.Start(context.Background(), helperSpec(t, "ignore-term"), rec.report); err != nil {
+	if _, err := rt.Start(t.Context(), helperSpec(t, "ignore-term"), rec.report); err != nil {
 		t.Fatal(err)
 	}
 	e := rec.next(t)
@@ -155,7 +155,7 @@ func TestProcessCloseKillsWithoutReporting(t *testing.T) {
 		t.Fatalf("want running, got %+v", e)
 	}
 	addr := endpointAddr(t, e)
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
 	defer cancel()
 	if err := rt.Close(ctx); err != nil {
 		t.Fatal(err)
@@ -173,7 +173,7 @@ func TestProcessStartErrorsDoNotEchoArgv(t *testing.T) {
 		"not on PATH": {"secret-tool-that-does-not-exist"},
 		"empty":       nil,
 	} {
-		_, err := rt.Start(context.Background(), spec("local", argv, nil), func(Event) {})
+		_, err := rt.Start(t.Context(), spec("local", argv, nil), func(Event) {})
 		if err == nil {
 			t.Fatalf("%s: want an error", name)
 		}
@@ -190,14 +190,14 @@ func TestProcessRelativeArgv0(t *testing.T) {
 	rec := newRecorder()
 	sp := helperSpec(t, "listen")
 	sp.Sandbox.Process.Argv.Values = []string{"./" + filepath.Base(exe)}
-	inst, err := rt.Start(context.Background(), sp, rec.report)
+	inst, err := rt.Start(t.Context(), sp, rec.report)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if e := rec.next(t); e.State != api.SandboxRunning {
 		t.Fatalf("want running, got %+v", e)
 	}
-	if err := inst.Stop(context.Background()); err != nil {
+	if err := inst.Stop(t.Context()); err != nil {
 		t.Fatal(err)
 	}
 }
