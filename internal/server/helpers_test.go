@@ -37,6 +37,16 @@ func (r resp) into(t testing.TB, v any) {
 	}
 }
 
+// decoded expects status (without an error code) and returns r's body
+// decoded as a T.
+func decoded[T any](t testing.TB, r resp, status int) T {
+	t.Helper()
+	expect(t, r, status, "")
+	var v T
+	r.into(t, &v)
+	return v
+}
+
 // reqOpt changes a request.
 type reqOpt func(*http.Request)
 
@@ -138,11 +148,7 @@ func standaloneSandbox(image string) api.CreateSandboxRequest {
 
 func getService(t testing.TB, srv *testserver.Server, name string) api.Service {
 	t.Helper()
-	r := do(t, srv, "GET", tp+"/services/"+name, nil)
-	expect(t, r, 200, "")
-	var s api.Service
-	r.into(t, &s)
-	return s
+	return decoded[api.Service](t, do(t, srv, "GET", tp+"/services/"+name, nil), 200)
 }
 
 // waitFor long-polls the object at path until cond holds (at most 10s).
@@ -193,20 +199,12 @@ func sbxState(state string) func(*api.Sandbox) bool {
 
 func mustCreate(t testing.TB, srv *testserver.Server, req api.CreateServiceRequest) api.Service {
 	t.Helper()
-	r := do(t, srv, "POST", tp+"/services", req)
-	expect(t, r, 201, "")
-	var s api.Service
-	r.into(t, &s)
-	return s
+	return decoded[api.Service](t, do(t, srv, "POST", tp+"/services", req), 201)
 }
 
 func mustCreateSandbox(t testing.TB, srv *testserver.Server, req api.CreateSandboxRequest) api.Sandbox {
 	t.Helper()
-	r := do(t, srv, "POST", tp+"/sandboxes", req)
-	expect(t, r, 201, "")
-	var s api.Sandbox
-	r.into(t, &s)
-	return s
+	return decoded[api.Sandbox](t, do(t, srv, "POST", tp+"/sandboxes", req), 201)
 }
 
 // syncBuffer is a goroutine-safe log sink.

@@ -55,10 +55,7 @@ func TestWorkloadIdentity_readWriteAndReadOnlyGrants(t *testing.T) {
 	expect(t, do(t, srv, "GET", tp+"/services/svc", nil, bearer(planTok)), 200, "")
 	expect(t, do(t, srv, "GET", tp+"/services", nil, bearer(planTok)), 200, "")
 	expect(t, do(t, srv, "GET", tp+"/services/svc?changedSince="+svc.Metadata.ResourceVersion+"&waitMs=1", nil, bearer(planTok)), 200, "")
-	r := do(t, srv, "POST", tp+"/sessions", api.OpenSessionRequest{Target: api.SessionTarget{Service: &api.ServiceRef{Name: "svc"}}, Channels: []string{"stdio"}}, bearer(planTok))
-	expect(t, r, 201, "")
-	var ses api.Session
-	r.into(t, &ses)
+	ses := decoded[api.Session](t, do(t, srv, "POST", tp+"/sessions", api.OpenSessionRequest{Target: api.SessionTarget{Service: &api.ServiceRef{Name: "svc"}}, Channels: []string{"stdio"}}, bearer(planTok)), 201)
 	expect(t, do(t, srv, "POST", tp+"/sessions/"+ses.Metadata.ID+"/close", map[string]string{"reason": "plan done"}, bearer(planTok)), 200, "")
 
 	// ... and is refused every change, naming the rule.
