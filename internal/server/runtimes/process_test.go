@@ -36,11 +36,12 @@ func endpointAddr(t *testing.T, e Event) string {
 	return strings.TrimPrefix(e.Endpoints[0].URL, "http://")
 }
 
-func TestProcessRunsRealChildOnPort(t *testing.T) {
-	t.Setenv("NIMBUS_TEST_SERVER_ONLY", "1") // must not reach the child
-	rt := NewProcess(ProcessOptions{StartTimeout: 20 * time.Second, StopGrace: 5 * time.Second})
+// startRunning starts the helper child in mode on rt and returns it once it
+// reports running, with its recorder and the address of its endpoint.
+func startRunning(t *testing.T, rt *Process, mode string) (Instance, *recorder, string) {
+	t.Helper()
 	rec := newRecorder()
-	inst, err := rt.Start(t.Context(), helperSpec(t, "listen"), rec.report)
+	inst, err := rt.Start(t.Context(), helperSpec(t, mode), rec.report)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -48,7 +49,13 @@ func TestProcessRunsRealChildOnPort(t *testing.T) {
 	if e.State != api.SandboxRunning {
 		t.Fatalf("want running, got %+v", e)
 	}
-	addr := endpointAddr(t, e)
+	return inst, rec, endpointAddr(t, e)
+}
+
+func TestProcessRunsRealChildOnPort(t *testing.T) {
+	t.Setenv("NIMBUS_TEST_SERVER_ONLY", "1") // must not reach the child
+	rt := NewProcess(ProcessOptions{StartTimeout: 20 * time.Second, StopGrace: 5 * time.Second})
+	inst, rec, addr := startRunning(t, rt, "listen")
 	c, err := net.DialTimeout("tcp", addr, 2*time.Second)
 	if err != nil {
 		t.Fatalf("the child does not listen on its endpoint %s: %v", addr, err)
@@ -78,16 +85,7 @@ func TestProcessRunsRealChildOnPort(t *testing.T) {
 
 func TestProcessStopKillsChildIgnoringSIGTERM(t *testing.T) {
 	rt := NewProcess(ProcessOptions{StartTimeout: 20 * time.Second, StopGrace: 300 * time.Millisecond})
-	rec := newRecorder()
-	inst, err := rt.Start(t.Context(), helperSpec(t, "ignore-term"), rec.report)
-	if err != nil {
-		t.Fatal(err)
-	}
-	e := rec.next(t)
-	if e.State != api.SandboxRunning {
-		t.Fatalf("want running, got %+v", e)
-	}
-	addr := endpointAddr(t, e)
+	inst, rec, addr := startRunning(t, rt, "ignore-term")
 	start := time.Now()
 	if err := inst.Stop(t.Context()); err != nil {
 		t.Fatal(err)
