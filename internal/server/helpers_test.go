@@ -83,20 +83,27 @@ func do(t testing.TB, srv *testserver.Server, method, path string, body any, opt
 	for _, o := range opts {
 		o(req)
 	}
-	hr, err := http.DefaultClient.Do(req)
+	r := roundTrip(t, http.DefaultClient, req)
+	if r.header.Get(api.HeaderRequestID) == "" {
+		t.Errorf("%s %s: response without %s", method, path, api.HeaderRequestID)
+	}
+	if r.status >= 500 && r.status != 503 {
+		t.Errorf("%s %s: server error %d %s", method, path, r.status, r.body)
+	}
+	return r
+}
+
+// roundTrip sends req with c and returns the response, read whole.
+func roundTrip(t testing.TB, c *http.Client, req *http.Request) resp {
+	t.Helper()
+	hr, err := c.Do(req)
 	if err != nil {
-		t.Fatalf("%s %s: %v", method, path, err)
+		t.Fatalf("%s %s: %v", req.Method, req.URL.RequestURI(), err)
 	}
 	defer hr.Body.Close()
 	b, err := io.ReadAll(hr.Body)
 	if err != nil {
 		t.Fatal(err)
-	}
-	if hr.Header.Get(api.HeaderRequestID) == "" {
-		t.Errorf("%s %s: response without %s", method, path, api.HeaderRequestID)
-	}
-	if hr.StatusCode >= 500 && hr.StatusCode != 503 {
-		t.Errorf("%s %s: server error %d %s", method, path, hr.StatusCode, b)
 	}
 	return resp{status: hr.StatusCode, header: hr.Header, body: b}
 }

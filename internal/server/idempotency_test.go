@@ -185,16 +185,7 @@ func serve(t *testing.T, s *server.Server, method, path, body, key string) resp 
 	if key != "" {
 		req.Header.Set(api.HeaderIdempotencyKey, key)
 	}
-	r, err := h.Client().Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Body.Close()
-	b, err := io.ReadAll(r.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return resp{status: r.StatusCode, header: r.Header, body: b}
+	return roundTrip(t, h.Client(), req)
 }
 
 // keepOpen is a store that outlives the servers built over it.
