@@ -60,7 +60,10 @@ func waitLog(t *testing.T, b *syncBuffer, re *regexp.Regexp) []string {
 
 func get(t *testing.T, url string, hdr ...string) (int, []byte) {
 	t.Helper()
-	req, _ := http.NewRequest("GET", url, http.NoBody)
+	req, err := http.NewRequestWithContext(t.Context(), "GET", url, http.NoBody)
+	if err != nil {
+		t.Fatal(err)
+	}
 	for i := 0; i+1 < len(hdr); i += 2 {
 		req.Header.Set(hdr[i], hdr[i+1])
 	}

@@ -72,7 +72,7 @@ func do(t testing.TB, srv *testserver.Server, method, path string, body any, opt
 		}
 		rd = bytes.NewReader(j)
 	}
-	req, err := http.NewRequest(method, srv.URL+path, rd)
+	req, err := http.NewRequestWithContext(t.Context(), method, srv.URL+path, rd)
 	if err != nil {
 		t.Fatal(err)
 	}
