@@ -33,7 +33,11 @@ func BenchmarkServerThroughput(b *testing.B) {
 				if body != nil {
 					rd = bytes.NewReader(body)
 				}
-				req, _ := http.NewRequest(method, srv.URL+path, rd)
+				req, err := http.NewRequestWithContext(b.Context(), method, srv.URL+path, rd)
+				if err != nil {
+					b.Error(err)
+					return 0
+				}
 				req.Header.Set("Authorization", "Bearer "+srv.Token)
 				req.Header.Set("Content-Type", "application/json")
 				resp, err := client.Do(req)

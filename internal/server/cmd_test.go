@@ -21,7 +21,7 @@ import (
 // or the endpoint from its log, plus a stop function returning the exit code.
 func runMain(t *testing.T, args ...string) (outBuf, logBuf *syncBuffer, stopFn func() int) {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
+	ctx, cancel := context.WithCancel(t.Context())
 	out, logs := &syncBuffer{}, &syncBuffer{}
 	code := make(chan int, 1)
 	go func() { code <- command.Main(ctx, args, out, logs) }()
@@ -60,7 +60,10 @@ func waitLog(t *testing.T, b *syncBuffer, re *regexp.Regexp) []string {
 
 func get(t *testing.T, url string, hdr ...string) (int, []byte) {
 	t.Helper()
-	req, _ := http.NewRequest("GET", url, http.NoBody)
+	req, err := http.NewRequestWithContext(t.Context(), "GET", url, http.NoBody)
+	if err != nil {
+		t.Fatal(err)
+	}
 	for i := 0; i+1 < len(hdr); i += 2 {
 		req.Header.Set(hdr[i], hdr[i+1])
 	}
@@ -147,7 +150,7 @@ func TestMainBadInvocations(t *testing.T) {
 		{[]string{"--config", "/nonexistent/nimbus.json"}, 1, "--config"},
 	} {
 		var out, errb syncBuffer
-		code := command.Main(context.Background(), c.args, &out, &errb)
+		code := command.Main(t.Context(), c.args, &out, &errb)
 		if code != c.code || !strings.Contains(errb.String(), c.want) {
 			t.Errorf("%v: exit %d (want %d), stderr %q", c.args, code, c.code, errb.String())
 		}
@@ -164,7 +167,7 @@ func TestMainNeverPrintsSecretFlagValues(t *testing.T) {
 		{"--in-memory", "--token", "x=*", "--api-key", "s3cr3t-token-value"},
 	} {
 		var out, errb syncBuffer
-		code := command.Main(context.Background(), args, &out, &errb)
+		code := command.Main(t.Context(), args, &out, &errb)
 		if code != 2 || !strings.Contains(errb.String(), "-"+strings.TrimPrefix(args[len(args)-2], "--")) {
 			t.Errorf("%v: exit %d, stderr %q", args, code, errb.String())
 		}

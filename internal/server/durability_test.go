@@ -179,8 +179,11 @@ func TestWritesSurviveKill9(t *testing.T) {
 	var created []string
 	for i := 0; i < 20; i++ {
 		name := fmt.Sprintf("svc-%02d", i)
-		req, _ := http.NewRequest("POST", endpoint+"/v1/tenants/acc/services",
+		req, err := http.NewRequestWithContext(t.Context(), "POST", endpoint+"/v1/tenants/acc/services",
 			strings.NewReader(fmt.Sprintf(`{"name":%q,"backend":{"kind":"builtIn","provider":"browser"}}`, name)))
+		if err != nil {
+			t.Fatal(err)
+		}
 		req.Header.Set("Authorization", "Bearer kill-token")
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/nimbus/terraform-provider-nimbus/internal/api"
+	"github.com/nimbus/terraform-provider-nimbus/internal/testfixtures"
 	"github.com/nimbus/terraform-provider-nimbus/internal/testserver"
 )
 
@@ -34,6 +35,16 @@ func (r resp) into(t testing.TB, v any) {
 	if err := json.Unmarshal(r.body, v); err != nil {
 		t.Fatalf("decode %s: %v", r.body, err)
 	}
+}
+
+// decoded expects status (without an error code) and returns r's body
+// decoded as a T.
+func decoded[T any](t testing.TB, r resp, status int) T {
+	t.Helper()
+	expect(t, r, status, "")
+	var v T
+	r.into(t, &v)
+	return v
 }
 
 // reqOpt changes a request.
@@ -61,7 +72,7 @@ func do(t testing.TB, srv *testserver.Server, method, path string, body any, opt
 		}
 		rd = bytes.NewReader(j)
 	}
-	req, err := http.NewRequest(method, srv.URL+path, rd)
+	req, err := http.NewRequestWithContext(t.Context(), method, srv.URL+path, rd)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -72,20 +83,27 @@ func do(t testing.TB, srv *testserver.Server, method, path string, body any, opt
 	for _, o := range opts {
 		o(req)
 	}
-	hr, err := http.DefaultClient.Do(req)
+	r := roundTrip(t, http.DefaultClient, req)
+	if r.header.Get(api.HeaderRequestID) == "" {
+		t.Errorf("%s %s: response without %s", method, path, api.HeaderRequestID)
+	}
+	if r.status >= 500 && r.status != 503 {
+		t.Errorf("%s %s: server error %d %s", method, path, r.status, r.body)
+	}
+	return r
+}
+
+// roundTrip sends req with c and returns the response, read whole.
+func roundTrip(t testing.TB, c *http.Client, req *http.Request) resp {
+	t.Helper()
+	hr, err := c.Do(req)
 	if err != nil {
-		t.Fatalf("%s %s: %v", method, path, err)
+		t.Fatalf("%s %s: %v", req.Method, req.URL.RequestURI(), err)
 	}
 	defer hr.Body.Close()
 	b, err := io.ReadAll(hr.Body)
 	if err != nil {
 		t.Fatal(err)
-	}
-	if hr.Header.Get(api.HeaderRequestID) == "" {
-		t.Errorf("%s %s: response without %s", method, path, api.HeaderRequestID)
-	}
-	if hr.StatusCode >= 500 && hr.StatusCode != 503 {
-		t.Errorf("%s %s: server error %d %s", method, path, hr.StatusCode, b)
 	}
 	return resp{status: hr.StatusCode, header: hr.Header, body: b}
 }
@@ -112,35 +130,32 @@ func expect(t testing.TB, r resp, status int, code string) api.ErrorBody {
 
 const tp = "/v1/tenants/acc"
 
+// The server tests' services and sandboxes are testfixtures' builders
+// with the defaults below: a load balancer for the built-in backend, and a
+// process whose argv and environment carry the secrets the redaction
+// tests look for in responses, logs and the state file.
+
 func builtInService(name string, labels map[string]string) api.CreateServiceRequest {
-	return api.CreateServiceRequest{Name: name, Labels: labels, Backend: api.Backend{Kind: api.BackendKindBuiltIn, Provider: api.ProviderLoadBalancer}}
+	return testfixtures.BuiltInService(name, api.ProviderLoadBalancer, labels)
 }
 
-func sandboxSpec(owner api.Owner, image string) api.SandboxSpec {
-	return api.SandboxSpec{Owner: owner, Backend: api.RuntimeContainer,
-		Root: api.Root{Kind: api.RootKindOCIImage, Source: api.RootSource{Kind: api.SourceKindReference, Reference: image}},
-		Process: api.Process{
-			Argv:        api.RedactableList{Values: []string{"server", "--password=argv-secret-value"}},
-			Environment: api.RedactableMap{Values: map[string]string{"DB_PASSWORD": "env-secret-value"}},
-		}}
-}
+// secretArgv and secretEnv return fresh values, so that a test which
+// changes one request's process changes no other.
+func secretArgv() []string { return []string{"server", "--password=argv-secret-value"} }
+
+func secretEnv() map[string]string { return map[string]string{"DB_PASSWORD": "env-secret-value"} }
 
 func sandboxService(name, image string) api.CreateServiceRequest {
-	spec := sandboxSpec(api.Owner{Kind: api.OwnerKindService, ServiceName: name}, image)
-	return api.CreateServiceRequest{Name: name, Backend: api.Backend{Kind: api.BackendKindSandbox, Sandbox: &spec}}
+	return testfixtures.SandboxService(name, image, secretArgv(), secretEnv(), nil)
 }
 
 func standaloneSandbox(image string) api.CreateSandboxRequest {
-	return api.CreateSandboxRequest{Profile: api.ProfileWorker, Spec: sandboxSpec(api.Owner{Kind: api.OwnerKindStandalone, DisplayName: "job"}, image)}
+	return testfixtures.StandaloneSandbox("job", image, secretArgv(), secretEnv(), nil)
 }
 
 func getService(t testing.TB, srv *testserver.Server, name string) api.Service {
 	t.Helper()
-	r := do(t, srv, "GET", tp+"/services/"+name, nil)
-	expect(t, r, 200, "")
-	var s api.Service
-	r.into(t, &s)
-	return s
+	return decoded[api.Service](t, do(t, srv, "GET", tp+"/services/"+name, nil), 200)
 }
 
 // waitFor long-polls the object at path until cond holds (at most 10s).
@@ -191,20 +206,12 @@ func sbxState(state string) func(*api.Sandbox) bool {
 
 func mustCreate(t testing.TB, srv *testserver.Server, req api.CreateServiceRequest) api.Service {
 	t.Helper()
-	r := do(t, srv, "POST", tp+"/services", req)
-	expect(t, r, 201, "")
-	var s api.Service
-	r.into(t, &s)
-	return s
+	return decoded[api.Service](t, do(t, srv, "POST", tp+"/services", req), 201)
 }
 
 func mustCreateSandbox(t testing.TB, srv *testserver.Server, req api.CreateSandboxRequest) api.Sandbox {
 	t.Helper()
-	r := do(t, srv, "POST", tp+"/sandboxes", req)
-	expect(t, r, 201, "")
-	var s api.Sandbox
-	r.into(t, &s)
-	return s
+	return decoded[api.Sandbox](t, do(t, srv, "POST", tp+"/sandboxes", req), 201)
 }
 
 // syncBuffer is a goroutine-safe log sink.

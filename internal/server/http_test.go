@@ -144,10 +144,7 @@ func TestPagination(t *testing.T) {
 			if tok != "" {
 				q.Set("pageToken", tok)
 			}
-			r := do(t, srv, "GET", tp+"/services?"+q.Encode(), nil)
-			expect(t, r, 200, "")
-			var l api.ServiceList
-			r.into(t, &l)
+			l := decoded[api.ServiceList](t, do(t, srv, "GET", tp+"/services?"+q.Encode(), nil), 200)
 			if len(l.Items) > limit {
 				t.Fatalf("page of %d > limit %d", len(l.Items), limit)
 			}

@@ -3,6 +3,7 @@ package server_test
 import (
 	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -144,18 +145,8 @@ func TestIdempotencyKeysInMemStore(t *testing.T) {
 	store := keepOpen{server.NewMemStore()}
 	creds := []server.Credential{{Kind: server.CredentialToken, Secret: testserver.Token, Tenants: []string{"*"}}}
 	post := func(s *server.Server) (int, string) {
-		h := httptest.NewServer(s.Handler())
-		defer h.Close()
-		req, _ := http.NewRequest("POST", h.URL+tp+"/services", strings.NewReader(`{"name":"web","backend":{"kind":"builtIn","provider":"loadBalancer"}}`))
-		req.Header.Set("Authorization", "Bearer "+testserver.Token)
-		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set(api.HeaderIdempotencyKey, "k")
-		r, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer r.Body.Close()
-		return r.StatusCode, r.Header.Get("Idempotent-Replayed")
+		r := serve(t, s, "POST", tp+"/services", `{"name":"web","backend":{"kind":"builtIn","provider":"loadBalancer"}}`, "k")
+		return r.status, r.header.Get("Idempotent-Replayed")
 	}
 	for i, want := range []string{"", "true"} {
 		s, err := server.New(server.Config{Store: store, Credentials: creds, Tenants: []string{"acc"}})
@@ -170,6 +161,31 @@ func TestIdempotencyKeysInMemStore(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+}
+
+// serve sends method path with body (none if empty) and idempotency key
+// (none if empty) to s, over a test HTTP server of its own, authenticated
+// with the test token.
+func serve(t *testing.T, s *server.Server, method, path, body, key string) resp {
+	t.Helper()
+	h := httptest.NewServer(s.Handler())
+	defer h.Close()
+	var rd io.Reader = http.NoBody
+	if body != "" {
+		rd = strings.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(t.Context(), method, h.URL+path, rd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+testserver.Token)
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if key != "" {
+		req.Header.Set(api.HeaderIdempotencyKey, key)
+	}
+	return roundTrip(t, h.Client(), req)
 }
 
 // keepOpen is a store that outlives the servers built over it.
@@ -254,35 +270,18 @@ func (c *crashingStore) Close() error { return nil }
 func TestIdempotencySurvivesCrashMidCreate(t *testing.T) {
 	creds := []server.Credential{{Kind: server.CredentialToken, Secret: testserver.Token, Tenants: []string{"*"}}}
 	body := string(mustJSON(t, standaloneSandbox("img:1")))
-	post := func(s *server.Server) (int, api.Sandbox) {
-		h := httptest.NewServer(s.Handler())
-		defer h.Close()
-		req, _ := http.NewRequest("POST", h.URL+tp+"/sandboxes", strings.NewReader(body))
-		req.Header.Set("Authorization", "Bearer "+testserver.Token)
-		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set(api.HeaderIdempotencyKey, "k")
-		r, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer r.Body.Close()
+	post := func(t *testing.T, s *server.Server) (int, api.Sandbox) {
+		t.Helper()
+		r := serve(t, s, "POST", tp+"/sandboxes", body, "k")
 		var sb api.Sandbox
-		_ = json.NewDecoder(r.Body).Decode(&sb)
-		return r.StatusCode, sb
-	}
-	list := func(s *server.Server) int {
-		h := httptest.NewServer(s.Handler())
-		defer h.Close()
-		req, _ := http.NewRequest("GET", h.URL+tp+"/sandboxes", http.NoBody)
-		req.Header.Set("Authorization", "Bearer "+testserver.Token)
-		r, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
+		if r.status == 201 {
+			r.into(t, &sb)
 		}
-		defer r.Body.Close()
-		var l api.SandboxList
-		_ = json.NewDecoder(r.Body).Decode(&l)
-		return len(l.Items)
+		return r.status, sb
+	}
+	list := func(t *testing.T, s *server.Server) int {
+		t.Helper()
+		return len(decoded[api.SandboxList](t, serve(t, s, "GET", tp+"/sandboxes", "", ""), 200).Items)
 	}
 	for _, tc := range []struct {
 		name              string
@@ -298,7 +297,7 @@ func TestIdempotencySurvivesCrashMidCreate(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			_, _ = post(first) // the answer is lost with the crash
+			_, _ = post(t, first) // the answer is lost with the crash
 			first.Drain()
 			_ = first.Close()
 
@@ -307,14 +306,14 @@ func TestIdempotencySurvivesCrashMidCreate(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer func() { again.Drain(); _ = again.Close() }()
-			status, sb := post(again)
+			status, sb := post(t, again)
 			if status != 201 || sb.Metadata.ID == "" {
 				t.Fatalf("repeat after the crash: %d %+v", status, sb)
 			}
-			if n := list(again); n != 1 {
+			if n := list(t, again); n != 1 {
 				t.Fatalf("%d sandboxes after a crash and a repeat", n)
 			}
-			if status2, sb2 := post(again); status2 != 201 || sb2.Metadata.ID != sb.Metadata.ID {
+			if status2, sb2 := post(t, again); status2 != 201 || sb2.Metadata.ID != sb.Metadata.ID {
 				t.Fatalf("second repeat: %d %s, want %s", status2, sb2.Metadata.ID, sb.Metadata.ID)
 			}
 		})

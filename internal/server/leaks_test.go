@@ -55,7 +55,7 @@ func TestLongPollWatchersAreReleased(t *testing.T) {
 		resp.Body.Close()
 		return resp.StatusCode, nil
 	}
-	ctx := context.Background()
+	ctx := t.Context()
 
 	// Missing objects of every kind, many distinct names.
 	for i := range 50 {
@@ -69,7 +69,10 @@ func TestLongPollWatchersAreReleased(t *testing.T) {
 	waitWatchers(t, s, 0)
 
 	body := `{"name":"web","backend":{"kind":"builtIn","provider":"loadBalancer"}}`
-	req, _ := http.NewRequest("POST", ts.URL+"/v1/tenants/acc/services", strings.NewReader(body))
+	req, err := http.NewRequestWithContext(t.Context(), "POST", ts.URL+"/v1/tenants/acc/services", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
 	req.Header.Set("Authorization", "Bearer t")
 	resp, err := ts.Client().Do(req)
 	if err != nil || resp.StatusCode != 201 {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/nimbus/terraform-provider-nimbus/internal/api"
 	"github.com/nimbus/terraform-provider-nimbus/internal/server/command"
+	"github.com/nimbus/terraform-provider-nimbus/internal/testfixtures"
 	"github.com/nimbus/terraform-provider-nimbus/internal/testserver"
 )
 
@@ -22,6 +23,7 @@ func TestMain(m *testing.M) {
 		os.Exit(m.Run())
 	case "server":
 		// A real Nimbus server in a child process (for the kill -9 test).
+		// The child program, not a test: no t.Context(); it runs until signalled.
 		os.Exit(command.Main(context.Background(), strings.Fields(os.Getenv("NIMBUS_TEST_ARGS")), os.Stdout, os.Stderr))
 	case "listen":
 		ln, err := net.Listen("tcp", "127.0.0.1:"+os.Getenv("PORT"))
@@ -41,12 +43,7 @@ func processService(t *testing.T, name, mode string) api.CreateServiceRequest {
 	if err != nil {
 		t.Fatal(err)
 	}
-	req := sandboxService(name, "local/helper:1")
-	req.Backend.Sandbox.Process = api.Process{
-		Argv:        api.RedactableList{Values: []string{exe, "-test.run=^$"}},
-		Environment: api.RedactableMap{Values: map[string]string{"NIMBUS_TEST_HELPER": mode}},
-	}
-	return req
+	return testfixtures.SandboxService(name, "local/helper:1", []string{exe, "-test.run=^$"}, map[string]string{"NIMBUS_TEST_HELPER": mode}, nil)
 }
 
 func TestProcessRuntimeRunsAndFails(t *testing.T) {

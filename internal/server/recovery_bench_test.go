@@ -98,7 +98,7 @@ func BenchmarkRestartRecovery(b *testing.B) {
 		}
 		allTotal += time.Since(start)
 		b.StopTimer()
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		ctx, cancel := context.WithTimeout(b.Context(), 10*time.Second)
 		_ = hs.Shutdown(ctx)
 		cancel()
 		if err := srv.Close(); err != nil { // the store still says running, as after a crash

@@ -219,11 +219,7 @@ func TestRestartClosesSessionsWhoseTargetDidNotSurvive(t *testing.T) {
 
 func getSandbox(t testing.TB, srv *testserver.Server, id string) api.Sandbox {
 	t.Helper()
-	r := do(t, srv, "GET", tp+"/sandboxes/"+id, nil)
-	expect(t, r, 200, "")
-	var s api.Sandbox
-	r.into(t, &s)
-	return s
+	return decoded[api.Sandbox](t, do(t, srv, "GET", tp+"/sandboxes/"+id, nil), 200)
 }
 
 // TestRestartAdoptsTheSandboxOfACrashedStart: a crash after a service's new

@@ -12,20 +12,12 @@ import (
 
 func openSession(t testing.TB, srv *testserver.Server, req api.OpenSessionRequest) api.Session {
 	t.Helper()
-	r := do(t, srv, "POST", tp+"/sessions", req)
-	expect(t, r, 201, "")
-	var s api.Session
-	r.into(t, &s)
-	return s
+	return decoded[api.Session](t, do(t, srv, "POST", tp+"/sessions", req), 201)
 }
 
 func getSession(t testing.TB, srv *testserver.Server, id string) api.Session {
 	t.Helper()
-	r := do(t, srv, "GET", tp+"/sessions/"+id, nil)
-	expect(t, r, 200, "")
-	var s api.Session
-	r.into(t, &s)
-	return s
+	return decoded[api.Session](t, do(t, srv, "GET", tp+"/sessions/"+id, nil), 200)
 }
 
 func TestSessionOpenRequiresRunningTarget(t *testing.T) {

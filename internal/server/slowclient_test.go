@@ -60,7 +60,7 @@ func readStatus(t *testing.T, c net.Conn) string {
 // func that cancels it and waits up to timeout for its exit code.
 func startMain(t *testing.T, args ...string) (addr string, stop func(timeout time.Duration) (code int, ok bool)) {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
+	ctx, cancel := context.WithCancel(t.Context())
 	out, logs := &syncBuffer{}, &syncBuffer{}
 	ch := make(chan int, 1)
 	go func() { ch <- command.Main(ctx, args, out, logs) }()

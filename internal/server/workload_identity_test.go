@@ -1,7 +1,6 @@
 package server_test
 
 import (
-	"context"
 	"encoding/json"
 	"log/slog"
 	"os"
@@ -56,10 +55,7 @@ func TestWorkloadIdentity_readWriteAndReadOnlyGrants(t *testing.T) {
 	expect(t, do(t, srv, "GET", tp+"/services/svc", nil, bearer(planTok)), 200, "")
 	expect(t, do(t, srv, "GET", tp+"/services", nil, bearer(planTok)), 200, "")
 	expect(t, do(t, srv, "GET", tp+"/services/svc?changedSince="+svc.Metadata.ResourceVersion+"&waitMs=1", nil, bearer(planTok)), 200, "")
-	r := do(t, srv, "POST", tp+"/sessions", api.OpenSessionRequest{Target: api.SessionTarget{Service: &api.ServiceRef{Name: "svc"}}, Channels: []string{"stdio"}}, bearer(planTok))
-	expect(t, r, 201, "")
-	var ses api.Session
-	r.into(t, &ses)
+	ses := decoded[api.Session](t, do(t, srv, "POST", tp+"/sessions", api.OpenSessionRequest{Target: api.SessionTarget{Service: &api.ServiceRef{Name: "svc"}}, Channels: []string{"stdio"}}, bearer(planTok)), 201)
 	expect(t, do(t, srv, "POST", tp+"/sessions/"+ses.Metadata.ID+"/close", map[string]string{"reason": "plan done"}, bearer(planTok)), 200, "")
 
 	// ... and is refused every change, naming the rule.
@@ -211,7 +207,7 @@ func TestMainTrustedIssuersConfig(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			var out, errb syncBuffer
-			code := command.Main(context.Background(), []string{"--in-memory", "--listen", "127.0.0.1:0", "--config", write(c.name+".json", c.cfg)}, &out, &errb)
+			code := command.Main(t.Context(), []string{"--in-memory", "--listen", "127.0.0.1:0", "--config", write(c.name+".json", c.cfg)}, &out, &errb)
 			if code != 1 || !strings.Contains(errb.String(), c.want) {
 				t.Fatalf("exit %d, stderr %q; want 1 and %q", code, errb.String(), c.want)
 			}

@@ -1,7 +1,6 @@
 package domain_test
 
 import (
-	"context"
 	"errors"
 	"testing"
 	"time"
@@ -9,6 +8,7 @@ import (
 	"github.com/nimbus/terraform-provider-nimbus/internal/api"
 	"github.com/nimbus/terraform-provider-nimbus/internal/server/domain"
 	"github.com/nimbus/terraform-provider-nimbus/internal/server/runtimes"
+	"github.com/nimbus/terraform-provider-nimbus/internal/testfixtures"
 )
 
 // These tests drive the domain through its typed methods, without HTTP.
@@ -72,15 +72,12 @@ func state(s string) func(*api.Service) bool {
 }
 
 func sandboxService(name string) api.CreateServiceRequest {
-	spec := api.SandboxSpec{Owner: api.Owner{Kind: api.OwnerKindService, ServiceName: name}, Backend: api.RuntimeContainer,
-		Root:    api.Root{Kind: api.RootKindOCIImage, Source: api.RootSource{Kind: api.SourceKindReference, Reference: "registry.example.com/web:1"}},
-		Process: api.Process{Argv: api.RedactableList{Values: []string{"serve"}}}}
-	return api.CreateServiceRequest{Name: name, Backend: api.Backend{Kind: api.BackendKindSandbox, Sandbox: &spec}}
+	return testfixtures.SandboxService(name, "registry.example.com/web:1", []string{"serve"}, nil, nil)
 }
 
 func TestServiceStartStopRestart(t *testing.T) {
 	d := newDomain(t)
-	ctx := context.Background()
+	ctx := t.Context()
 	svc, err := d.CreateService(ctx, tenant, sandboxService("web"))
 	if err != nil {
 		t.Fatal(err)
@@ -153,9 +150,8 @@ func TestServiceStartStopRestart(t *testing.T) {
 
 func TestGenerationPrecondition(t *testing.T) {
 	d := newDomain(t)
-	ctx := context.Background()
-	if _, err := d.CreateService(ctx, tenant, api.CreateServiceRequest{Name: "lb",
-		Backend: api.Backend{Kind: api.BackendKindBuiltIn, Provider: api.ProviderLoadBalancer}}); err != nil {
+	ctx := t.Context()
+	if _, err := d.CreateService(ctx, tenant, testfixtures.BuiltInService("lb", api.ProviderLoadBalancer, nil)); err != nil {
 		t.Fatal(err)
 	}
 	labels := map[string]string{"team": "a"}
@@ -212,7 +208,7 @@ func TestGenerationPrecondition(t *testing.T) {
 
 func TestOwnedSandboxIsRemovedWithItsService(t *testing.T) {
 	d := newDomain(t)
-	ctx := context.Background()
+	ctx := t.Context()
 	if _, err := d.CreateService(ctx, tenant, sandboxService("api")); err != nil {
 		t.Fatal(err)
 	}

@@ -1,7 +1,6 @@
 package health
 
 import (
-	"context"
 	"fmt"
 	"net"
 	"net/http"
@@ -47,7 +46,7 @@ func TestHealthChecker(t *testing.T) {
 	}))
 	defer srv.Close()
 	h := NewChecker(2 * time.Second)
-	ctx := context.Background()
+	ctx := t.Context()
 	auth := &api.ExternalAuth{Kind: api.AuthKindBearer, Token: &api.Secret{Value: "tok-123"}}
 
 	ok, detail := h.Check(ctx, srv.URL+"/api", "/healthz", auth)
@@ -89,7 +88,7 @@ func TestHealthCheckerNeverShowsSecrets(t *testing.T) {
 	withPassword := strings.Replace(srv.URL, "http://", "http://user:hunter2@", 1)
 	auth := &api.ExternalAuth{Kind: api.AuthKindBearer, Token: &api.Secret{Value: "tok-secret"}}
 	for _, target := range []string{withPassword, strings.Replace(deadURL(t), "http://", "http://user:hunter2@", 1)} {
-		ok, detail := h.Check(context.Background(), target, "/", auth)
+		ok, detail := h.Check(t.Context(), target, "/", auth)
 		if ok || strings.Contains(detail, "hunter2") || strings.Contains(detail, "tok-secret") {
 			t.Fatalf("detail leaks a secret or is healthy: %v %q", ok, detail)
 		}
@@ -97,7 +96,7 @@ func TestHealthCheckerNeverShowsSecrets(t *testing.T) {
 	// A token that is not a valid header value fails the request without
 	// echoing it.
 	bad := &api.ExternalAuth{Kind: api.AuthKindBearer, Token: &api.Secret{Value: "tok-secret\nX: y"}}
-	if ok, detail := h.Check(context.Background(), srv.URL, "/", bad); ok || strings.Contains(detail, "tok-secret") {
+	if ok, detail := h.Check(t.Context(), srv.URL, "/", bad); ok || strings.Contains(detail, "tok-secret") {
 		t.Fatalf("detail leaks a secret or is healthy: %v %q", ok, detail)
 	}
 }
@@ -113,7 +112,7 @@ func TestHealthCheckerTimeout(t *testing.T) {
 	defer srv.Close()
 	defer close(release)
 	h := NewChecker(100 * time.Millisecond)
-	ok, detail := h.Check(context.Background(), srv.URL, "/slow", nil)
+	ok, detail := h.Check(t.Context(), srv.URL, "/slow", nil)
 	if ok || !strings.Contains(detail, "no response within 100ms") {
 		t.Fatalf("want a timeout, got %v %q", ok, detail)
 	}
@@ -231,7 +230,7 @@ func TestHealthURLJoinsPathsBeforeTheQuery(t *testing.T) {
 // TestCheckDetailHidesSecretsInTheURL: neither a password nor a secret
 // query parameter of a (stored, older) URL appears in the check's detail.
 func TestCheckDetailHidesSecretsInTheURL(t *testing.T) {
-	_, detail := NewChecker(2*time.Second).Check(context.Background(), "http://user:PASS@127.0.0.1:1/base?apikey=SECRET&region=eu", "/healthz", nil)
+	_, detail := NewChecker(2*time.Second).Check(t.Context(), "http://user:PASS@127.0.0.1:1/base?apikey=SECRET&region=eu", "/healthz", nil)
 	if strings.Contains(detail, "SECRET") || strings.Contains(detail, "PASS") || !strings.Contains(detail, "region=eu") || !strings.Contains(detail, "/base/healthz") {
 		t.Fatalf("detail %q", detail)
 	}

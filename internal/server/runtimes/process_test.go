@@ -36,11 +36,12 @@ func endpointAddr(t *testing.T, e Event) string {
 	return strings.TrimPrefix(e.Endpoints[0].URL, "http://")
 }
 
-func TestProcessRunsRealChildOnPort(t *testing.T) {
-	t.Setenv("NIMBUS_TEST_SERVER_ONLY", "1") // must not reach the child
-	rt := NewProcess(ProcessOptions{StartTimeout: 20 * time.Second, StopGrace: 5 * time.Second})
+// startRunning starts the helper child in mode on rt and returns it once it
+// reports running, with its recorder and the address of its endpoint.
+func startRunning(t *testing.T, rt *Process, mode string) (Instance, *recorder, string) {
+	t.Helper()
 	rec := newRecorder()
-	inst, err := rt.Start(context.Background(), helperSpec(t, "listen"), rec.report)
+	inst, err := rt.Start(t.Context(), helperSpec(t, mode), rec.report)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -48,14 +49,20 @@ func TestProcessRunsRealChildOnPort(t *testing.T) {
 	if e.State != api.SandboxRunning {
 		t.Fatalf("want running, got %+v", e)
 	}
-	addr := endpointAddr(t, e)
+	return inst, rec, endpointAddr(t, e)
+}
+
+func TestProcessRunsRealChildOnPort(t *testing.T) {
+	t.Setenv("NIMBUS_TEST_SERVER_ONLY", "1") // must not reach the child
+	rt := NewProcess(ProcessOptions{StartTimeout: 20 * time.Second, StopGrace: 5 * time.Second})
+	inst, rec, addr := startRunning(t, rt, "listen")
 	c, err := net.DialTimeout("tcp", addr, 2*time.Second)
 	if err != nil {
 		t.Fatalf("the child does not listen on its endpoint %s: %v", addr, err)
 	}
 	_ = c.Close()
 	start := time.Now()
-	if err := inst.Stop(context.Background()); err != nil {
+	if err := inst.Stop(t.Context()); err != nil {
 		t.Fatal(err)
 	}
 	// Stop reported before it returned.
@@ -78,18 +85,9 @@ func TestProcessRunsRealChildOnPort(t *testing.T) {
 
 func TestProcessStopKillsChildIgnoringSIGTERM(t *testing.T) {
 	rt := NewProcess(ProcessOptions{StartTimeout: 20 * time.Second, StopGrace: 300 * time.Millisecond})
-	rec := newRecorder()
-	inst, err := rt.Start(context.Background(), helperSpec(t, "ignore-term"), rec.report)
-	if err != nil {
-		t.Fatal(err)
-	}
-	e := rec.next(t)
-	if e.State != api.SandboxRunning {
-		t.Fatalf("want running, got %+v", e)
-	}
-	addr := endpointAddr(t, e)
+	inst, rec, addr := startRunning(t, rt, "ignore-term")
 	start := time.Now()
-	if err := inst.Stop(context.Background()); err != nil {
+	if err := inst.Stop(t.Context()); err != nil {
 		t.Fatal(err)
 	}
 	if d := time.Since(start); d < 300*time.Millisecond {
@@ -106,7 +104,7 @@ func TestProcessStopKillsChildIgnoringSIGTERM(t *testing.T) {
 func TestProcessExitNonZeroFails(t *testing.T) {
 	rt := NewProcess(ProcessOptions{StartTimeout: 20 * time.Second})
 	rec := newRecorder()
-	inst, err := rt.Start(context.Background(), helperSpec(t, "exit7", "--secret-arg"), rec.report)
+	inst, err := rt.Start(t.Context(), helperSpec(t, "exit7", "--secret-arg"), rec.report)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -119,7 +117,7 @@ func TestProcessExitNonZeroFails(t *testing.T) {
 			t.Fatalf("message leaks launch inputs (%q): %q", leak, e.Message)
 		}
 	}
-	if err := inst.Stop(context.Background()); err != nil {
+	if err := inst.Stop(t.Context()); err != nil {
 		t.Fatal(err)
 	}
 	rec.none(t, 20*time.Millisecond)
@@ -128,7 +126,7 @@ func TestProcessExitNonZeroFails(t *testing.T) {
 func TestProcessStartTimeoutFails(t *testing.T) {
 	rt := NewProcess(ProcessOptions{StartTimeout: 300 * time.Millisecond, StopGrace: time.Second})
 	rec := newRecorder()
-	if _, err := rt.Start(context.Background(), helperSpec(t, "never-listen"), rec.report); err != nil {
+	if _, err := rt.Start(t.Context(), helperSpec(t, "never-listen"), rec.report); err != nil {
 		t.Fatal(err)
 	}
 	e := rec.next(t)
@@ -137,7 +135,7 @@ func TestProcessStartTimeoutFails(t *testing.T) {
 	}
 	// The process is killed, and its exit is not reported a second time.
 	rec.none(t, 200*time.Millisecond)
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
 	defer cancel()
 	if err := rt.Close(ctx); err != nil {
 		t.Fatal(err)
@@ -147,7 +145,7 @@ func TestProcessStartTimeoutFails(t *testing.T) {
 func TestProcessCloseKillsWithoutReporting(t *testing.T) {
 	rt := NewProcess(ProcessOptions{StartTimeout: 20 * time.Second, StopGrace: 300 * time.Millisecond})
 	rec := newRecorder()
-	if _, err := rt.Start(context.Background(), helperSpec(t, "ignore-term"), rec.report); err != nil {
+	if _, err := rt.Start(t.Context(), helperSpec(t, "ignore-term"), rec.report); err != nil {
 		t.Fatal(err)
 	}
 	e := rec.next(t)
@@ -155,7 +153,7 @@ func TestProcessCloseKillsWithoutReporting(t *testing.T) {
 		t.Fatalf("want running, got %+v", e)
 	}
 	addr := endpointAddr(t, e)
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
 	defer cancel()
 	if err := rt.Close(ctx); err != nil {
 		t.Fatal(err)
@@ -173,7 +171,7 @@ func TestProcessStartErrorsDoNotEchoArgv(t *testing.T) {
 		"not on PATH": {"secret-tool-that-does-not-exist"},
 		"empty":       nil,
 	} {
-		_, err := rt.Start(context.Background(), spec("local", argv, nil), func(Event) {})
+		_, err := rt.Start(t.Context(), spec("local", argv, nil), func(Event) {})
 		if err == nil {
 			t.Fatalf("%s: want an error", name)
 		}
@@ -190,14 +188,14 @@ func TestProcessRelativeArgv0(t *testing.T) {
 	rec := newRecorder()
 	sp := helperSpec(t, "listen")
 	sp.Sandbox.Process.Argv.Values = []string{"./" + filepath.Base(exe)}
-	inst, err := rt.Start(context.Background(), sp, rec.report)
+	inst, err := rt.Start(t.Context(), sp, rec.report)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if e := rec.next(t); e.State != api.SandboxRunning {
 		t.Fatalf("want running, got %+v", e)
 	}
-	if err := inst.Stop(context.Background()); err != nil {
+	if err := inst.Stop(t.Context()); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -67,6 +67,7 @@ func helperSpawner() {
 	}
 	events := make(chan Event, 4)
 	rt := NewProcess(ProcessOptions{StartTimeout: 20 * time.Second})
+	// A child program, not a test: no t.Context(); the process lives until killed.
 	_, err = rt.Start(context.Background(), spec("local", []string{exe},
 		map[string]string{"NIMBUS_TEST_HELPER": "listen", "SECRET_VALUE": "s3cr3t"}), func(e Event) { events <- e })
 	if err != nil {

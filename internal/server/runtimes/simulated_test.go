@@ -19,7 +19,7 @@ func TestSimulatedLifecycleOnFakeClock(t *testing.T) {
 			rec := newRecorder()
 			sp := spec("docker.io/library/alpine:3", []string{"sleep"}, nil)
 			sp.Sandbox.Backend = backend
-			inst, err := rt.Start(context.Background(), sp, rec.report)
+			inst, err := rt.Start(t.Context(), sp, rec.report)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -36,7 +36,7 @@ func TestSimulatedLifecycleOnFakeClock(t *testing.T) {
 				t.Errorf("message %q does not name the backend", e.Message)
 			}
 			stopped := make(chan error, 1)
-			go func() { stopped <- inst.Stop(context.Background()) }()
+			go func() { stopped <- inst.Stop(t.Context()) }()
 			clk.BlockUntil(1)
 			select {
 			case err := <-stopped:
@@ -51,7 +51,7 @@ func TestSimulatedLifecycleOnFakeClock(t *testing.T) {
 				t.Fatalf("want stopped, got %+v", e)
 			}
 			// Stop is idempotent and reports nothing more.
-			if err := inst.Stop(context.Background()); err != nil {
+			if err := inst.Stop(t.Context()); err != nil {
 				t.Fatal(err)
 			}
 			rec.none(t, 10*time.Millisecond)
@@ -66,7 +66,7 @@ func TestSimulatedEndpointsAreUnique(t *testing.T) {
 		rec := newRecorder()
 		sp := spec("alpine", nil, nil)
 		sp.Profile = api.ProfileDesktop
-		inst, err := rt.Start(context.Background(), sp, rec.report)
+		inst, err := rt.Start(t.Context(), sp, rec.report)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -80,7 +80,7 @@ func TestSimulatedEndpointsAreUnique(t *testing.T) {
 			}
 			seen[ep.URL] = true
 		}
-		if err := inst.Stop(context.Background()); err != nil {
+		if err := inst.Stop(t.Context()); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -90,7 +90,7 @@ func TestSimulatedFailureIsDeterministic(t *testing.T) {
 	clk := clock.NewFake(time.Unix(0, 0))
 	rt := NewSimulated(SimulatedOptions{StartDelay: time.Second, Clock: clk})
 	rec := newRecorder()
-	inst, err := rt.Start(context.Background(), spec("fail.nimbus.invalid/crash:1", nil, nil), rec.report)
+	inst, err := rt.Start(t.Context(), spec("fail.nimbus.invalid/crash:1", nil, nil), rec.report)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -103,7 +103,7 @@ func TestSimulatedFailureIsDeterministic(t *testing.T) {
 		t.Fatalf("want a failed event naming the image, got %+v", e)
 	}
 	// Stopping a failed instance returns at once and reports nothing.
-	if err := inst.Stop(context.Background()); err != nil {
+	if err := inst.Stop(t.Context()); err != nil {
 		t.Fatal(err)
 	}
 	rec.none(t, 10*time.Millisecond)
@@ -113,12 +113,12 @@ func TestSimulatedStopBeforeRunning(t *testing.T) {
 	clk := clock.NewFake(time.Unix(0, 0))
 	rt := NewSimulated(SimulatedOptions{StartDelay: time.Hour, Clock: clk})
 	rec := newRecorder()
-	inst, err := rt.Start(context.Background(), spec("alpine", nil, nil), rec.report)
+	inst, err := rt.Start(t.Context(), spec("alpine", nil, nil), rec.report)
 	if err != nil {
 		t.Fatal(err)
 	}
 	clk.BlockUntil(1)
-	if err := inst.Stop(context.Background()); err != nil {
+	if err := inst.Stop(t.Context()); err != nil {
 		t.Fatal(err)
 	}
 	if e := rec.next(t); e.State != api.SandboxStopped {
@@ -135,14 +135,14 @@ func TestSimulatedStopHonoursContext(t *testing.T) {
 	clk := clock.NewFake(time.Unix(0, 0))
 	rt := NewSimulated(SimulatedOptions{StopDelay: time.Minute, Clock: clk})
 	rec := newRecorder()
-	inst, err := rt.Start(context.Background(), spec("alpine", nil, nil), rec.report)
+	inst, err := rt.Start(t.Context(), spec("alpine", nil, nil), rec.report)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if e := rec.next(t); e.State != api.SandboxRunning {
 		t.Fatalf("want running, got %+v", e)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Millisecond)
 	defer cancel()
 	if err := inst.Stop(ctx); !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("want DeadlineExceeded while the stop delay runs, got %v", err)
@@ -158,7 +158,7 @@ func TestSimulatedCloseReportsNothing(t *testing.T) {
 	clk := clock.NewFake(time.Unix(0, 0))
 	rt := NewSimulated(SimulatedOptions{StartDelay: time.Second, StopDelay: time.Minute, Clock: clk})
 	running, starting := newRecorder(), newRecorder()
-	if _, err := rt.Start(context.Background(), spec("alpine", nil, nil), running.report); err != nil {
+	if _, err := rt.Start(t.Context(), spec("alpine", nil, nil), running.report); err != nil {
 		t.Fatal(err)
 	}
 	clk.BlockUntil(1)
@@ -166,11 +166,11 @@ func TestSimulatedCloseReportsNothing(t *testing.T) {
 	if e := running.next(t); e.State != api.SandboxRunning {
 		t.Fatalf("want running, got %+v", e)
 	}
-	if _, err := rt.Start(context.Background(), spec("alpine", nil, nil), starting.report); err != nil {
+	if _, err := rt.Start(t.Context(), spec("alpine", nil, nil), starting.report); err != nil {
 		t.Fatal(err)
 	}
 	clk.BlockUntil(1)
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
 	defer cancel()
 	if err := rt.Close(ctx); err != nil {
 		t.Fatal(err)
@@ -187,7 +187,7 @@ func TestSimulatedLegacyAfter(t *testing.T) {
 	clk := clock.NewFake(time.Unix(0, 0))
 	rt := NewSimulated(SimulatedOptions{StartDelay: time.Second, After: clk.After})
 	rec := newRecorder()
-	if _, err := rt.Start(context.Background(), spec("alpine", nil, nil), rec.report); err != nil {
+	if _, err := rt.Start(t.Context(), spec("alpine", nil, nil), rec.report); err != nil {
 		t.Fatal(err)
 	}
 	clk.BlockUntil(1)
@@ -215,7 +215,7 @@ func TestSimulatedFailsOnlyTheReservedHost(t *testing.T) {
 	}
 	rt := NewSimulated(SimulatedOptions{})
 	rec := newRecorder()
-	if _, err := rt.Start(context.Background(), spec("registry.example.com/failover-proxy:1", nil, nil), rec.report); err != nil {
+	if _, err := rt.Start(t.Context(), spec("registry.example.com/failover-proxy:1", nil, nil), rec.report); err != nil {
 		t.Fatal(err)
 	}
 	if e := rec.next(t); e.State != api.SandboxRunning {

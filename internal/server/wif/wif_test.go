@@ -1,7 +1,6 @@
 package wif_test
 
 import (
-	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"crypto/x509"
@@ -66,7 +65,7 @@ func apply() map[string]any { return wiftest.HCPClaims("acme", "Default Project"
 // contains the token or its signature, and returns the error.
 func refused(t *testing.T, v *wif.Verifier, token, reason string, denied bool) *wif.Error {
 	t.Helper()
-	g, err := v.Verify(context.Background(), token)
+	g, err := v.Verify(t.Context(), token)
 	if err == nil {
 		t.Fatalf("token accepted (grant %+v), want refused with %s", g, reason)
 	}
@@ -99,7 +98,7 @@ func TestVerify_valid(t *testing.T) {
 		{"nbf within the clock skew", f.iss.Token(t, merge(apply(), map[string]any{"nbf": f.now.Add(30 * time.Second).Unix()}))},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			g, err := f.v.Verify(context.Background(), tc.token)
+			g, err := f.v.Verify(t.Context(), tc.token)
 			if err != nil {
 				t.Fatalf("Verify: %v", err)
 			}
@@ -184,14 +183,14 @@ func TestVerify_refused(t *testing.T) {
 
 func TestVerify_unknownKidRefreshesThenRefuses(t *testing.T) {
 	f := newFixture(t)
-	if _, err := f.v.Verify(context.Background(), f.iss.Token(t, apply())); err != nil {
+	if _, err := f.v.Verify(t.Context(), f.iss.Token(t, apply())); err != nil {
 		t.Fatal(err)
 	}
 	if n := f.iss.Fetches(); n != 1 {
 		t.Fatalf("JWKS fetched %d times, want 1 (lazily, on the first token)", n)
 	}
 	// A cached key needs no fetch.
-	if _, err := f.v.Verify(context.Background(), f.iss.Sign(t, f.iss.EC, apply())); err != nil {
+	if _, err := f.v.Verify(t.Context(), f.iss.Sign(t, f.iss.EC, apply())); err != nil {
 		t.Fatal(err)
 	}
 	if n := f.iss.Fetches(); n != 1 {
@@ -212,7 +211,7 @@ func TestVerify_unknownKidRefreshesThenRefuses(t *testing.T) {
 	// The issuer rotates to the new key: the next refresh picks it up.
 	f.iss.Publish(stranger)
 	f.now = f.now.Add(time.Second)
-	if _, err := f.v.Verify(context.Background(), f.iss.Sign(t, stranger, apply())); err != nil {
+	if _, err := f.v.Verify(t.Context(), f.iss.Sign(t, stranger, apply())); err != nil {
 		t.Fatalf("rotated key: %v", err)
 	}
 	if n := f.iss.Fetches(); n != 3 {
@@ -255,7 +254,7 @@ func TestVerify_discovery(t *testing.T) {
 		t.Fatalf("message: %s", we.Message)
 	}
 	iss.SetDown(false)
-	g, err := v.Verify(context.Background(), iss.Token(t, apply()))
+	g, err := v.Verify(t.Context(), iss.Token(t, apply()))
 	if err != nil {
 		t.Fatalf("Verify after the issuer came back: %v", err)
 	}
@@ -285,7 +284,7 @@ func TestVerify_jwksFile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := v.Verify(context.Background(), iss.Token(t, apply())); err != nil {
+	if _, err := v.Verify(t.Context(), iss.Token(t, apply())); err != nil {
 		t.Fatal(err)
 	}
 	// A new key appears in the file: the unknown kid re-reads it.
@@ -295,7 +294,7 @@ func TestVerify_jwksFile(t *testing.T) {
 	if err := os.WriteFile(path, iss.JWKS(), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := v.Verify(context.Background(), iss.Sign(t, k, apply())); err != nil {
+	if _, err := v.Verify(t.Context(), iss.Sign(t, k, apply())); err != nil {
 		t.Fatalf("after the file gained the key: %v", err)
 	}
 	if iss.Fetches() != 0 {
@@ -320,7 +319,7 @@ func TestVerify_rules(t *testing.T) {
 		{"first match wins", wiftest.HCPClaims("acme", "p", "prod-db", "plan"), "prod-plan", true, "prod"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			g, err := f.v.Verify(context.Background(), f.iss.Token(t, tc.claims))
+			g, err := f.v.Verify(t.Context(), f.iss.Token(t, tc.claims))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -336,7 +335,7 @@ func TestVerify_rules(t *testing.T) {
 			{Name: "exact", Claims: map[string]string{"terraform_workspace_name": "prod", "n": "42", "b": "true"}, Tenants: []string{"dev"}},
 		}
 	})
-	if _, err := g.v.Verify(context.Background(), g.iss.Token(t, map[string]any{"sub": "x", "terraform_workspace_name": "prod", "n": 42, "b": true})); err != nil {
+	if _, err := g.v.Verify(t.Context(), g.iss.Token(t, map[string]any{"sub": "x", "terraform_workspace_name": "prod", "n": 42, "b": true})); err != nil {
 		t.Fatalf("exact claims: %v", err)
 	}
 	for _, c := range []map[string]any{
@@ -348,7 +347,7 @@ func TestVerify_rules(t *testing.T) {
 	} {
 		refused(t, g.v, g.iss.Token(t, c), api.ReasonNoMatchingRule, true)
 	}
-	gr, err := g.v.Verify(context.Background(), g.iss.Token(t, map[string]any{"terraform_workspace_name": "prod", "n": 42, "b": true}))
+	gr, err := g.v.Verify(t.Context(), g.iss.Token(t, map[string]any{"terraform_workspace_name": "prod", "n": 42, "b": true}))
 	if err != nil || !gr.ReadOnly() {
 		t.Fatalf("access defaults to read: %+v %v", gr, err)
 	}

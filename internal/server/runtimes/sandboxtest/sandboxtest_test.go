@@ -26,12 +26,13 @@ func start(t *testing.T, mode string, extraEnv map[string]string) (runtimes.Inst
 	}
 	events := make(chan runtimes.Event, 8)
 	rt := runtimes.NewProcess(runtimes.ProcessOptions{StartTimeout: 20 * time.Second, StopGrace: 300 * time.Millisecond})
-	inst, err := rt.Start(context.Background(), runtimes.Spec{ID: "sbx-helper", Sandbox: api.SandboxSpec{
+	inst, err := rt.Start(t.Context(), runtimes.Spec{ID: "sbx-helper", Sandbox: api.SandboxSpec{
 		Process: api.Process{Argv: api.RedactableList{Values: argv}, Environment: api.RedactableMap{Values: env}},
 	}}, func(e runtimes.Event) { events <- e })
 	if err != nil {
 		t.Fatal(err)
 	}
+	// t.Context() is cancelled before cleanups run: the stop gets its own context.
 	t.Cleanup(func() { _ = inst.Stop(context.Background()) })
 	return inst, events
 }
