@@ -26,6 +26,21 @@ func dataSourceTenantAttr(doc string) schema.StringAttribute {
 	}
 }
 
+// dataSourceBase is what every data source shares: its type name (the
+// provider's name + suffix) and the configured provider data.
+type dataSourceBase struct {
+	suffix string
+	data   *providerData
+}
+
+func (b *dataSourceBase) Metadata(_ context.Context, req datasource.MetadataRequest, resp *datasource.MetadataResponse) {
+	resp.TypeName = req.ProviderTypeName + b.suffix
+}
+
+func (b *dataSourceBase) Configure(_ context.Context, req datasource.ConfigureRequest, resp *datasource.ConfigureResponse) {
+	b.data = configureProviderData(req.ProviderData, &resp.Diagnostics)
+}
+
 // beginRead starts the Read of a data source whose configuration model m
 // has a tenant_id (tenantID returns it once m is read): it reads m, bounds
 // ctx by the timeouts block, gets the client and resolves the tenant (the

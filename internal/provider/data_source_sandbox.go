@@ -150,16 +150,12 @@ type sandboxDataSourceModel struct {
 // ------------------------------------------------------------ nimbus_sandbox
 
 // NewSandboxDataSource returns the nimbus_sandbox data source.
-func NewSandboxDataSource() datasource.DataSource { return &SandboxDataSource{} }
+func NewSandboxDataSource() datasource.DataSource {
+	return &SandboxDataSource{dataSourceBase{suffix: "_sandbox"}}
+}
 
 // SandboxDataSource reads one sandbox by id.
-type SandboxDataSource struct {
-	data *providerData
-}
-
-func (d *SandboxDataSource) Metadata(_ context.Context, req datasource.MetadataRequest, resp *datasource.MetadataResponse) {
-	resp.TypeName = req.ProviderTypeName + "_sandbox"
-}
+type SandboxDataSource struct{ dataSourceBase }
 
 func (d *SandboxDataSource) Schema(ctx context.Context, _ datasource.SchemaRequest, resp *datasource.SchemaResponse) {
 	attrs := sandboxDataSchemaAttrs("id", "tenant_id")
@@ -175,10 +171,6 @@ func (d *SandboxDataSource) Schema(ctx context.Context, _ datasource.SchemaReque
 		Attributes: attrs,
 		Blocks:     map[string]schema.Block{"timeouts": dataSourceTimeoutsBlock(ctx, "the sandbox")},
 	}
-}
-
-func (d *SandboxDataSource) Configure(_ context.Context, req datasource.ConfigureRequest, resp *datasource.ConfigureResponse) {
-	d.data = configureProviderData(req.ProviderData, &resp.Diagnostics)
 }
 
 func (d *SandboxDataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {

@@ -20,12 +20,12 @@ var _ datasource.DataSourceWithConfigure = &SandboxesDataSource{}
 // ---------------------------------------------------------- nimbus_sandboxes
 
 // NewSandboxesDataSource returns the nimbus_sandboxes data source.
-func NewSandboxesDataSource() datasource.DataSource { return &SandboxesDataSource{} }
+func NewSandboxesDataSource() datasource.DataSource {
+	return &SandboxesDataSource{dataSourceBase{suffix: "_sandboxes"}}
+}
 
 // SandboxesDataSource lists sandboxes, following every page.
-type SandboxesDataSource struct {
-	data *providerData
-}
+type SandboxesDataSource struct{ dataSourceBase }
 
 type sandboxesModel struct {
 	TenantID       types.String     `tfsdk:"tenant_id"`
@@ -35,10 +35,6 @@ type sandboxesModel struct {
 	IDs            types.List       `tfsdk:"ids"`
 	Sandboxes      types.List       `tfsdk:"sandboxes"`
 	Timeouts       dstimeouts.Value `tfsdk:"timeouts"`
-}
-
-func (d *SandboxesDataSource) Metadata(_ context.Context, req datasource.MetadataRequest, resp *datasource.MetadataResponse) {
-	resp.TypeName = req.ProviderTypeName + "_sandboxes"
 }
 
 func (d *SandboxesDataSource) Schema(ctx context.Context, _ datasource.SchemaRequest, resp *datasource.SchemaResponse) {
@@ -75,10 +71,6 @@ func (d *SandboxesDataSource) Schema(ctx context.Context, _ datasource.SchemaReq
 		},
 		Blocks: map[string]schema.Block{"timeouts": dataSourceTimeoutsBlock(ctx, "every page of the listing")},
 	}
-}
-
-func (d *SandboxesDataSource) Configure(_ context.Context, req datasource.ConfigureRequest, resp *datasource.ConfigureResponse) {
-	d.data = configureProviderData(req.ProviderData, &resp.Diagnostics)
 }
 
 func (d *SandboxesDataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {

@@ -26,12 +26,12 @@ var (
 )
 
 // NewServiceDataSource returns the nimbus_service data source.
-func NewServiceDataSource() datasource.DataSource { return &ServiceDataSource{} }
+func NewServiceDataSource() datasource.DataSource {
+	return &ServiceDataSource{dataSourceBase{suffix: "_service"}}
+}
 
 // ServiceDataSource reads one service by name.
-type ServiceDataSource struct {
-	data *providerData
-}
+type ServiceDataSource struct{ dataSourceBase }
 
 // serviceInfoModel is one service as the data sources show it.
 type serviceInfoModel struct {
@@ -160,10 +160,6 @@ func serviceInfo(svc *api.Service, diags *diag.Diagnostics) serviceInfoModel {
 	return m
 }
 
-func (d *ServiceDataSource) Metadata(_ context.Context, req datasource.MetadataRequest, resp *datasource.MetadataResponse) {
-	resp.TypeName = req.ProviderTypeName + "_service"
-}
-
 func (d *ServiceDataSource) Schema(ctx context.Context, _ datasource.SchemaRequest, resp *datasource.SchemaResponse) {
 	attrs := serviceInfoAttributes()
 	attrs["name"] = schema.StringAttribute{Required: true, MarkdownDescription: "Name of the service to read.",
@@ -174,10 +170,6 @@ func (d *ServiceDataSource) Schema(ctx context.Context, _ datasource.SchemaReque
 		Attributes:          attrs,
 		Blocks:              map[string]schema.Block{"timeouts": dataSourceTimeoutsBlock(ctx, "the service")},
 	}
-}
-
-func (d *ServiceDataSource) Configure(_ context.Context, req datasource.ConfigureRequest, resp *datasource.ConfigureResponse) {
-	d.data = configureProviderData(req.ProviderData, &resp.Diagnostics)
 }
 
 // serviceDataSourceModel is nimbus_service's data: one service and the

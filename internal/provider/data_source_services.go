@@ -23,12 +23,12 @@ var (
 )
 
 // NewServicesDataSource returns the nimbus_services data source.
-func NewServicesDataSource() datasource.DataSource { return &ServicesDataSource{} }
+func NewServicesDataSource() datasource.DataSource {
+	return &ServicesDataSource{dataSourceBase{suffix: "_services"}}
+}
 
 // ServicesDataSource lists services with optional filters.
-type ServicesDataSource struct {
-	data *providerData
-}
+type ServicesDataSource struct{ dataSourceBase }
 
 type servicesModel struct {
 	TenantID       types.String     `tfsdk:"tenant_id"`
@@ -38,10 +38,6 @@ type servicesModel struct {
 	Names          types.List       `tfsdk:"names"`
 	Services       types.List       `tfsdk:"services"`
 	Timeouts       dstimeouts.Value `tfsdk:"timeouts"`
-}
-
-func (d *ServicesDataSource) Metadata(_ context.Context, req datasource.MetadataRequest, resp *datasource.MetadataResponse) {
-	resp.TypeName = req.ProviderTypeName + "_services"
 }
 
 func (d *ServicesDataSource) Schema(ctx context.Context, _ datasource.SchemaRequest, resp *datasource.SchemaResponse) {
@@ -68,10 +64,6 @@ func (d *ServicesDataSource) Schema(ctx context.Context, _ datasource.SchemaRequ
 		},
 		Blocks: map[string]schema.Block{"timeouts": dataSourceTimeoutsBlock(ctx, "every page of the listing")},
 	}
-}
-
-func (d *ServicesDataSource) Configure(_ context.Context, req datasource.ConfigureRequest, resp *datasource.ConfigureResponse) {
-	d.data = configureProviderData(req.ProviderData, &resp.Diagnostics)
 }
 
 func (d *ServicesDataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {

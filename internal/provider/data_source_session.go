@@ -150,16 +150,12 @@ type sessionDataSourceModel struct {
 // ------------------------------------------------------------ nimbus_session
 
 // NewSessionDataSource returns the nimbus_session data source.
-func NewSessionDataSource() datasource.DataSource { return &SessionDataSource{} }
+func NewSessionDataSource() datasource.DataSource {
+	return &SessionDataSource{dataSourceBase{suffix: "_session"}}
+}
 
 // SessionDataSource reads one session by id.
-type SessionDataSource struct {
-	data *providerData
-}
-
-func (d *SessionDataSource) Metadata(_ context.Context, req datasource.MetadataRequest, resp *datasource.MetadataResponse) {
-	resp.TypeName = req.ProviderTypeName + "_session"
-}
+type SessionDataSource struct{ dataSourceBase }
 
 func (d *SessionDataSource) Schema(ctx context.Context, _ datasource.SchemaRequest, resp *datasource.SchemaResponse) {
 	attrs := sessionDataSchemaAttrs("id", "tenant_id")
@@ -174,10 +170,6 @@ func (d *SessionDataSource) Schema(ctx context.Context, _ datasource.SchemaReque
 		Attributes:          attrs,
 		Blocks:              map[string]schema.Block{"timeouts": dataSourceTimeoutsBlock(ctx, "the session")},
 	}
-}
-
-func (d *SessionDataSource) Configure(_ context.Context, req datasource.ConfigureRequest, resp *datasource.ConfigureResponse) {
-	d.data = configureProviderData(req.ProviderData, &resp.Diagnostics)
 }
 
 func (d *SessionDataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {

@@ -19,12 +19,12 @@ var _ datasource.DataSourceWithConfigure = &SessionsDataSource{}
 // ----------------------------------------------------------- nimbus_sessions
 
 // NewSessionsDataSource returns the nimbus_sessions data source.
-func NewSessionsDataSource() datasource.DataSource { return &SessionsDataSource{} }
+func NewSessionsDataSource() datasource.DataSource {
+	return &SessionsDataSource{dataSourceBase{suffix: "_sessions"}}
+}
 
 // SessionsDataSource lists sessions, following every page.
-type SessionsDataSource struct {
-	data *providerData
-}
+type SessionsDataSource struct{ dataSourceBase }
 
 type sessionsModel struct {
 	TenantID types.String     `tfsdk:"tenant_id"`
@@ -32,10 +32,6 @@ type sessionsModel struct {
 	IDs      types.List       `tfsdk:"ids"`
 	Sessions types.List       `tfsdk:"sessions"`
 	Timeouts dstimeouts.Value `tfsdk:"timeouts"`
-}
-
-func (d *SessionsDataSource) Metadata(_ context.Context, req datasource.MetadataRequest, resp *datasource.MetadataResponse) {
-	resp.TypeName = req.ProviderTypeName + "_sessions"
 }
 
 func (d *SessionsDataSource) Schema(ctx context.Context, _ datasource.SchemaRequest, resp *datasource.SchemaResponse) {
@@ -61,10 +57,6 @@ func (d *SessionsDataSource) Schema(ctx context.Context, _ datasource.SchemaRequ
 		},
 		Blocks: map[string]schema.Block{"timeouts": dataSourceTimeoutsBlock(ctx, "every page of the listing")},
 	}
-}
-
-func (d *SessionsDataSource) Configure(_ context.Context, req datasource.ConfigureRequest, resp *datasource.ConfigureResponse) {
-	d.data = configureProviderData(req.ProviderData, &resp.Diagnostics)
 }
 
 func (d *SessionsDataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {

@@ -164,6 +164,22 @@ func operationContext(ctx context.Context, timeout func(context.Context, time.Du
 	return context.WithTimeout(ctx, d)
 }
 
+// beginCall starts a CRUD call: the configured client and ctx bounded by
+// the operation's timeout (the timeouts block's value, else def). On a
+// diagnostic it returns a nil client; cancel is never nil.
+func beginCall(ctx context.Context, pd *providerData, timeout func(context.Context, time.Duration) (time.Duration, diag.Diagnostics),
+	def time.Duration, diags *diag.Diagnostics) (context.Context, *client.Client, context.CancelFunc) {
+	c := clientFor(ctx, pd, diags)
+	if c == nil {
+		return ctx, nil, func() {}
+	}
+	ctx, cancel := operationContext(ctx, timeout, def, diags)
+	if diags.HasError() {
+		return ctx, nil, cancel
+	}
+	return ctx, c, cancel
+}
+
 // tenantCall returns the per-call tenant option for a known, non-empty tenant.
 func tenantCall(tenant types.String) []client.CallOption {
 	if tenant.IsNull() || tenant.IsUnknown() || tenant.ValueString() == "" {

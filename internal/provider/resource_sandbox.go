@@ -234,16 +234,12 @@ func (r *SandboxResource) Create(ctx context.Context, req resource.CreateRequest
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	c := clientFor(ctx, r.data, &resp.Diagnostics)
+	ctx, c, cancel := beginCall(ctx, r.data, plan.Timeouts.Create, defaultSandboxTimeout, &resp.Diagnostics)
+	defer cancel()
 	if c == nil {
 		return
 	}
 	tenant := resolveTenant(c, plan.TenantID, &resp.Diagnostics)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	ctx, cancel := operationContext(ctx, plan.Timeouts.Create, defaultSandboxTimeout, &resp.Diagnostics)
-	defer cancel()
 	if resp.Diagnostics.HasError() {
 		return
 	}
@@ -305,13 +301,9 @@ func (r *SandboxResource) Read(ctx context.Context, req resource.ReadRequest, re
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	c := clientFor(ctx, r.data, &resp.Diagnostics)
-	if c == nil {
-		return
-	}
-	ctx, cancel := operationContext(ctx, state.Timeouts.Read, defaultReadTimeout, &resp.Diagnostics)
+	ctx, c, cancel := beginCall(ctx, r.data, state.Timeouts.Read, defaultReadTimeout, &resp.Diagnostics)
 	defer cancel()
-	if resp.Diagnostics.HasError() {
+	if c == nil {
 		return
 	}
 	sb := readRemote(ctx, c, resp, "sandbox "+state.ID.ValueString(), func() (*api.Sandbox, error) {
@@ -404,13 +396,9 @@ func (r *SandboxResource) Delete(ctx context.Context, req resource.DeleteRequest
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	c := clientFor(ctx, r.data, &resp.Diagnostics)
-	if c == nil {
-		return
-	}
-	ctx, cancel := operationContext(ctx, state.Timeouts.Delete, defaultSandboxTimeout, &resp.Diagnostics)
+	ctx, c, cancel := beginCall(ctx, r.data, state.Timeouts.Delete, defaultSandboxTimeout, &resp.Diagnostics)
 	defer cancel()
-	if resp.Diagnostics.HasError() {
+	if c == nil {
 		return
 	}
 	id := state.ID.ValueString()

@@ -92,13 +92,9 @@ func (r *ServiceResource) Create(ctx context.Context, req resource.CreateRequest
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	c := clientFor(ctx, r.data, &resp.Diagnostics)
-	if c == nil {
-		return
-	}
-	ctx, cancel := operationContext(ctx, plan.Timeouts.Create, defaultServiceCreateTimeout, &resp.Diagnostics)
+	ctx, c, cancel := beginCall(ctx, r.data, plan.Timeouts.Create, defaultServiceCreateTimeout, &resp.Diagnostics)
 	defer cancel()
-	if resp.Diagnostics.HasError() {
+	if c == nil {
 		return
 	}
 
@@ -157,13 +153,9 @@ func (r *ServiceResource) Read(ctx context.Context, req resource.ReadRequest, re
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	c := clientFor(ctx, r.data, &resp.Diagnostics)
-	if c == nil {
-		return
-	}
-	ctx, cancel := operationContext(ctx, state.Timeouts.Read, defaultReadTimeout, &resp.Diagnostics)
+	ctx, c, cancel := beginCall(ctx, r.data, state.Timeouts.Read, defaultReadTimeout, &resp.Diagnostics)
 	defer cancel()
-	if resp.Diagnostics.HasError() {
+	if c == nil {
 		return
 	}
 	name := state.Name.ValueString()
@@ -194,13 +186,9 @@ func (r *ServiceResource) Update(ctx context.Context, req resource.UpdateRequest
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	c := clientFor(ctx, r.data, &resp.Diagnostics)
-	if c == nil {
-		return
-	}
-	ctx, cancel := operationContext(ctx, plan.Timeouts.Update, defaultServiceUpdateTimeout, &resp.Diagnostics)
+	ctx, c, cancel := beginCall(ctx, r.data, plan.Timeouts.Update, defaultServiceUpdateTimeout, &resp.Diagnostics)
 	defer cancel()
-	if resp.Diagnostics.HasError() {
+	if c == nil {
 		return
 	}
 
@@ -315,13 +303,9 @@ func (r *ServiceResource) Delete(ctx context.Context, req resource.DeleteRequest
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	c := clientFor(ctx, r.data, &resp.Diagnostics)
-	if c == nil {
-		return
-	}
-	ctx, cancel := operationContext(ctx, state.Timeouts.Delete, defaultServiceDeleteTimeout, &resp.Diagnostics)
+	ctx, c, cancel := beginCall(ctx, r.data, state.Timeouts.Delete, defaultServiceDeleteTimeout, &resp.Diagnostics)
 	defer cancel()
-	if resp.Diagnostics.HasError() {
+	if c == nil {
 		return
 	}
 

@@ -265,12 +265,11 @@ func (r *SessionResource) Create(ctx context.Context, req resource.CreateRequest
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	c := clientFor(ctx, r.data, &resp.Diagnostics)
+	ctx, c, cancel := beginCall(ctx, r.data, plan.Timeouts.Create, defaultSessionOpTimeout, &resp.Diagnostics)
+	defer cancel()
 	if c == nil {
 		return
 	}
-	ctx, cancel := operationContext(ctx, plan.Timeouts.Create, defaultSessionOpTimeout, &resp.Diagnostics)
-	defer cancel()
 	tenant := sessionTenant(c, plan.TenantID, plan.ServiceID, &resp.Diagnostics)
 	oreq := plan.openRequest(ctx, &resp.Diagnostics)
 	if resp.Diagnostics.HasError() {
@@ -293,13 +292,9 @@ func (r *SessionResource) Read(ctx context.Context, req resource.ReadRequest, re
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	c := clientFor(ctx, r.data, &resp.Diagnostics)
-	if c == nil {
-		return
-	}
-	ctx, cancel := operationContext(ctx, state.Timeouts.Read, defaultReadTimeout, &resp.Diagnostics)
+	ctx, c, cancel := beginCall(ctx, r.data, state.Timeouts.Read, defaultReadTimeout, &resp.Diagnostics)
 	defer cancel()
-	if resp.Diagnostics.HasError() {
+	if c == nil {
 		return
 	}
 	s := readRemote(ctx, c, resp, "session "+state.ID.ValueString(), func() (*api.Session, error) {
@@ -342,13 +337,9 @@ func (r *SessionResource) Delete(ctx context.Context, req resource.DeleteRequest
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	c := clientFor(ctx, r.data, &resp.Diagnostics)
-	if c == nil {
-		return
-	}
-	ctx, cancel := operationContext(ctx, state.Timeouts.Delete, defaultSessionOpTimeout, &resp.Diagnostics)
+	ctx, c, cancel := beginCall(ctx, r.data, state.Timeouts.Delete, defaultSessionOpTimeout, &resp.Diagnostics)
 	defer cancel()
-	if resp.Diagnostics.HasError() {
+	if c == nil {
 		return
 	}
 	if err := closeSession(ctx, c, state.ID.ValueString(), tenantCall(state.TenantID)); err != nil {
