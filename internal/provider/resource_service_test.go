@@ -655,7 +655,8 @@ import {
 			ConfigStateChecks: []statecheck.StateCheck{
 				stateIs(svcAddr, "generation", knownvalue.Int64Exact(1)),
 				stateIs(svcAddr, "sandbox", knownvalue.ObjectPartial(map[string]knownvalue.Check{
-					"argv": knownvalue.ListExact([]knownvalue.Check{knownvalue.StringExact("/bin/app"), knownvalue.StringExact("--port=8080")}),
+					"argv":        knownvalue.ListExact([]knownvalue.Check{knownvalue.StringExact("/bin/app"), knownvalue.StringExact("--port=8080")}),
+					"environment": knownvalue.MapExact(map[string]knownvalue.Check{"SECRET": knownvalue.StringExact("s3cr3t")}),
 				})),
 			},
 			Check: func(*terraform.State) error {
